@@ -1,0 +1,56 @@
+/// @file fixedpoint.hpp
+/// TFLite's int32 requantization primitives on Helium (MVE) vectors, bit-exact with
+/// tessera::fixedpoint (include/tessera/quant/fixedpoint.hpp) in every lane:
+///   srdhm(a, b)        VQRDMULH is exactly SaturatingRoundingDoublingHighMul
+///   rdpot(x, e)        RoundingDivideByPOT, e in [0, 31] per lane
+///   rdpot_neg(x, ne)   the same with ne = -e in [-31, 0] (saves the negation when -e is at hand)
+///   shl_wrap(x, s)     two's-complement left shift, s in [0, 31] per lane (VSHL does not saturate)
+///   mbqm(x, m, s)      MultiplyByQuantizedMultiplier, s in [-31, 30] per lane
+/// plus `_n` forms with one scalar multiplier / shift for every lane (per-tensor stages).
+#pragma once
+#include <cstdint>
+#include <tessera/arch/native.hpp>
+
+#if !TESSERA_HAS_HELIUM
+#error "tessera/arch/helium/fixedpoint.hpp needs Helium (MVE): compile for e.g. -mcpu=cortex-m55"
+#endif
+
+#include <arm_mve.h>
+
+namespace tessera::arch::helium_ops {
+
+/// round((a*b) / 2^31), ties toward +infinity, INT32_MIN*INT32_MIN saturating to INT32_MAX.
+inline int32x4_t srdhm(int32x4_t a, int32x4_t b) noexcept { return vqrdmulhq_s32(a, b); }
+inline int32x4_t srdhm_n(int32x4_t a, std::int32_t b) noexcept { return vqrdmulhq_n_s32(a, b); }
+
+/// x / 2^-ne rounded to nearest, ties away from zero, ne in [-31, 0] per lane.
+/// VRSHL rounds ties toward +infinity; negative x steps down by one first (gemmlowp's fixup).
+/// The step saturates, so INT32_MIN stays INT32_MIN: it is an exact multiple of every 2^e, so
+/// its result is the same either way. For ne == 0 the fixup is 0 (x & 0 has no sign bit).
+inline int32x4_t rdpot_neg(int32x4_t x, int32x4_t ne) noexcept {
+  const int32x4_t fixup = vshrq_n_s32(vandq_s32(x, ne), 31);
+  return vrshlq_s32(vqaddq_s32(x, fixup), ne);
+}
+/// rdpot_neg with one exponent for every lane, ne in [-31, 0].
+inline int32x4_t rdpot_neg_n(int32x4_t x, std::int32_t ne) noexcept {
+  const int32x4_t fixup = vshrq_n_s32(vandq_s32(x, vdupq_n_s32(ne)), 31);
+  return vrshlq_n_s32(vqaddq_s32(x, fixup), ne);
+}
+/// x / 2^e rounded to nearest, ties away from zero, e in [0, 31] per lane.
+inline int32x4_t rdpot(int32x4_t x, int32x4_t e) noexcept { return rdpot_neg(x, vnegq_s32(e)); }
+
+/// x * 2^s in two's complement (wraps), s in [0, 31] per lane.
+inline int32x4_t shl_wrap(int32x4_t x, int32x4_t s) noexcept { return vshlq_s32(x, s); }
+inline int32x4_t shl_wrap_n(int32x4_t x, std::int32_t s) noexcept { return vshlq_r_s32(x, s); }
+
+/// RDPOT(SRDHM(x * 2^max(s,0), m), max(-s,0)) per lane, s in [-31, 30].
+inline int32x4_t mbqm(int32x4_t x, int32x4_t m, int32x4_t s) noexcept {
+  const int32x4_t zero = vdupq_n_s32(0);
+  return rdpot_neg(srdhm(shl_wrap(x, vmaxq_s32(s, zero)), m), vminq_s32(s, zero));
+}
+/// mbqm with one multiplier and shift for every lane, s in [-31, 30].
+inline int32x4_t mbqm_n(int32x4_t x, std::int32_t m, std::int32_t s) noexcept {
+  return rdpot_neg_n(srdhm_n(shl_wrap_n(x, s > 0 ? s : 0), m), s > 0 ? 0 : s);
+}
+
+}  // namespace tessera::arch::helium_ops

@@ -1,0 +1,124 @@
+/// @file xsimd_bridge.hpp
+/// The xsimd architecture behind the `simd` tag, and the few int32 fixed-point primitives that
+/// xsimd 8.1 lacks, as overloads on `xsimd::batch<std::int32_t, simd_arch>`:
+///   srdhm(a, b)          SaturatingRoundingDoublingHighMul       == fixedpoint::srdhm per lane
+///   rdpot(x, e)          RoundingDivideByPOT, e in [0, 31]       == fixedpoint::rdpot per lane
+///   shl_wrap(x, s)       two's-complement left shift, s in [0, 31] == fixedpoint::shl_wrap per lane
+///   mbqm(x, m, s)        MultiplyByQuantizedMultiplier, s in [-31, 30] == fixedpoint::mbqm32
+///   store_narrow(p, v)   stores the low 8/16 bits of every lane (wraps like static_cast<Out>;
+///                        callers clamp first), size() elements, no access past p + size()
+/// Everything else (loads, min/max, +) is xsimd's portable API.
+#pragma once
+#include <cstdint>
+#include <cstring>
+#include <limits>
+#include <tessera/arch/native.hpp>
+
+#if !TESSERA_HAS_SIMD
+#error "tessera/arch/simd/xsimd_bridge.hpp needs the simd tag (TESSERA_USE_XSIMD=1 and AVX2+FMA on x86-64 or Neon on AArch64)"
+#endif
+
+#include <xsimd/xsimd.hpp>
+
+namespace tessera::arch {
+
+#if defined(__x86_64__)
+/// The xsimd architecture the `simd` tag compiles for.
+using simd_arch = xsimd::fma3<xsimd::avx2>;
+#elif defined(__aarch64__)
+using simd_arch = xsimd::neon64;
+#else
+#error "tessera simd: no xsimd architecture for this target"
+#endif
+
+namespace simd_ops {
+
+using i32 = xsimd::batch<std::int32_t, simd_arch>;
+
+#if defined(__x86_64__)
+
+/// round((a*b) / 2^31) ties up (= floor((a*b + 2^30) / 2^31)), INT32_MIN*INT32_MIN -> INT32_MAX.
+inline i32 srdhm(i32 a, i32 b) noexcept {
+  const __m256i nudge = _mm256_set1_epi64x(std::int64_t{1} << 30);
+  // Even lanes: 64-bit products of lanes 0, 2, 4, 6; odd lanes: of lanes 1, 3, 5, 7.
+  const __m256i pe = _mm256_add_epi64(_mm256_mul_epi32(a, b), nudge);
+  const __m256i po = _mm256_add_epi64(_mm256_mul_epi32(_mm256_srli_epi64(a, 32), _mm256_srli_epi64(b, 32)), nudge);
+  // Bits 31..62 of each 64-bit sum: the low half for the even lanes, the high half for the odd.
+  const __m256i r = _mm256_blend_epi32(_mm256_srli_epi64(pe, 31), _mm256_slli_epi64(po, 1), 0xAA);
+  // Only 2^62 + 2^30 (a == b == INT32_MIN) lands on INT32_MIN (every true result is > INT32_MIN):
+  // flip it to INT32_MAX.
+  return _mm256_xor_si256(r, _mm256_cmpeq_epi32(r, _mm256_set1_epi32(std::numeric_limits<std::int32_t>::min())));
+}
+
+/// x / 2^e rounded to nearest, ties away from zero; e in [0, 31] per lane.
+inline i32 rdpot(i32 x, i32 e) noexcept {
+  const __m256i one = _mm256_set1_epi32(1);
+  const __m256i mask = _mm256_sub_epi32(_mm256_sllv_epi32(one, e), one);                  // 2^e - 1 (wraps at 31)
+  const __m256i rem = _mm256_and_si256(x, mask);                                          // in [0, 2^e)
+  const __m256i thr = _mm256_sub_epi32(_mm256_srli_epi32(mask, 1), _mm256_srai_epi32(x, 31));  // + (x < 0)
+  return _mm256_sub_epi32(_mm256_srav_epi32(x, e), _mm256_cmpgt_epi32(rem, thr));
+}
+
+/// x * 2^s in two's complement (wraps), s in [0, 31] per lane.
+inline i32 shl_wrap(i32 x, i32 s) noexcept { return _mm256_sllv_epi32(x, s); }
+
+/// Stores the low byte of each of the 8 lanes to p[0..7].
+inline void store_narrow(std::int8_t* p, i32 v) noexcept {
+  const __m256i bytes = _mm256_shuffle_epi8(
+      v, _mm256_setr_epi8(0, 4, 8, 12, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+                          0, 4, 8, 12, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1));
+  const __m256i packed = _mm256_permutevar8x32_epi32(bytes, _mm256_setr_epi32(0, 4, 0, 0, 0, 0, 0, 0));
+  _mm_storel_epi64(reinterpret_cast<__m128i*>(p), _mm256_castsi256_si128(packed));
+}
+/// Stores the low 16 bits of each of the 8 lanes to p[0..7].
+inline void store_narrow(std::int16_t* p, i32 v) noexcept {
+  const __m256i halves = _mm256_shuffle_epi8(
+      v, _mm256_setr_epi8(0, 1, 4, 5, 8, 9, 12, 13, -1, -1, -1, -1, -1, -1, -1, -1,
+                          0, 1, 4, 5, 8, 9, 12, 13, -1, -1, -1, -1, -1, -1, -1, -1));
+  const __m256i packed = _mm256_permute4x64_epi64(halves, 0x08);  // qwords 0, 2 -> low 128 bits
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(p), _mm256_castsi256_si128(packed));
+}
+
+#elif defined(__aarch64__)
+
+/// SQRDMULH is exactly SaturatingRoundingDoublingHighMul.
+inline i32 srdhm(i32 a, i32 b) noexcept { return vqrdmulhq_s32(a.data, b.data); }
+
+/// x / 2^-neg_e (neg_e in [-31, 0]) rounded to nearest, ties away from zero: SRSHL rounds ties up,
+/// so negative x first steps down by one (saturating: INT32_MIN has no remainder, its result is
+/// the same either way). For neg_e == 0 the fixup is 0 (x & 0 has no sign bit).
+inline i32 rdpot_neg(i32 x, i32 neg_e) noexcept {
+  const int32x4_t fixup = vshrq_n_s32(vandq_s32(x.data, neg_e.data), 31);
+  return vrshlq_s32(vqaddq_s32(x.data, fixup), neg_e.data);
+}
+/// x / 2^e rounded to nearest, ties away from zero; e in [0, 31] per lane.
+inline i32 rdpot(i32 x, i32 e) noexcept { return rdpot_neg(x, i32(vnegq_s32(e.data))); }
+
+/// x * 2^s in two's complement (wraps), s in [0, 31] per lane.
+inline i32 shl_wrap(i32 x, i32 s) noexcept { return vshlq_s32(x.data, s.data); }
+
+/// Stores the low byte of each of the 4 lanes to p[0..3].
+inline void store_narrow(std::int8_t* p, i32 v) noexcept {
+  const int16x4_t h = vmovn_s32(v.data);
+  const int8x8_t b = vmovn_s16(vcombine_s16(h, h));
+  const std::uint32_t w = vget_lane_u32(vreinterpret_u32_s8(b), 0);
+  std::memcpy(p, &w, sizeof w);
+}
+/// Stores the low 16 bits of each of the 4 lanes to p[0..3].
+inline void store_narrow(std::int16_t* p, i32 v) noexcept { vst1_s16(p, vmovn_s32(v.data)); }
+
+#endif
+
+/// MultiplyByQuantizedMultiplier per lane: RDPOT(SRDHM(x * 2^max(s,0), m), max(-s,0)), s in [-31, 30].
+inline i32 mbqm(i32 x, i32 m, i32 s) noexcept {
+  const i32 zero(0);
+  const i32 left = xsimd::max(s, zero);
+#if defined(__aarch64__)
+  return rdpot_neg(srdhm(shl_wrap(x, left), m), xsimd::min(s, zero));
+#else
+  return rdpot(srdhm(shl_wrap(x, left), m), xsimd::max(zero - s, zero));
+#endif
+}
+
+}  // namespace simd_ops
+}  // namespace tessera::arch

@@ -1,0 +1,50 @@
+/// @file requant_s64_scalar.hpp
+/// Portable requantization of int64 accumulators (16x8 kernels with int64 bias) to int16: the
+/// oracle for every vector variant. Interface shared by all `requant_s64_<arch>` variants:
+///   mbqm(n, x, m, s, out)                                            elementwise, per-lane params
+///   run<Out>(rows, channels, acc, acc_stride, out, out_stride, stage) the fused output stage
+#pragma once
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <tessera/arch/tags.hpp>
+#include <tessera/dispatch/select.hpp>
+#include <tessera/kernels/requant/op.hpp>
+#include <tessera/quant/fixedpoint.hpp>
+#include <tessera/quant/requantize.hpp>
+
+namespace tessera::kernels {
+
+struct requant_s64_scalar {
+  using arch = tessera::arch::scalar;
+  static constexpr const char* name = "requant_s64_scalar";
+
+  /// x in [-2^47, 2^47), m >= 0, s in [-31, 7].
+  static void mbqm(std::size_t n, const std::int64_t* x, const std::int32_t* m, const std::int32_t* s,
+                   std::int32_t* out) noexcept {
+    for (std::size_t i = 0; i < n; ++i) out[i] = fixedpoint::mbqm64(x[i], m[i], s[i]);
+  }
+  template <class Out, class Q>
+  static void run(std::size_t rows, std::size_t channels, const std::int64_t* acc, std::size_t acc_stride, Out* out,
+                  std::size_t out_stride, const output_stage<Q>& p) noexcept {
+    for (std::size_t r = 0; r < rows; ++r) {
+      const std::int64_t* a = acc + r * acc_stride;
+      Out* o = out + r * out_stride;
+      for (std::size_t c = 0; c < channels; ++c) {
+        std::int32_t m, s;
+        if constexpr (std::is_same_v<Q, requant::per_tensor>) { m = p.q.multiplier; s = p.q.shift; }
+        else { m = p.q.multiplier[c]; s = p.q.shift[c]; }
+        const std::int32_t y = fixedpoint::add_wrap(fixedpoint::mbqm64(a[c], m, s), p.zero_point);
+        o[c] = static_cast<Out>(std::clamp(y, p.act_min, p.act_max));
+      }
+    }
+  }
+};
+
+}  // namespace tessera::kernels
+
+namespace tessera {
+template <class Out, class Q> struct ukernel<op::requantize<std::int64_t, Out, Q>, arch::scalar> {
+  using type = kernels::requant_s64_scalar;
+};
+}  // namespace tessera
