@@ -11,6 +11,7 @@
 #include <tessera/core/status.hpp>
 #include <tessera/core/tensor.hpp>
 #include <tessera/dispatch/select.hpp>
+#include <tessera/ops/fully_connected.hpp>
 #include <tessera/ops/requantize.hpp>
 #include <tessera/quant/fixedpoint.hpp>
 #include <tessera/quant/requantize.hpp>

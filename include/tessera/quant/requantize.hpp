@@ -77,8 +77,11 @@ status validate(const output_stage<Q>& p, std::size_t channels, int min_shift, i
     return {status_code::invalid_argument, "output_stage: activation clamp outside the output type's range"};
   if (p.act_min > p.act_max)
     return {status_code::invalid_argument, "output_stage: act_min > act_max"};
-  if (p.zero_point < lo || p.zero_point > hi)
-    return {status_code::invalid_argument, "output_stage: zero point outside the output type's range"};
+  // TFLite adds the zero point in int32 and clamps, so it accepts zero points just outside the output
+  // type (CMSIS-NN's fully_connected_int4_6 uses 128 for int8). Accept what such models use; reject
+  // values no quantizer produces.
+  if (p.zero_point < -65536 || p.zero_point > 65536)
+    return {status_code::invalid_argument, "output_stage: zero point outside [-65536, 65536]"};
   auto shift_ok = [&](std::int32_t s) { return s >= min_shift && s <= max_shift; };
   if constexpr (std::is_same_v<Q, requant::per_tensor>) {
     if (!shift_ok(p.q.shift)) return {status_code::invalid_argument, "output_stage: shift out of range"};

@@ -74,14 +74,18 @@ struct requant_s32_neon {
       tl = vdupq_n_s32(p.q.shift > 0 ? p.q.shift : 0);
       tr = vdupq_n_s32(p.q.shift > 0 ? 0 : p.q.shift);
     }
+    // Local copies: the int8 stores may alias anything, so p's members would be reloaded.
+    const std::int32_t* mul = nullptr;
+    const std::int32_t* sh = nullptr;
+    if constexpr (!per_tensor) { mul = p.q.multiplier; sh = p.q.shift; }
     // Four lanes starting at channel c of row a.
     auto quad = [&](const std::int32_t* a, std::size_t c) noexcept {
       int32x4_t y;
       if constexpr (per_tensor) {
         y = ops::mbqm32(vld1q_s32(a + c), tm, tl, tr);
       } else {
-        const int32x4_t s = vld1q_s32(p.q.shift + c);
-        y = ops::mbqm32(vld1q_s32(a + c), vld1q_s32(p.q.multiplier + c), vmaxq_s32(s, zero), vminq_s32(s, zero));
+        const int32x4_t s = vld1q_s32(sh + c);
+        y = ops::mbqm32(vld1q_s32(a + c), vld1q_s32(mul + c), vmaxq_s32(s, zero), vminq_s32(s, zero));
       }
       return ops::clamp(vaddq_s32(y, zp), lo, hi);
     };
@@ -95,7 +99,7 @@ struct requant_s32_neon {
       for (; c < channels; ++c) {
         std::int32_t m, s;
         if constexpr (per_tensor) { m = p.q.multiplier; s = p.q.shift; }
-        else { m = p.q.multiplier[c]; s = p.q.shift[c]; }
+        else { m = mul[c]; s = sh[c]; }
         // + zero_point wraps, as the vector add does (no signed-overflow UB at the int32 edges).
         const auto y = static_cast<std::int32_t>(static_cast<std::uint32_t>(fixedpoint::mbqm32(a[c], m, s)) +
                                                  static_cast<std::uint32_t>(p.zero_point));

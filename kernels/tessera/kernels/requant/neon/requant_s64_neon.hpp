@@ -60,11 +60,15 @@ struct requant_s64_neon {
       trm = ops::mbqm64_multiplier(vdupq_n_s32(p.q.multiplier));
       tnt = vdupq_n_s64(std::int64_t{p.q.shift} - 15);
     }
+    // Local copies: the int8 stores may alias anything, so p's members would be reloaded.
+    const std::int32_t* mul = nullptr;
+    const std::int32_t* sh = nullptr;
+    if constexpr (!per_tensor) { mul = p.q.multiplier; sh = p.q.shift; }
     // Four lanes starting at channel c of row a.
     auto quad = [&](const std::int64_t* a, std::size_t c) noexcept {
       int32x4_t y;
       if constexpr (per_tensor) y = ops::mbqm64(vld1q_s64(a + c), vld1q_s64(a + c + 2), trm, tnt, tnt);
-      else y = ops::mbqm64(vld1q_s64(a + c), vld1q_s64(a + c + 2), vld1q_s32(p.q.multiplier + c), vld1q_s32(p.q.shift + c));
+      else y = ops::mbqm64(vld1q_s64(a + c), vld1q_s64(a + c + 2), vld1q_s32(mul + c), vld1q_s32(sh + c));
       return ops::clamp(vaddq_s32(y, zp), lo, hi);
     };
     for (std::size_t r = 0; r < rows; ++r) {
@@ -76,7 +80,7 @@ struct requant_s64_neon {
       for (; c < channels; ++c) {
         std::int32_t m, s;
         if constexpr (per_tensor) { m = p.q.multiplier; s = p.q.shift; }
-        else { m = p.q.multiplier[c]; s = p.q.shift[c]; }
+        else { m = mul[c]; s = sh[c]; }
         // + zero_point wraps, as the vector add does (no signed-overflow UB at the int32 edges).
         const auto y = static_cast<std::int32_t>(static_cast<std::uint32_t>(fixedpoint::mbqm64(a[c], m, s)) +
                                                  static_cast<std::uint32_t>(p.zero_point));

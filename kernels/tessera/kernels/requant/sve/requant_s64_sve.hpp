@@ -49,16 +49,16 @@ struct requant_s64_sve {
     namespace ops = tessera::arch::sve_ops;
     const svbool_t all = svptrue_b32();
     const svint32_t zp = svdup_n_s32(p.zero_point), lo = svdup_n_s32(p.act_min), hi = svdup_n_s32(p.act_max);
-    for (std::size_t r = 0; r < rows; ++r) {
-      const std::int64_t* a = acc + r * acc_stride;
-      Out* o = out + r * out_stride;
-      if constexpr (std::is_same_v<Q, requant::per_tensor>) {
-        // rm, t and 2^(t-1) prepared once per row (loop invariant), as in fixedpoint::mbqm64.
-        const std::int32_t m = p.q.multiplier;
-        const std::int64_t rm = m < 0x7FFF0000 ? ((m + (1 << 15)) >> 16) : 0x7FFF;
-        const int t = 15 - p.q.shift;
-        const svint64_t vrm = svdup_n_s64(rm), round = svdup_n_s64(std::int64_t{1} << (t - 1));
-        const svuint64_t vt = svdup_n_u64(static_cast<std::uint64_t>(t));
+    if constexpr (std::is_same_v<Q, requant::per_tensor>) {
+      // rm, t and 2^(t-1) prepared once (loop invariant), as in fixedpoint::mbqm64.
+      const std::int32_t m = p.q.multiplier;
+      const std::int64_t rm = m < 0x7FFF0000 ? ((m + (1 << 15)) >> 16) : 0x7FFF;
+      const int t = 15 - p.q.shift;
+      const svint64_t vrm = svdup_n_s64(rm), round = svdup_n_s64(std::int64_t{1} << (t - 1));
+      const svuint64_t vt = svdup_n_u64(static_cast<std::uint64_t>(t));
+      for (std::size_t r = 0; r < rows; ++r) {
+        const std::int64_t* a = acc + r * acc_stride;
+        Out* o = out + r * out_stride;
         for (std::uint64_t c = 0; c < channels; c += svcntw()) {
           const svbool_t pg = svwhilelt_b32_u64(c, channels);
           const svbool_t p0 = svwhilelt_b64_u64(c, channels), p1 = svwhilelt_b64_u64(c + svcntd(), channels);
@@ -66,12 +66,19 @@ struct requant_s64_sve {
                                               ops::mbqm64(svld1_vnum_s64(p1, a + c, 1), vrm, round, vt));
           ops::store_narrow(pg, o + c, ops::clamp(svadd_s32_x(all, y, zp), lo, hi));
         }
-      } else {
+      }
+    } else {
+      // Local copies: the int8 stores may alias anything, so p's members would be reloaded.
+      const std::int32_t* const mul = p.q.multiplier;
+      const std::int32_t* const sh = p.q.shift;
+      for (std::size_t r = 0; r < rows; ++r) {
+        const std::int64_t* a = acc + r * acc_stride;
+        Out* o = out + r * out_stride;
         for (std::uint64_t c = 0; c < channels; c += svcntw()) {
           const svbool_t pg = svwhilelt_b32_u64(c, channels);
           const svbool_t p0 = svwhilelt_b64_u64(c, channels), p1 = svwhilelt_b64_u64(c + svcntd(), channels);
-          const svint32_t y = ops::mbqm64(svld1_s64(p0, a + c), svld1_vnum_s64(p1, a + c, 1),
-                                          svld1_s32(pg, p.q.multiplier + c), svld1_s32(pg, p.q.shift + c));
+          const svint32_t y = ops::mbqm64(svld1_s64(p0, a + c), svld1_vnum_s64(p1, a + c, 1), svld1_s32(pg, mul + c),
+                                          svld1_s32(pg, sh + c));
           ops::store_narrow(pg, o + c, ops::clamp(svadd_s32_x(all, y, zp), lo, hi));
         }
       }

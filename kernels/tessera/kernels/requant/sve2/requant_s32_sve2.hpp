@@ -61,23 +61,30 @@ struct requant_s32_sve2 {
     namespace ops = tessera::arch::sve2_ops;
     const svbool_t all = svptrue_b32();
     const svint32_t zp = svdup_n_s32(p.zero_point), lo = svdup_n_s32(p.act_min), hi = svdup_n_s32(p.act_max);
-    for (std::size_t r = 0; r < rows; ++r) {
-      const std::int32_t* a = acc + r * acc_stride;
-      Out* o = out + r * out_stride;
-      if constexpr (std::is_same_v<Q, requant::per_tensor>) {
-        const svint32_t m = svdup_n_s32(p.q.multiplier);
-        const svuint32_t left = svdup_n_u32(static_cast<std::uint32_t>(p.q.shift > 0 ? p.q.shift : 0));
-        const svint32_t neg_right = svdup_n_s32(p.q.shift > 0 ? 0 : p.q.shift);
+    if constexpr (std::is_same_v<Q, requant::per_tensor>) {
+      // Shift split prepared once (loop invariant).
+      const svint32_t m = svdup_n_s32(p.q.multiplier);
+      const svuint32_t left = svdup_n_u32(static_cast<std::uint32_t>(p.q.shift > 0 ? p.q.shift : 0));
+      const svint32_t neg_right = svdup_n_s32(p.q.shift > 0 ? 0 : p.q.shift);
+      for (std::size_t r = 0; r < rows; ++r) {
+        const std::int32_t* a = acc + r * acc_stride;
+        Out* o = out + r * out_stride;
         for (std::uint64_t c = 0; c < channels; c += svcntw()) {
           const svbool_t pg = svwhilelt_b32_u64(c, channels);
           const svint32_t y = ops::mbqm32(svld1_s32(pg, a + c), m, left, neg_right);
           ops::store_narrow(pg, o + c, ops::clamp(svadd_s32_x(all, y, zp), lo, hi));
         }
-      } else {
+      }
+    } else {
+      // Local copies: the int8 stores may alias anything, so p's members would be reloaded.
+      const std::int32_t* const mul = p.q.multiplier;
+      const std::int32_t* const sh = p.q.shift;
+      for (std::size_t r = 0; r < rows; ++r) {
+        const std::int32_t* a = acc + r * acc_stride;
+        Out* o = out + r * out_stride;
         for (std::uint64_t c = 0; c < channels; c += svcntw()) {
           const svbool_t pg = svwhilelt_b32_u64(c, channels);
-          const svint32_t y = ops::mbqm32(svld1_s32(pg, a + c), svld1_s32(pg, p.q.multiplier + c),
-                                          svld1_s32(pg, p.q.shift + c));
+          const svint32_t y = ops::mbqm32(svld1_s32(pg, a + c), svld1_s32(pg, mul + c), svld1_s32(pg, sh + c));
           ops::store_narrow(pg, o + c, ops::clamp(svadd_s32_x(all, y, zp), lo, hi));
         }
       }

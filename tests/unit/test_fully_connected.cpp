@@ -1,0 +1,150 @@
+// int8 fully connected: every GEMM microkernel on the conformance vectors (bit-exact against
+// TFLite), against the scalar kernel on random shapes (tails, odd sizes, strides, weight zero
+// points), and the operator's parameter validation.
+#include "test.hpp"
+#include "nnconf.hpp"
+
+#include <tessera/tessera.hpp>
+#include <tuple>
+#include <vector>
+
+using namespace tessera;
+
+namespace {
+template <class L> struct as_tuple;
+template <class... T> struct as_tuple<arch::type_list<T...>> { using type = std::tuple<T...>; };
+
+// Packed buffers are int32-aligned storage.
+std::vector<std::int32_t> words(std::size_t bytes) { return std::vector<std::int32_t>((bytes + 3) / 4 + 1); }
+
+template <class K>
+bool run_conformance_case(const nnconf::case_file& f) {
+  using fc = fully_connected_s8<typename K::arch, K>;
+  const std::size_t batches = static_cast<std::size_t>(f.integer("batches", 1));
+  const std::size_t k = static_cast<std::size_t>(f.integer("input_c"));
+  const std::size_t n = static_cast<std::size_t>(f.integer("output_c"));
+  const auto zin = static_cast<std::int32_t>(f.integer("input_zero_point"));
+  const auto zw = static_cast<std::int32_t>(f.integer("weight_zero_point"));
+  std::vector<std::int8_t> in, w;
+  for (auto v : f.arr("input").values) in.push_back(static_cast<std::int8_t>(v));
+  for (auto v : f.arr("filter").values) w.push_back(static_cast<std::int8_t>(v));
+  std::vector<std::int32_t> bias, mult, shift;
+  for (auto v : f.arr("bias").values) bias.push_back(static_cast<std::int32_t>(v));
+  for (auto v : f.arr("output_multiplier").values) mult.push_back(static_cast<std::int32_t>(v));
+  for (auto v : f.arr("output_shift").values) shift.push_back(static_cast<std::int32_t>(v));
+  const std::size_t bytes = fc::packed_weights_bytes(n, k);
+  REQUIRE(bytes > 0);
+  auto packed = words(bytes);
+  if (f.word("weight_dtype") == "s4") {
+    std::vector<std::uint8_t> w4(storage_bytes<s4>(w.size()));
+    pack_s4(w.size(), w.data(), w4.data());
+    REQUIRE(fc::pack_weights_s4(n, k, w4.data(), bias.empty() ? nullptr : bias.data(), zin, packed.data(), bytes).ok());
+  } else {
+    REQUIRE(fc::pack_weights(n, k, w.data(), bias.empty() ? nullptr : bias.data(), zin, zw, packed.data(), bytes).ok());
+  }
+  std::vector<std::int8_t> out(batches * n);
+  std::vector<std::int32_t> ws(batches + 1);
+  const auto zp = static_cast<std::int32_t>(f.integer("output_zero_point"));
+  const auto lo = static_cast<std::int32_t>(f.integer("activation_min")), hi = static_cast<std::int32_t>(f.integer("activation_max"));
+  status st;
+  if (mult.size() == 1) {
+    output_stage<requant::per_tensor> p{{mult[0], shift[0]}, zp, lo, hi};
+    st = fc::run(batches, k, n, in.data(), k, packed.data(), out.data(), n, p, zw, ws.data(), ws.size() * 4);
+  } else {
+    output_stage<requant::per_channel> p{{mult.data(), shift.data()}, zp, lo, hi};
+    st = fc::run(batches, k, n, in.data(), k, packed.data(), out.data(), n, p, zw, ws.data(), ws.size() * 4);
+  }
+  REQUIRE_MESSAGE(st.ok(), std::string(st.message()));
+  const auto& want = f.arr("output").values;
+  REQUIRE(want.size() == out.size());
+  for (std::size_t i = 0; i < out.size(); ++i)
+    if (out[i] != want[i]) {
+      FAIL_CHECK(f.path << ": element " << i << " is " << int{out[i]} << ", TFLite says " << want[i]);
+      return false;
+    }
+  return true;
+}
+}  // namespace
+
+TEST_CASE_TEMPLATE_DEFINE("fully_connected s8/s4 conformance vectors, bit-exact", K, fc_conformance) {
+  TT_REQUIRE_RUNNABLE(K);
+  int checked = 0;
+  for (const char* dir : {"fully_connected_s8/", "fully_connected_s4/"})
+    for (const auto& path : nnconf::list(tt::conformance_dir(), dir)) {
+      nnconf::case_file f;
+      std::string err;
+      REQUIRE_MESSAGE(nnconf::load(path, f, err), err);
+      CHECK_MESSAGE(run_conformance_case<K>(f), path);
+      ++checked;
+    }
+  CHECK(checked == 13);  // 7 s8 + 6 s4 cases
+}
+TEST_CASE_TEMPLATE_APPLY(fc_conformance, as_tuple<kernels::gemm_qs8_registry>::type);
+
+TEST_CASE_TEMPLATE_DEFINE("gemm_qs8 kernels equal the scalar kernel on random shapes", K, fc_random) {
+  TT_REQUIRE_RUNNABLE(K);
+  using ref = fully_connected_s8<arch::scalar, kernels::gemm_qs8_1x4c1_scalar>;
+  using dut = fully_connected_s8<typename K::arch, K>;
+  tt::rng r(7);
+  const std::size_t cases = tt::scaled(300);
+  for (std::size_t t = 0; t < cases; ++t) {
+    const std::size_t m = 1 + r.next() % 9, n = 1 + r.next() % 70;
+    const std::size_t k = (t % 5 == 0) ? 1 + r.next() % 2000 : 1 + r.next() % 90;
+    const std::size_t in_stride = k + r.next() % 5, out_stride = n + r.next() % 5;
+    const auto zin = static_cast<std::int32_t>(r.range(-128, 127));
+    const auto zw = (t % 3 == 0) ? static_cast<std::int32_t>(r.range(-127, 127)) : 0;
+    std::vector<std::int8_t> in(m * in_stride), w(n * k);
+    for (auto& v : in) v = static_cast<std::int8_t>(r.range(-128, 127));
+    for (auto& v : w) v = static_cast<std::int8_t>(r.range(-128, 127));
+    std::vector<std::int32_t> bias(n), mult(n), shift(n);
+    for (std::size_t i = 0; i < n; ++i) {
+      bias[i] = static_cast<std::int32_t>(r.range(-100000, 100000));
+      mult[i] = static_cast<std::int32_t>(r.range(1 << 30, 0x7FFFFFFF));
+      shift[i] = static_cast<std::int32_t>(r.range(-14, 1));
+    }
+    output_stage<requant::per_channel> pc{{mult.data(), shift.data()}, static_cast<std::int32_t>(r.range(-128, 127)),
+                                         static_cast<std::int32_t>(r.range(-128, 0)), static_cast<std::int32_t>(r.range(0, 127))};
+    auto pr = words(ref::packed_weights_bytes(n, k)), pd = words(dut::packed_weights_bytes(n, k));
+    REQUIRE(ref::pack_weights(n, k, w.data(), bias.data(), zin, zw, pr.data(), pr.size() * 4).ok());
+    REQUIRE(dut::pack_weights(n, k, w.data(), bias.data(), zin, zw, pd.data(), pd.size() * 4).ok());
+    std::vector<std::int8_t> want(m * out_stride + 16, 0x33), got(m * out_stride + 16, 0x33);
+    std::vector<std::int32_t> ws(m);
+    REQUIRE(ref::run(m, k, n, in.data(), in_stride, pr.data(), want.data(), out_stride, pc, zw, ws.data(), ws.size() * 4).ok());
+    REQUIRE(dut::run(m, k, n, in.data(), in_stride, pd.data(), got.data(), out_stride, pc, zw, ws.data(), ws.size() * 4).ok());
+    INFO("m=" << m << " n=" << n << " k=" << k << " zw=" << zw);
+    REQUIRE(got == want);
+    output_stage<requant::per_tensor> pt{{mult[0], shift[0]}, pc.zero_point, pc.act_min, pc.act_max};
+    REQUIRE(ref::run(m, k, n, in.data(), in_stride, pr.data(), want.data(), out_stride, pt, zw, ws.data(), ws.size() * 4).ok());
+    REQUIRE(dut::run(m, k, n, in.data(), in_stride, pd.data(), got.data(), out_stride, pt, zw, ws.data(), ws.size() * 4).ok());
+    REQUIRE(got == want);
+  }
+}
+TEST_CASE_TEMPLATE_APPLY(fc_random, as_tuple<kernels::gemm_qs8_registry>::type);
+
+TEST_CASE("fully_connected_s8 rejects bad parameters with a message") {
+  using fc = fully_connected_s8<>;
+  std::int8_t w[6] = {1, 2, 3, 4, 5, 6}, in[3] = {1, 1, 1}, out[2];
+  auto packed = words(fc::packed_weights_bytes(2, 3));
+  const std::size_t bytes = packed.size() * 4;
+  CHECK(fc::packed_weights_bytes(0, 3) == 0);
+  CHECK(fc::pack_weights(0, 3, w, nullptr, 0, 0, packed.data(), bytes).code() == status_code::invalid_argument);
+  CHECK(fc::pack_weights(2, 3, w, nullptr, 0, 0, packed.data(), 4).code() == status_code::buffer_too_small);
+  CHECK(fc::pack_weights(2, 3, w, nullptr, 200, 0, packed.data(), bytes).code() == status_code::invalid_argument);
+  CHECK(fc::pack_weights(2, 3, nullptr, nullptr, 0, 0, packed.data(), bytes).code() == status_code::invalid_argument);
+  CHECK(fc::pack_weights(2, 3, w, nullptr, 0, 0, reinterpret_cast<std::uint8_t*>(packed.data()) + 1, bytes - 4).code() ==
+        status_code::invalid_argument);
+  REQUIRE(fc::pack_weights(2, 3, w, nullptr, 0, 0, packed.data(), bytes).ok());
+  output_stage<requant::per_tensor> p{{1 << 30, 0}, 0, -128, 127};
+  CHECK(fc::run(1, 3, 2, in, 3, packed.data(), out, 2, p).ok());
+  CHECK(out[0] == 3);   // (1+2+3) * 0.5
+  CHECK(out[1] == 8);   // (4+5+6) * 0.5 = 7.5 -> 8
+  CHECK(fc::run(1, 3, 2, in, 2, packed.data(), out, 2, p).code() == status_code::invalid_argument);
+  CHECK(fc::run(1, 3, 2, in, 3, packed.data(), out, 2, p, 3).code() == status_code::buffer_too_small);
+  auto bad = p;
+  bad.act_max = 300;
+  status st = fc::run(1, 3, 2, in, 3, packed.data(), out, 2, bad);
+  CHECK(st.code() == status_code::invalid_argument);
+  MESSAGE(std::string(st.message()));
+  CHECK(fc::run(std::size_t{1} << 30, 3, 2, in, 3, packed.data(), out, 2, p).code() == status_code::invalid_argument);
+  CHECK(fc::run(0, 3, 2, in, 3, packed.data(), out, 2, p).ok());
+}
