@@ -148,3 +148,42 @@ TEST_CASE("fully_connected_s8 rejects bad parameters with a message") {
   CHECK(fc::run(std::size_t{1} << 30, 3, 2, in, 3, packed.data(), out, 2, p).code() == status_code::invalid_argument);
   CHECK(fc::run(0, 3, 2, in, 3, packed.data(), out, 2, p).ok());
 }
+
+#include "guard.hpp"
+
+TEST_CASE_TEMPLATE_DEFINE("gemm_qs8 kernels stay inside their buffers (guard pages)", K, fc_guard) {
+  TT_REQUIRE_RUNNABLE(K);
+  using dut = fully_connected_s8<typename K::arch, K>;
+  using ref = fully_connected_s8<arch::scalar, kernels::gemm_qs8_1x4c1_scalar>;
+  tt::rng r(17);
+  const std::size_t shapes[][3] = {{1, 1, 1}, {1, 17, 3}, {5, 3, 31}, {3, 33, 17}, {7, 20, 64}, {4, 16, 16}, {9, 1, 130}, {2, 70, 5}};
+  for (auto side : {tt::guard_side::after, tt::guard_side::before}) {
+    for (const auto& s : shapes) {
+      const std::size_t m = s[0], n = s[1], k = s[2];
+      tt::guarded<std::int8_t> in(m * k, side), w(n * k, side), out(m * n, side);
+      tt::guarded<std::int32_t> bias(n, side), mult(n, side), shift(n, side), ws(m, side);
+      REQUIRE(in.ok());
+      for (std::size_t i = 0; i < m * k; ++i) in[i] = static_cast<std::int8_t>(r.range(-128, 127));
+      for (std::size_t i = 0; i < n * k; ++i) w[i] = static_cast<std::int8_t>(r.range(-128, 127));
+      for (std::size_t i = 0; i < n; ++i) {
+        bias[i] = static_cast<std::int32_t>(r.range(-5000, 5000));
+        mult[i] = 1 << 30;
+        shift[i] = -6;
+      }
+      const std::size_t bytes = dut::packed_weights_bytes(n, k);
+      tt::guarded<std::int32_t> packed(bytes / 4, side);
+      REQUIRE(bytes % 4 == 0);
+      REQUIRE(dut::pack_weights(n, k, w.data(), bias.data(), -3, 5, packed.data(), bytes).ok());
+      output_stage<requant::per_channel> p{{mult.data(), shift.data()}, 1, -128, 127};
+      REQUIRE(dut::run(m, k, n, in.data(), k, packed.data(), out.data(), n, p, 5, ws.data(), m * 4).ok());
+      std::vector<std::int8_t> got(out.data(), out.data() + m * n), want(m * n);
+      auto pr = words(ref::packed_weights_bytes(n, k));
+      REQUIRE(ref::pack_weights(n, k, w.data(), bias.data(), -3, 5, pr.data(), pr.size() * 4).ok());
+      std::vector<std::int32_t> ws2(m);
+      REQUIRE(ref::run(m, k, n, in.data(), k, pr.data(), want.data(), n, p, 5, ws2.data(), m * 4).ok());
+      CHECK(got == want);
+    }
+  }
+  MESSAGE(K::name << ": guard pages " << (TT_HAS_GUARD_PAGES ? "on" : "unavailable (bare metal)"));
+}
+TEST_CASE_TEMPLATE_APPLY(fc_guard, as_tuple<kernels::gemm_qs8_registry>::type);

@@ -258,3 +258,32 @@ TEST_CASE("requantize<Tag> validates its parameters and agrees across tags") {
   p16.q = {1 << 30, 7};
   CHECK(requantize(1, 10, acc64.data(), 10, out16.data(), 10, p16).ok());
 }
+
+#include "guard.hpp"
+
+TEST_CASE_TEMPLATE_DEFINE("requant_s32 kernels stay inside their buffers (guard pages)", K, requant_guard) {
+  TT_REQUIRE_RUNNABLE(K);
+  tt::rng r(51);
+  for (auto side : {tt::guard_side::after, tt::guard_side::before}) {
+    for (std::size_t n : {1u, 3u, 4u, 5u, 15u, 16u, 17u, 33u, 64u, 67u}) {
+      tt::guarded<std::int32_t> x(n, side), m(n, side), s(n, side), o(n, side);
+      tt::guarded<std::int8_t> o8(n, side);
+      tt::guarded<std::int16_t> o16(n, side);
+      for (std::size_t i = 0; i < n; ++i) { x[i] = r.s32(); m[i] = r.s32(); s[i] = static_cast<std::int32_t>(r.range(-31, 30)); }
+      K::srdhm(n, x.data(), m.data(), o.data());
+      for (std::size_t i = 0; i < n; ++i) s[i] = static_cast<std::int32_t>(r.range(0, 31));
+      K::rdpot(n, x.data(), s.data(), o.data());
+      for (std::size_t i = 0; i < n; ++i) s[i] = static_cast<std::int32_t>(r.range(-31, 30));
+      K::mbqm(n, x.data(), m.data(), s.data(), o.data());
+      output_stage<requant::per_channel> pc{{m.data(), s.data()}, 3, -128, 127};
+      K::template run<std::int8_t>(1, n, x.data(), n, o8.data(), n, pc);
+      pc.act_min = -32768;
+      pc.act_max = 32767;
+      K::template run<std::int16_t>(1, n, x.data(), n, o16.data(), n, pc);
+      std::vector<std::int16_t> want(n);
+      kernels::requant_s32_scalar::run<std::int16_t>(1, n, x.data(), n, want.data(), n, pc);
+      CHECK(std::equal(want.begin(), want.end(), o16.data()));
+    }
+  }
+}
+TEST_CASE_TEMPLATE_APPLY(requant_guard, as_tuple<kernels::requant_s32_registry>::type);
