@@ -25,8 +25,8 @@ enum class guard_side { after, before };
 template <class T> class guarded {
  public:
   guarded(std::size_t n, guard_side side) : n_(n) {
-    const std::size_t bytes = n * sizeof(T);
 #if TT_HAS_GUARD_PAGES
+    const std::size_t bytes = n * sizeof(T);
     page_ = static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
     const std::size_t body = (bytes + page_ - 1) / page_ * page_;
     total_ = body + 2 * page_;

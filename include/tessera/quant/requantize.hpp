@@ -8,6 +8,7 @@
 #include <limits>
 #include <type_traits>
 #include <tessera/core/status.hpp>
+#include <tessera/quant/fixedpoint.hpp>
 
 namespace tessera {
 
@@ -67,6 +68,31 @@ template <class Q> struct output_stage {
   std::int32_t act_min = std::numeric_limits<std::int32_t>::min();
   std::int32_t act_max = std::numeric_limits<std::int32_t>::max();
 };
+
+/// Multiplier and shift of channel `c` (the single pair for per-tensor stages).
+template <class Q> constexpr quantized_multiplier channel_multiplier(const output_stage<Q>& p, std::size_t c) noexcept {
+  if constexpr (std::is_same_v<Q, requant::per_tensor>) {
+    (void)c;
+    return {p.q.multiplier, p.q.shift};
+  } else {
+    return {p.q.multiplier[c], p.q.shift[c]};
+  }
+}
+
+/// One accumulator of channel `c` through the whole stage: MBQM (32-bit for int32 accumulators,
+/// the 16x8 64-bit form for int64), + zero point (wrapping), clamp, narrow. The scalar reference,
+/// and the remainder loop of every vector kernel that has one.
+template <class Out, class Acc, class Q>
+constexpr Out requantize_one(Acc acc, const output_stage<Q>& p, std::size_t c) noexcept {
+  static_assert(std::is_same_v<Acc, std::int32_t> || std::is_same_v<Acc, std::int64_t>,
+                "tessera::requantize_one: accumulators are int32 or int64");
+  const quantized_multiplier q = channel_multiplier(p, c);
+  std::int32_t y;
+  if constexpr (std::is_same_v<Acc, std::int32_t>) y = fixedpoint::mbqm32(acc, q.multiplier, q.shift);
+  else y = fixedpoint::mbqm64(acc, q.multiplier, q.shift);
+  y = fixedpoint::add_wrap(y, p.zero_point);
+  return static_cast<Out>(y < p.act_min ? p.act_min : (y > p.act_max ? p.act_max : y));
+}
 
 /// Checks an output stage for output type `Out` over `channels` channels: clamp inside Out's
 /// range and ordered, zero point representable, shifts within MBQM's domain.

@@ -43,15 +43,8 @@ struct gemm_qs8_1x4c1_scalar {
         for (std::size_t kk = 0; kk < k; ++kk)
           for (std::size_t j = 0; j < NR; ++j)
             acc[j] += static_cast<std::uint32_t>(std::int32_t{ar[kk]} * std::int32_t{w[kk * NR + j]});
-        for (std::size_t j = 0; j < nb; ++j) {
-          const std::size_t ch = n0 + j;
-          std::int32_t mult, shift;
-          if constexpr (std::is_same_v<Q, requant::per_tensor>) { mult = p.q.multiplier; shift = p.q.shift; }
-          else { mult = p.q.multiplier[ch]; shift = p.q.shift[ch]; }
-          const std::int32_t y =
-              fixedpoint::add_wrap(fixedpoint::mbqm32(static_cast<std::int32_t>(acc[j]), mult, shift), p.zero_point);
-          c[i * c_stride + ch] = static_cast<std::int8_t>(std::clamp(y, p.act_min, p.act_max));
-        }
+        for (std::size_t j = 0; j < nb; ++j)
+          c[i * c_stride + n0 + j] = requantize_one<std::int8_t>(static_cast<std::int32_t>(acc[j]), p, n0 + j);
       }
     }
   }

@@ -77,15 +77,7 @@ struct requant_s64_neon {
       std::size_t c = 0;
       for (; c + 8 <= channels; c += 8) ops::store_narrow(o + c, quad(a, c), quad(a, c + 4));
       for (; c + 4 <= channels; c += 4) ops::store_narrow(o + c, quad(a, c));
-      for (; c < channels; ++c) {
-        std::int32_t m, s;
-        if constexpr (per_tensor) { m = p.q.multiplier; s = p.q.shift; }
-        else { m = mul[c]; s = sh[c]; }
-        // + zero_point wraps, as the vector add does (no signed-overflow UB at the int32 edges).
-        const auto y = static_cast<std::int32_t>(static_cast<std::uint32_t>(fixedpoint::mbqm64(a[c], m, s)) +
-                                                 static_cast<std::uint32_t>(p.zero_point));
-        o[c] = static_cast<Out>(std::clamp(y, p.act_min, p.act_max));
-      }
+      for (; c < channels; ++c) o[c] = requantize_one<Out>(a[c], p, c);
     }
   }
 };

@@ -30,13 +30,7 @@ struct requant_s64_scalar {
     for (std::size_t r = 0; r < rows; ++r) {
       const std::int64_t* a = acc + r * acc_stride;
       Out* o = out + r * out_stride;
-      for (std::size_t c = 0; c < channels; ++c) {
-        std::int32_t m, s;
-        if constexpr (std::is_same_v<Q, requant::per_tensor>) { m = p.q.multiplier; s = p.q.shift; }
-        else { m = p.q.multiplier[c]; s = p.q.shift[c]; }
-        const std::int32_t y = fixedpoint::add_wrap(fixedpoint::mbqm64(a[c], m, s), p.zero_point);
-        o[c] = static_cast<Out>(std::clamp(y, p.act_min, p.act_max));
-      }
+      for (std::size_t c = 0; c < channels; ++c) o[c] = requantize_one<Out>(a[c], p, c);
     }
   }
 };

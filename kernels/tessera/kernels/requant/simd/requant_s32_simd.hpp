@@ -74,15 +74,7 @@ struct requant_s32_simd {
         const v y = ops::mbqm(v::load_unaligned(a + c), m, s) + zp;
         ops::store_narrow(o + c, xsimd::min(xsimd::max(y, lo), hi));
       }
-      for (; c < channels; ++c) {
-        std::int32_t m, s;
-        if constexpr (per_tensor) { m = q.multiplier; s = q.shift; }
-        else { m = q.multiplier[c]; s = q.shift[c]; }
-        // + zero_point wraps, as the vector add does (no signed-overflow UB at the int32 edges).
-        const auto y = static_cast<std::int32_t>(static_cast<std::uint32_t>(fixedpoint::mbqm32(a[c], m, s)) +
-                                                 static_cast<std::uint32_t>(zp_s));
-        o[c] = static_cast<Out>(std::clamp(y, lo_s, hi_s));
-      }
+      for (; c < channels; ++c) o[c] = requantize_one<Out>(a[c], p, c);
     }
   }
 };
