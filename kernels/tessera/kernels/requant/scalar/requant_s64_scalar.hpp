@@ -27,10 +27,12 @@ struct requant_s64_scalar {
   template <class Out, class Q>
   static void run(std::size_t rows, std::size_t channels, const std::int64_t* acc, std::size_t acc_stride, Out* out,
                   std::size_t out_stride, const output_stage<Q>& p) noexcept {
+    // A local copy: Out stores may alias anything, so members of `p` would be reloaded per element.
+    const output_stage<Q> stage = p;
     for (std::size_t r = 0; r < rows; ++r) {
       const std::int64_t* a = acc + r * acc_stride;
       Out* o = out + r * out_stride;
-      for (std::size_t c = 0; c < channels; ++c) o[c] = requantize_one<Out>(a[c], p, c);
+      for (std::size_t c = 0; c < channels; ++c) o[c] = requantize_one<Out>(a[c], stage, c);
     }
   }
 };
