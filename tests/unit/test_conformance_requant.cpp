@@ -86,7 +86,7 @@ int run_all() {
 TEST_CASE_TEMPLATE_DEFINE("FC conformance output stage (int32 accumulators)", K, conf_s32) {
   TT_REQUIRE_RUNNABLE(K);
   const int n = run_all<K, std::int32_t>();
-  MESSAGE(K::name << ": " << n << " cases");
+  MESSAGE(std::string(K::name) << ": " << n << " cases");
   CHECK(n == 13);  // 7 s8 and 6 s4 FC cases: a missing or partial data directory must fail
 }
 TEST_CASE_TEMPLATE_APPLY(conf_s32, as_tuple<kernels::requant_s32_registry>::type);
@@ -94,7 +94,7 @@ TEST_CASE_TEMPLATE_APPLY(conf_s32, as_tuple<kernels::requant_s32_registry>::type
 TEST_CASE_TEMPLATE_DEFINE("FC conformance output stage (int64 accumulators, 16x8)", K, conf_s64) {
   TT_REQUIRE_RUNNABLE(K);
   const int n = run_all<K, std::int64_t>();
-  MESSAGE(K::name << ": " << n << " cases");
+  MESSAGE(std::string(K::name) << ": " << n << " cases");
   CHECK(n == 3);  // the three s16 FC cases (s64 bias)
 }
 TEST_CASE_TEMPLATE_APPLY(conf_s64, as_tuple<kernels::requant_s64_registry>::type);
