@@ -2,6 +2,7 @@
 /// Every int8 GEMM microkernel compiled into this translation unit: feeds tests and benchmarks.
 #pragma once
 #include <tessera/arch/native.hpp>
+#include <tessera/kernels/gemm/scalar/gemm_f32_4x4_scalar.hpp>
 #include <tessera/kernels/gemm/scalar/gemm_qs8_1x4c1_scalar.hpp>
 
 // Variants under construction are picked up as their headers land (temporary __has_include).
@@ -42,7 +43,36 @@
 #define TESSERA_REG_GEMM_HELIUM
 #endif
 
+#if TESSERA_HAS_SIMD && __has_include(<tessera/kernels/gemm/simd/gemm_f32_simd.hpp>)
+#include <tessera/kernels/gemm/simd/gemm_f32_simd.hpp>
+#define TESSERA_REG_GEMM_F32_SIMD , gemm_f32_simd_kernel
+#else
+#define TESSERA_REG_GEMM_F32_SIMD
+#endif
+#if TESSERA_HAS_NEON && __has_include(<tessera/kernels/gemm/neon/gemm_f32_neon.hpp>)
+#include <tessera/kernels/gemm/neon/gemm_f32_neon.hpp>
+#define TESSERA_REG_GEMM_F32_NEON , gemm_f32_neon_kernel
+#else
+#define TESSERA_REG_GEMM_F32_NEON
+#endif
+#if TESSERA_HAS_SVE && __has_include(<tessera/kernels/gemm/sve/gemm_f32_sve.hpp>)
+#include <tessera/kernels/gemm/sve/gemm_f32_sve.hpp>
+#define TESSERA_REG_GEMM_F32_SVE , gemm_f32_sve_kernel
+#else
+#define TESSERA_REG_GEMM_F32_SVE
+#endif
+#if TESSERA_HAS_HELIUM_FP && __has_include(<tessera/kernels/gemm/helium/gemm_f32_helium.hpp>)
+#include <tessera/kernels/gemm/helium/gemm_f32_helium.hpp>
+#define TESSERA_REG_GEMM_F32_HELIUM , gemm_f32_helium_kernel
+#else
+#define TESSERA_REG_GEMM_F32_HELIUM
+#endif
+
 namespace tessera::kernels {
+
+/// fp32 GEMM variants in this build.
+using gemm_f32_registry = arch::type_list<gemm_f32_4x4_scalar TESSERA_REG_GEMM_F32_SIMD TESSERA_REG_GEMM_F32_NEON
+                                              TESSERA_REG_GEMM_F32_SVE TESSERA_REG_GEMM_F32_HELIUM>;
 
 /// int8 x int8 -> int8 GEMM variants in this build.
 using gemm_qs8_registry = arch::type_list<gemm_qs8_1x4c1_scalar TESSERA_REG_GEMM_SIMD TESSERA_REG_GEMM_NEON
