@@ -12,6 +12,7 @@
 #include <tessera/core/tensor.hpp>
 #include <tessera/dispatch/select.hpp>
 #include <tessera/ops/fully_connected.hpp>
+#include <tessera/ops/fully_connected_s16.hpp>
 #include <tessera/ops/gemm.hpp>
 #include <tessera/ops/requantize.hpp>
 #include <tessera/quant/fixedpoint.hpp>

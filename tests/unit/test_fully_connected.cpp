@@ -184,6 +184,6 @@ TEST_CASE_TEMPLATE_DEFINE("gemm_qs8 kernels stay inside their buffers (guard pag
       CHECK(got == want);
     }
   }
-  MESSAGE(std::string(K::name) << ": guard pages " << (TT_HAS_GUARD_PAGES ? "on" : "unavailable (bare metal)"));
+  MESSAGE(std::string(K::name) << ": guard pages " << std::string(TT_HAS_GUARD_PAGES ? "on" : "unavailable (bare metal)"));
 }
 TEST_CASE_TEMPLATE_APPLY(fc_guard, as_tuple<kernels::gemm_qs8_registry>::type);
