@@ -187,3 +187,47 @@ TEST_CASE_TEMPLATE_DEFINE("gemm_qs8 kernels stay inside their buffers (guard pag
   MESSAGE(std::string(K::name) << ": guard pages " << std::string(TT_HAS_GUARD_PAGES ? "on" : "unavailable (bare metal)"));
 }
 TEST_CASE_TEMPLATE_APPLY(fc_guard, as_tuple<kernels::gemm_qs8_registry>::type);
+
+TEST_CASE_TEMPLATE_DEFINE("gemm_qs8 kernels are exact at the int8 extremes (-128 x -128, long K)", K, fc_extremes) {
+  TT_REQUIRE_RUNNABLE(K);
+  using ref = fully_connected_s8<arch::scalar, kernels::gemm_qs8_1x4c1_scalar>;
+  using dut = fully_connected_s8<typename K::arch, K>;
+  tt::rng r(23);
+  // Products of -128 * -128 summed in pairs overflow int16 (2 * 16384 = 32768): kernels that widen
+  // through int16 must still be exact. The bias cancels most of the sum so the output shows errors.
+  for (std::size_t k : {1u, 2u, 15u, 16u, 17u, 127u, 128u, 129u, 255u, 256u, 257u, 1023u, 4111u}) {
+    for (int pattern = 0; pattern < 3; ++pattern) {
+      const std::size_t m = 1 + k % 5, n = 1 + (k * 7) % 37;
+      std::vector<std::int8_t> in(m * k), w(n * k);
+      auto pick = [&](std::size_t i) -> std::int8_t {
+        if (pattern == 0) return -128;
+        if (pattern == 1) return (i % 3 == 0) ? std::int8_t{127} : std::int8_t{-128};
+        return (r.next() & 1) ? std::int8_t{-128} : std::int8_t{127};
+      };
+      for (std::size_t i = 0; i < in.size(); ++i) in[i] = pick(i);
+      for (std::size_t i = 0; i < w.size(); ++i) w[i] = pick(i + 1);
+      std::vector<std::int32_t> bias(n), mult(n, 1 << 30), shift(n, 0);
+      for (std::size_t j = 0; j < n; ++j) {
+        std::int64_t s = 0;
+        for (std::size_t kk = 0; kk < k; ++kk) s += std::int64_t{in[kk]} * w[j * k + kk];
+        bias[j] = static_cast<std::int32_t>(-s + static_cast<std::int64_t>(j % 50) - 25);  // small results
+      }
+      output_stage<requant::per_channel> p{{mult.data(), shift.data()}, 0, -128, 127};
+      auto pr = words(ref::packed_weights_bytes(n, k)), pd = words(dut::packed_weights_bytes(n, k));
+      REQUIRE(ref::pack_weights(n, k, w.data(), bias.data(), 0, 0, pr.data(), pr.size() * 4).ok());
+      REQUIRE(dut::pack_weights(n, k, w.data(), bias.data(), 0, 0, pd.data(), pd.size() * 4).ok());
+      std::vector<std::int8_t> want(m * n), got(m * n);
+      REQUIRE(ref::run(m, k, n, in.data(), k, pr.data(), want.data(), n, p).ok());
+      REQUIRE(dut::run(m, k, n, in.data(), k, pd.data(), got.data(), n, p).ok());
+      INFO("k=" << k << " pattern=" << pattern);
+      for (std::size_t i = 0; i < m; ++i)  // the oracle itself, against int64 arithmetic
+        for (std::size_t j = 0; j < n; ++j) {
+          std::int64_t s = bias[j];
+          for (std::size_t kk = 0; kk < k; ++kk) s += std::int64_t{in[i * k + kk]} * w[j * k + kk];
+          REQUIRE(want[i * n + j] == requantize_one<std::int8_t>(static_cast<std::int32_t>(s), p, j));
+        }
+      REQUIRE(got == want);
+    }
+  }
+}
+TEST_CASE_TEMPLATE_APPLY(fc_extremes, as_tuple<kernels::gemm_qs8_registry>::type);
