@@ -1,0 +1,337 @@
+/// @file gemm_qs8_4x8c8_neon_i8mm.hpp
+/// int8 GEMM with fused requantization on AArch64 Neon + int8 matrix multiply (SMMLA).
+///
+/// Tile: MR = 4 rows x NR = 8 channels, kr = 8. Consumes op.hpp's packed format with nr() = 8,
+/// kr() = 8: per block of 8 channels `int32 bias'[8]`, then `int8 w[ceil(K/8)][8][8]` (zero padded),
+/// so one k-group of 8 is 64 bytes = four q registers B0..B3, B_j = channels 2j, 2j+1 x 8 k: exactly
+/// SMMLA's second operand (2 x 8, row-major).
+/// SMMLA (`vmmlaq_s32`) adds A(2 rows x 8 k) * B(2 channels x 8 k)^T to a 2 x 2 int32 tile held as
+/// [r0c0 r0c1 r1c0 r1c1]; rows 0,1 and rows 2,3 each pair their 8-k slices with ZIP1/ZIP2 of 64-bit
+/// halves, so a k-group of 8 is 2 row pairs x 4 channel pairs = 8 SMMLA into 8 named accumulators.
+/// Inner loop (k unrolled by 32): 32 bytes of each row (LDP), 8 ZIP, 8 LDP of B, 32 SMMLA and the
+/// pointer/loop updates: 59 instructions with GCC 12 and clang 16. Compiler-only fences
+/// (`std::atomic_signal_fence`, no instruction) keep the B loads of each k-group next to their
+/// SMMLAs (GCC 12 otherwise hoists them all and shuffles accumulators through spare registers).
+/// Epilogue: the 2 x 2 tiles are de-interleaved (ZIP1/ZIP2 of 64-bit halves) into per-row channel
+/// quads, then MBQM with tessera::arch::neon_ops (bit-exact with TFLite; a per-tensor shift > 0 skips
+/// the rounding shift, shifts <= 0 (per tensor, or every per-channel one) skip SSHL), + zero point in
+/// int32 (wrapping), saturating narrow to int8 (two rows per register), then the activation clamp on
+/// 16 int8 lanes.
+/// Tails: M by row clamping (missing rows alias the last valid row's A and C, so they store the
+/// same bytes again); N by partial stores (4/2/1 bytes: nothing past channel n-1 is written;
+/// per-channel parameters of a partial block go through a zero-padded bounce, never read past
+/// n-1); K: one 16-k step if k % 32 >= 16, then the last k % 16 A bytes of each row are read
+/// exactly into a zeroed register (8/4/2/1-byte integer loads) and ceil(rem / 8) k-groups of the
+/// zero-padded weights run.
+/// ISA: Armv8.6-A Neon + i8mm (FEAT_I8MM).
+#pragma once
+#include <tessera/arch/native.hpp>
+#if !TESSERA_HAS_NEON_I8MM
+#error "gemm_qs8_4x8c8_neon_i8mm.hpp needs AArch64 Neon with the int8 matrix multiply extension (TESSERA_HAS_NEON_I8MM)"
+#endif
+
+#include <arm_neon.h>
+#include <atomic>
+#include <bit>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <type_traits>
+#include <tessera/arch/neon/fixedpoint.hpp>
+#include <tessera/arch/tags.hpp>
+#include <tessera/dispatch/select.hpp>
+#include <tessera/kernels/gemm/op.hpp>
+#include <tessera/quant/requantize.hpp>
+
+namespace tessera::kernels {
+
+struct gemm_qs8_4x8c8_neon_i8mm {
+  using arch = tessera::arch::neon_i8mm;
+  static constexpr const char* name = "gemm_qs8_4x8c8_neon_i8mm";
+  static std::size_t nr() noexcept { return 8; }
+  static std::size_t kr() noexcept { return 8; }
+
+  /// C[m][n] = clamp(MBQM(sum_k A[m][k] W[n][k] + bias'[n] + row_offset[m]) + zp), as the scalar kernel.
+  /// @param[in]  a           m rows of k int8 values, row stride a_stride (elements)
+  /// @param[in]  packed_w    weights packed by pack_qs8_weights with nr() = 8, kr() = 8
+  /// @param[in]  row_offset  m int32 values added to every channel of a row, or nullptr
+  /// @param[out] c           m rows of n int8 values, row stride c_stride (elements)
+  /// @param[in]  p           output stage; act_min/act_max within int8 (as validate<int8_t> ensures)
+  template <class Q>
+  static void run(std::size_t m, std::size_t n, std::size_t k, const std::int8_t* a, std::size_t a_stride,
+                  const void* packed_w, const std::int32_t* row_offset, std::int8_t* c, std::size_t c_stride,
+                  const output_stage<Q>& p) noexcept {
+    // kLeft: some shift is > 0. Per tensor that shift is the only one and there is no rounding
+    // shift; per channel (usually all shifts <= 0) it selects the general MBQM, else SSHL and the
+    // max/min split are skipped.
+    bool left;
+    if constexpr (std::is_same_v<Q, requant::per_tensor>) left = p.q.shift > 0;
+    else left = any_positive(p.q.shift, n);
+    if (left) tiles<Q, true>(m, n, k, a, a_stride, packed_w, row_offset, c, c_stride, p);
+    else tiles<Q, false>(m, n, k, a, a_stride, packed_w, row_offset, c, c_stride, p);
+  }
+
+ private:
+  static_assert(std::endian::native == std::endian::little, "the K-remainder loads assume little-endian lanes");
+
+  /// Whether any of s[0, n) is > 0.
+  static bool any_positive(const std::int32_t* s, std::size_t n) noexcept {
+    int32x4_t mx = vdupq_n_s32(0);
+    std::size_t i = 0;
+    for (; i + 4 <= n; i += 4) mx = vmaxq_s32(mx, vld1q_s32(s + i));
+    std::int32_t r = vmaxvq_s32(mx);
+    for (; i < n; ++i) r = s[i] > r ? s[i] : r;
+    return r > 0;
+  }
+
+  /// The 4 x 8 int32 accumulators as 2 x 2 tiles: u<row pair><channel pair>, u0j = rows 0,1 and
+  /// u1j = rows 2,3 of channels 2j, 2j+1, lanes [r0c0 r0c1 r1c0 r1c1]. Named members (GCC 12 keeps
+  /// an array of vectors in memory; a struct of named vectors is split into registers).
+  struct acc {
+    int32x4_t u00, u01, u02, u03, u10, u11, u12, u13;
+  };
+
+  /// One k-group of 8: loads B0..B3 (64 bytes at w) and does the 8 SMMLA
+  /// u<p><j> += A_p * B_j^T, A_0 = rows 0,1 and A_1 = rows 2,3 (8 k each).
+  static inline void kgroup(acc& t, const std::int8_t* w, int8x16_t a01, int8x16_t a23) noexcept {
+    const int8x16_t b0 = vld1q_s8(w), b1 = vld1q_s8(w + 16), b2 = vld1q_s8(w + 32), b3 = vld1q_s8(w + 48);
+    t.u00 = vmmlaq_s32(t.u00, a01, b0); t.u01 = vmmlaq_s32(t.u01, a01, b1);
+    t.u02 = vmmlaq_s32(t.u02, a01, b2); t.u03 = vmmlaq_s32(t.u03, a01, b3);
+    t.u10 = vmmlaq_s32(t.u10, a23, b0); t.u11 = vmmlaq_s32(t.u11, a23, b1);
+    t.u12 = vmmlaq_s32(t.u12, a23, b2); t.u13 = vmmlaq_s32(t.u13, a23, b3);
+  }
+
+  /// 8-k slice `lo` (ZIP1: bytes 0-7) or `hi` (ZIP2: bytes 8-15) of two rows, as SMMLA's A operand.
+  static inline int8x16_t pair_lo(int8x16_t r0, int8x16_t r1) noexcept {
+    return vreinterpretq_s8_s64(vzip1q_s64(vreinterpretq_s64_s8(r0), vreinterpretq_s64_s8(r1)));
+  }
+  static inline int8x16_t pair_hi(int8x16_t r0, int8x16_t r1) noexcept {
+    return vreinterpretq_s8_s64(vzip2q_s64(vreinterpretq_s64_s8(r0), vreinterpretq_s64_s8(r1)));
+  }
+
+  /// Rows r, r+1 of a channel quad from two 2 x 2 tiles (channels 2j..2j+3): ZIP1 / ZIP2 of 64-bit halves.
+  static inline int32x4_t row_lo(int32x4_t u0, int32x4_t u1) noexcept {
+    return vreinterpretq_s32_s64(vzip1q_s64(vreinterpretq_s64_s32(u0), vreinterpretq_s64_s32(u1)));
+  }
+  static inline int32x4_t row_hi(int32x4_t u0, int32x4_t u1) noexcept {
+    return vreinterpretq_s32_s64(vzip2q_s64(vreinterpretq_s64_s32(u0), vreinterpretq_s64_s32(u1)));
+  }
+
+  /// Bytes p[0, r) in lanes 0..r-1, zeros above, for r in [1, 15]; reads nothing past p + r.
+  static inline int8x16_t load_partial(const std::int8_t* p, std::size_t r) noexcept {
+    std::uint64_t lo = 0, t = 0;
+    if (r & 8) { std::memcpy(&lo, p, 8); p += 8; }
+    unsigned s = 0;
+    if (r & 4) { std::uint32_t v; std::memcpy(&v, p, 4); t = v; p += 4; s = 32; }
+    if (r & 2) { std::uint16_t v; std::memcpy(&v, p, 2); t |= std::uint64_t{v} << s; p += 2; s += 16; }
+    if (r & 1) t |= std::uint64_t{static_cast<std::uint8_t>(*p)} << s;
+    const std::uint64_t hi = (r & 8) ? t : 0;
+    if (!(r & 8)) lo = t;
+    return vreinterpretq_s8_u64(vcombine_u64(vcreate_u64(lo), vcreate_u64(hi)));
+  }
+
+  /// Two rows of 8 channels (y0, y1 = row r; y2, y3 = row r+1) saturated to int8 in one register
+  /// (row r in bytes 0-7), then the activation clamp (equal to the int32 clamp followed by
+  /// truncation, for bounds inside int8).
+  static inline int8x16_t narrow_clamp(int32x4_t y0, int32x4_t y1, int32x4_t y2, int32x4_t y3, int8x16_t lo,
+                                       int8x16_t hi) noexcept {
+    const int16x8_t h0 = vqmovn_high_s32(vqmovn_s32(y0), y1), h1 = vqmovn_high_s32(vqmovn_s32(y2), y3);
+    return vminq_s8(vmaxq_s8(vqmovn_high_s16(vqmovn_s16(h0), h1), lo), hi);
+  }
+
+  /// Stores 64-bit half L of v (one row of 8 channels) to p[0, 8).
+  template <int L>
+  static inline void store_lane(std::int8_t* p, int8x16_t v) noexcept {
+    vst1q_lane_s64(reinterpret_cast<std::int64_t*>(static_cast<void*>(p)), vreinterpretq_s64_s8(v), L);
+  }
+
+  /// Stores bytes 0..nb-1 of v (nb in [1, 7]) to p[0, nb).
+  static inline void store_partial(std::int8_t* p, int8x8_t v, std::size_t nb) noexcept {
+    if (nb & 4) {
+      vst1_lane_u32(reinterpret_cast<std::uint32_t*>(static_cast<void*>(p)), vreinterpret_u32_s8(v), 0);
+      p += 4;
+      v = vext_s8(v, v, 4);
+    }
+    if (nb & 2) {
+      vst1_lane_u16(reinterpret_cast<std::uint16_t*>(static_cast<void*>(p)), vreinterpret_u16_s8(v), 0);
+      p += 2;
+      v = vext_s8(v, v, 2);
+    }
+    if (nb & 1) vst1_lane_s8(p, v, 0);
+  }
+
+  /// Row pair (r, r+1) of the tile: u_j = [b_2j b_2j+1 b_2j b_2j+1] (the biases of channel pair j
+  /// in both 64-bit halves), plus [ro_r ro_r ro_r+1 ro_r+1] when row offsets are given.
+  static inline void init_pair(int32x4_t& u0, int32x4_t& u1, int32x4_t& u2, int32x4_t& u3, const std::int32_t* bias,
+                               const std::int32_t* ro_a, const std::int32_t* ro_b) noexcept {
+    const int32x4_t b0 = vld1q_s32(bias), b1 = vld1q_s32(bias + 4);
+    u0 = row_lo(b0, b0); u1 = row_hi(b0, b0); u2 = row_lo(b1, b1); u3 = row_hi(b1, b1);
+    if (ro_a != nullptr) {
+      const int32x4_t o = vcombine_s32(vld1_dup_s32(ro_a), vld1_dup_s32(ro_b));
+      u0 = vaddq_s32(u0, o); u1 = vaddq_s32(u1, o); u2 = vaddq_s32(u2, o); u3 = vaddq_s32(u3, o);
+    }
+  }
+
+  template <class Q, bool kLeft>
+  static void tiles(std::size_t m, std::size_t n, std::size_t k, const std::int8_t* a, std::size_t a_stride,
+                    const void* packed_w, const std::int32_t* row_offset, std::int8_t* c, std::size_t c_stride,
+                    const output_stage<Q>& p) noexcept {
+    namespace ops = tessera::arch::neon_ops;
+    constexpr bool per_tensor = std::is_same_v<Q, requant::per_tensor>;
+    constexpr std::size_t NR = 8;
+    const int32x4_t zero = vdupq_n_s32(0);
+    // Per-tensor multiplier and shift (> 0: the left shift, kLeft; else -right) stay in registers.
+    int32x4_t tm = zero, tsh = zero;
+    const std::int32_t* mul = nullptr;
+    const std::int32_t* sh = nullptr;
+    if constexpr (per_tensor) {
+      tm = vdupq_n_s32(p.q.multiplier);
+      tsh = vdupq_n_s32(p.q.shift);
+    } else {
+      mul = p.q.multiplier;
+      sh = p.q.shift;
+    }
+    const std::size_t kc = k & 15;
+
+    for (std::size_t m0 = 0; m0 < m; m0 += 4) {
+      const std::size_t mr = m - m0 < 4 ? m - m0 : 4;
+      // Row clamping: missing rows alias the last valid one (same inputs, same bytes stored).
+      // A rows are addressed as a0 + s_r, so one pointer walks all four.
+      const std::int8_t* const a0 = a + m0 * a_stride;
+      const std::size_t s1 = mr > 1 ? a_stride : 0;
+      const std::size_t s2 = mr > 2 ? s1 + a_stride : s1;
+      const std::size_t s3 = mr > 3 ? s2 + a_stride : s2;
+      std::int8_t* const c0 = c + m0 * c_stride;
+      std::int8_t* const c1 = mr > 1 ? c0 + c_stride : c0;
+      std::int8_t* const c2 = mr > 2 ? c1 + c_stride : c1;
+      std::int8_t* const c3 = mr > 3 ? c2 + c_stride : c2;
+      const std::int32_t* const ro0 = row_offset ? row_offset + m0 : nullptr;
+      const std::int32_t* const ro1 = ro0 && mr > 1 ? ro0 + 1 : ro0;
+      const std::int32_t* const ro2 = ro0 && mr > 2 ? ro1 + 1 : ro1;
+      const std::int32_t* const ro3 = ro0 && mr > 3 ? ro2 + 1 : ro2;
+
+      const auto* w = static_cast<const std::int8_t*>(packed_w);
+      for (std::size_t n0 = 0; n0 < n; n0 += NR) {
+        const auto* bias = reinterpret_cast<const std::int32_t*>(static_cast<const void*>(w));
+        w += NR * sizeof(std::int32_t);
+        // Each row pair loads the biases itself (the fence keeps the compiler from merging the
+        // identical loads into one and 4 register copies).
+        acc t;
+        init_pair(t.u00, t.u01, t.u02, t.u03, bias, ro0, ro1);
+        std::atomic_signal_fence(std::memory_order_seq_cst);
+        init_pair(t.u10, t.u11, t.u12, t.u13, bias, ro2, ro3);
+
+        const std::int8_t* pa = a0;
+        for (const std::int8_t* const pend = a0 + (k & ~std::size_t{31}); pa != pend;) {
+          // 32 k of each row (k-groups 0, 1 in x, 2, 3 in y), paired as SMMLA operands g<group><a: rows 0,1; b: 2,3>.
+          const int8x16_t x0 = vld1q_s8(pa), x1 = vld1q_s8(pa + s1), x2 = vld1q_s8(pa + s2), x3 = vld1q_s8(pa + s3);
+          const int8x16_t y0 = vld1q_s8(pa + 16), y1 = vld1q_s8(pa + 16 + s1), y2 = vld1q_s8(pa + 16 + s2),
+                          y3 = vld1q_s8(pa + 16 + s3);
+          pa += 32;
+          const int8x16_t g0a = pair_lo(x0, x1), g0b = pair_lo(x2, x3), g1a = pair_hi(x0, x1);
+          const int8x16_t g1b = pair_hi(x2, x3), g2a = pair_lo(y0, y1), g2b = pair_lo(y2, y3);
+          const int8x16_t g3a = pair_hi(y0, y1), g3b = pair_hi(y2, y3);
+          std::atomic_signal_fence(std::memory_order_seq_cst);
+          kgroup(t, w, g0a, g0b);
+          std::atomic_signal_fence(std::memory_order_seq_cst);
+          kgroup(t, w + 64, g1a, g1b);
+          std::atomic_signal_fence(std::memory_order_seq_cst);
+          kgroup(t, w + 128, g2a, g2b);
+          std::atomic_signal_fence(std::memory_order_seq_cst);
+          kgroup(t, w + 192, g3a, g3b);
+          w += 256;
+        }
+        if (k & 16) {
+          const int8x16_t x0 = vld1q_s8(pa), x1 = vld1q_s8(pa + s1), x2 = vld1q_s8(pa + s2), x3 = vld1q_s8(pa + s3);
+          pa += 16;
+          kgroup(t, w, pair_lo(x0, x1), pair_lo(x2, x3));
+          kgroup(t, w + 64, pair_hi(x0, x1), pair_hi(x2, x3));
+          w += 128;
+        }
+        if (kc != 0) {
+          // ceil(kc / 8) k-groups remain; the A bytes past k are zeros, the weights zero padded.
+          const int8x16_t x0 = load_partial(pa, kc), x1 = load_partial(pa + s1, kc),
+                          x2 = load_partial(pa + s2, kc), x3 = load_partial(pa + s3, kc);
+          kgroup(t, w, pair_lo(x0, x1), pair_lo(x2, x3));
+          if (kc > 8) kgroup(t, w + 64, pair_hi(x0, x1), pair_hi(x2, x3));
+          w += 64 * ((kc + 7) / 8);
+        }
+        // w now points at the next block.
+
+        // De-interleave the 2 x 2 tiles: q<row><channel quad>.
+        int32x4_t q00 = row_lo(t.u00, t.u01), q10 = row_hi(t.u00, t.u01);
+        int32x4_t q01 = row_lo(t.u02, t.u03), q11 = row_hi(t.u02, t.u03);
+        int32x4_t q20 = row_lo(t.u10, t.u11), q30 = row_hi(t.u10, t.u11);
+        int32x4_t q21 = row_lo(t.u12, t.u13), q31 = row_hi(t.u12, t.u13);
+
+        // Requantize one channel quad (4 rows) at a time. The zero point and clamp bounds are read
+        // per tile rather than held across the K loop (the int8 stores may alias `p`, so the
+        // compiler cannot hoist these loads).
+        const int32x4_t zp = vld1q_dup_s32(&p.zero_point);
+        const int8x16_t lo = vdupq_n_s8(static_cast<std::int8_t>(p.act_min));
+        const int8x16_t hi = vdupq_n_s8(static_cast<std::int8_t>(p.act_max));
+        const std::size_t nb = n - n0 < NR ? n - n0 : NR;
+        const std::int32_t* qm = nullptr;
+        const std::int32_t* qs = nullptr;
+        alignas(16) std::int32_t bounce[2 * NR];
+        if constexpr (!per_tensor) {
+          qm = mul + n0;
+          qs = sh + n0;
+          if (nb != NR) {  // never read the per-channel arrays past channel n-1
+            for (std::size_t j = 0; j < NR; ++j) {
+              bounce[j] = j < nb ? qm[j] : 0;
+              bounce[NR + j] = j < nb ? qs[j] : 0;
+            }
+            qm = bounce;
+            qs = bounce + NR;
+          }
+        }
+        auto quad = [&](int32x4_t& y0, int32x4_t& y1, int32x4_t& y2, int32x4_t& y3, std::size_t j) noexcept {
+          if constexpr (per_tensor) {
+            static_cast<void>(j);
+            if constexpr (kLeft) {
+              y0 = ops::srdhm(vshlq_s32(y0, tsh), tm); y1 = ops::srdhm(vshlq_s32(y1, tsh), tm);
+              y2 = ops::srdhm(vshlq_s32(y2, tsh), tm); y3 = ops::srdhm(vshlq_s32(y3, tsh), tm);
+            } else {
+              y0 = ops::rdpot_neg(ops::srdhm(y0, tm), tsh); y1 = ops::rdpot_neg(ops::srdhm(y1, tm), tsh);
+              y2 = ops::rdpot_neg(ops::srdhm(y2, tm), tsh); y3 = ops::rdpot_neg(ops::srdhm(y3, tm), tsh);
+            }
+          } else if constexpr (kLeft) {
+            const int32x4_t vm = vld1q_s32(qm + j), s = vld1q_s32(qs + j);
+            const int32x4_t left = vmaxq_s32(s, zero), neg_right = vminq_s32(s, zero);
+            y0 = ops::mbqm32(y0, vm, left, neg_right); y1 = ops::mbqm32(y1, vm, left, neg_right);
+            y2 = ops::mbqm32(y2, vm, left, neg_right); y3 = ops::mbqm32(y3, vm, left, neg_right);
+          } else {  // every shift <= 0: MBQM without its (zero) left shift
+            const int32x4_t vm = vld1q_s32(qm + j), neg_right = vld1q_s32(qs + j);
+            y0 = ops::rdpot_neg(ops::srdhm(y0, vm), neg_right); y1 = ops::rdpot_neg(ops::srdhm(y1, vm), neg_right);
+            y2 = ops::rdpot_neg(ops::srdhm(y2, vm), neg_right); y3 = ops::rdpot_neg(ops::srdhm(y3, vm), neg_right);
+          }
+          y0 = vaddq_s32(y0, zp); y1 = vaddq_s32(y1, zp); y2 = vaddq_s32(y2, zp); y3 = vaddq_s32(y3, zp);
+        };
+        quad(q00, q10, q20, q30, 0);
+        quad(q01, q11, q21, q31, 4);
+        const int8x16_t r01 = narrow_clamp(q00, q01, q10, q11, lo, hi);
+        const int8x16_t r23 = narrow_clamp(q20, q21, q30, q31, lo, hi);
+        // A clamped row aliases the row before it and stores identical bytes.
+        if (nb == NR) {
+          // Lane stores (STR d / ST1 {v.d}[1]): GCC 12 would move the high half out first.
+          store_lane<1>(c3 + n0, r23);
+          store_lane<0>(c2 + n0, r23);
+          store_lane<1>(c1 + n0, r01);
+          store_lane<0>(c0 + n0, r01);
+        } else {
+          store_partial(c3 + n0, vget_high_s8(r23), nb);
+          store_partial(c2 + n0, vget_low_s8(r23), nb);
+          store_partial(c1 + n0, vget_high_s8(r01), nb);
+          store_partial(c0 + n0, vget_low_s8(r01), nb);
+        }
+      }
+    }
+  }
+};
+
+}  // namespace tessera::kernels
+
+template <> struct tessera::ukernel<tessera::op::gemm_qs8, tessera::arch::neon_i8mm> {
+  using type = tessera::kernels::gemm_qs8_4x8c8_neon_i8mm;
+};
