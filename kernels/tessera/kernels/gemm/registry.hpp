@@ -11,6 +11,7 @@
 #include <tessera/kernels/gemm/simd/gemm_qs8_4x2vc2_simd.hpp>
 #endif
 #if TESSERA_HAS_NEON
+#include <tessera/kernels/gemm/neon/gemm_f32_8x12_neon_fma.hpp>
 #include <tessera/kernels/gemm/neon/gemm_qs8_1x16c16_neon_mlal.hpp>
 #endif
 #if TESSERA_HAS_NEON_DOT
@@ -24,26 +25,6 @@
 #endif
 #if TESSERA_HAS_HELIUM
 #include <tessera/kernels/gemm/helium/gemm_qs8_2x3c16_helium.hpp>
-#endif
-
-// fp32 variants still under construction join through __has_include until they are integrated.
-#if TESSERA_HAS_NEON && __has_include(<tessera/kernels/gemm/neon/gemm_f32_neon.hpp>)
-#include <tessera/kernels/gemm/neon/gemm_f32_neon.hpp>
-#define TESSERA_REG_GEMM_F32_NEON , gemm_f32_neon_kernel
-#else
-#define TESSERA_REG_GEMM_F32_NEON
-#endif
-#if TESSERA_HAS_SVE && __has_include(<tessera/kernels/gemm/sve/gemm_f32_sve.hpp>)
-#include <tessera/kernels/gemm/sve/gemm_f32_sve.hpp>
-#define TESSERA_REG_GEMM_F32_SVE , gemm_f32_sve_kernel
-#else
-#define TESSERA_REG_GEMM_F32_SVE
-#endif
-#if TESSERA_HAS_HELIUM_FP && __has_include(<tessera/kernels/gemm/helium/gemm_f32_helium.hpp>)
-#include <tessera/kernels/gemm/helium/gemm_f32_helium.hpp>
-#define TESSERA_REG_GEMM_F32_HELIUM , gemm_f32_helium_kernel
-#else
-#define TESSERA_REG_GEMM_F32_HELIUM
 #endif
 
 namespace tessera::kernels {
@@ -75,6 +56,9 @@ using gemm_f32_registry = arch::type_list<gemm_f32_4x4_scalar
 #if TESSERA_HAS_SIMD
                                           , gemm_f32_6x2v_simd_fma
 #endif
-                                          TESSERA_REG_GEMM_F32_NEON TESSERA_REG_GEMM_F32_SVE TESSERA_REG_GEMM_F32_HELIUM>;
+#if TESSERA_HAS_NEON
+                                          , gemm_f32_8x12_neon_fma
+#endif
+                                          >;
 
 }  // namespace tessera::kernels
