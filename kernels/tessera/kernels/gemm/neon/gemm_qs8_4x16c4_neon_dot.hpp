@@ -34,6 +34,7 @@
 #include <cstring>
 #include <type_traits>
 #include <tessera/arch/neon/fixedpoint.hpp>
+#include <tessera/arch/neon/gemm_int8.hpp>
 #include <tessera/arch/tags.hpp>
 #include <tessera/dispatch/select.hpp>
 #include <tessera/kernels/gemm/op.hpp>
@@ -62,7 +63,7 @@ struct gemm_qs8_4x16c4_neon_dot {
     // max/min split are skipped.
     bool left;
     if constexpr (std::is_same_v<Q, requant::per_tensor>) left = p.q.shift > 0;
-    else left = any_positive(p.q.shift, n);
+    else left = tessera::arch::neon_ops::any_positive(p.q.shift, n);
     if (left) tiles<Q, true>(m, n, k, a, a_stride, packed_w, row_offset, c, c_stride, p);
     else tiles<Q, false>(m, n, k, a, a_stride, packed_w, row_offset, c, c_stride, p);
   }
@@ -70,15 +71,6 @@ struct gemm_qs8_4x16c4_neon_dot {
  private:
   static_assert(std::endian::native == std::endian::little, "the K-remainder loads assume little-endian lanes");
 
-  /// Whether any of s[0, n) is > 0.
-  static bool any_positive(const std::int32_t* s, std::size_t n) noexcept {
-    int32x4_t mx = vdupq_n_s32(0);
-    std::size_t i = 0;
-    for (; i + 4 <= n; i += 4) mx = vmaxq_s32(mx, vld1q_s32(s + i));
-    std::int32_t r = vmaxvq_s32(mx);
-    for (; i < n; ++i) r = s[i] > r ? s[i] : r;
-    return r > 0;
-  }
 
   /// The 4 x 16 int32 accumulators: c<row><channel quad>, named members (GCC 12 keeps an array of
   /// vectors in memory; a struct of named vectors is split into registers).
@@ -102,26 +94,7 @@ struct gemm_qs8_4x16c4_neon_dot {
     t.c32 = vdotq_laneq_s32(t.c32, b2, a3, L); t.c33 = vdotq_laneq_s32(t.c33, b3, a3, L);
   }
 
-  /// Bytes p[0, r) in lanes 0..r-1, zeros above, for r in [1, 15]; reads nothing past p + r.
-  static inline int8x16_t load_partial(const std::int8_t* p, std::size_t r) noexcept {
-    std::uint64_t lo = 0, t = 0;
-    if (r & 8) { std::memcpy(&lo, p, 8); p += 8; }
-    unsigned s = 0;
-    if (r & 4) { std::uint32_t v; std::memcpy(&v, p, 4); t = v; p += 4; s = 32; }
-    if (r & 2) { std::uint16_t v; std::memcpy(&v, p, 2); t |= std::uint64_t{v} << s; p += 2; s += 16; }
-    if (r & 1) t |= std::uint64_t{static_cast<std::uint8_t>(*p)} << s;
-    const std::uint64_t hi = (r & 8) ? t : 0;
-    if (!(r & 8)) lo = t;
-    return vreinterpretq_s8_u64(vcombine_u64(vcreate_u64(lo), vcreate_u64(hi)));
-  }
 
-  /// Saturating narrow of 16 int32 lanes to int8, then the activation clamp (exactly the int32
-  /// clamp followed by truncation, for bounds inside int8).
-  static inline int8x16_t narrow_clamp(int32x4_t y0, int32x4_t y1, int32x4_t y2, int32x4_t y3, int8x16_t lo,
-                                       int8x16_t hi) noexcept {
-    const int16x8_t h0 = vqmovn_high_s32(vqmovn_s32(y0), y1), h1 = vqmovn_high_s32(vqmovn_s32(y2), y3);
-    return vminq_s8(vmaxq_s8(vqmovn_high_s16(vqmovn_s16(h0), h1), lo), hi);
-  }
 
   /// Stores lanes 0..nb-1 of v (nb in [1, 15]) to p[0, nb).
   static inline void store_partial(std::int8_t* p, int8x16_t v, std::size_t nb) noexcept {
@@ -234,8 +207,8 @@ struct gemm_qs8_4x16c4_neon_dot {
         }
         if (kc != 0) {
           // ceil(kc / 4) k-groups remain; the A bytes past k are zeros, the weights zero padded.
-          const int8x16_t va0 = load_partial(pa, kc), va1 = load_partial(pa + s1, kc),
-                          va2 = load_partial(pa + s2, kc), va3 = load_partial(pa + s3, kc);
+          const int8x16_t va0 = tessera::arch::neon_ops::load_partial(pa, kc), va1 = tessera::arch::neon_ops::load_partial(pa + s1, kc),
+                          va2 = tessera::arch::neon_ops::load_partial(pa + s2, kc), va3 = tessera::arch::neon_ops::load_partial(pa + s3, kc);
           kgroup<0>(t, w, va0, va1, va2, va3);
           if (kc > 4) kgroup<1>(t, w + 64, va0, va1, va2, va3);
           if (kc > 8) kgroup<2>(t, w + 128, va0, va1, va2, va3);
@@ -293,10 +266,10 @@ struct gemm_qs8_4x16c4_neon_dot {
         quad(t.c01, t.c11, t.c21, t.c31, 4);
         quad(t.c02, t.c12, t.c22, t.c32, 8);
         quad(t.c03, t.c13, t.c23, t.c33, 12);
-        const int8x16_t r0 = narrow_clamp(t.c00, t.c01, t.c02, t.c03, lo, hi);
-        const int8x16_t r1 = narrow_clamp(t.c10, t.c11, t.c12, t.c13, lo, hi);
-        const int8x16_t r2 = narrow_clamp(t.c20, t.c21, t.c22, t.c23, lo, hi);
-        const int8x16_t r3 = narrow_clamp(t.c30, t.c31, t.c32, t.c33, lo, hi);
+        const int8x16_t r0 = tessera::arch::neon_ops::narrow_clamp(t.c00, t.c01, t.c02, t.c03, lo, hi);
+        const int8x16_t r1 = tessera::arch::neon_ops::narrow_clamp(t.c10, t.c11, t.c12, t.c13, lo, hi);
+        const int8x16_t r2 = tessera::arch::neon_ops::narrow_clamp(t.c20, t.c21, t.c22, t.c23, lo, hi);
+        const int8x16_t r3 = tessera::arch::neon_ops::narrow_clamp(t.c30, t.c31, t.c32, t.c33, lo, hi);
         // A clamped row aliases the row before it and stores identical bytes.
         if (nb == NR) {
           vst1q_s8(c3 + n0, r3);

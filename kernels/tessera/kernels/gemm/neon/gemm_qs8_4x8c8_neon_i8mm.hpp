@@ -38,6 +38,7 @@
 #include <cstring>
 #include <type_traits>
 #include <tessera/arch/neon/fixedpoint.hpp>
+#include <tessera/arch/neon/gemm_int8.hpp>
 #include <tessera/arch/tags.hpp>
 #include <tessera/dispatch/select.hpp>
 #include <tessera/kernels/gemm/op.hpp>
@@ -66,7 +67,7 @@ struct gemm_qs8_4x8c8_neon_i8mm {
     // max/min split are skipped.
     bool left;
     if constexpr (std::is_same_v<Q, requant::per_tensor>) left = p.q.shift > 0;
-    else left = any_positive(p.q.shift, n);
+    else left = tessera::arch::neon_ops::any_positive(p.q.shift, n);
     if (left) tiles<Q, true>(m, n, k, a, a_stride, packed_w, row_offset, c, c_stride, p);
     else tiles<Q, false>(m, n, k, a, a_stride, packed_w, row_offset, c, c_stride, p);
   }
@@ -74,15 +75,6 @@ struct gemm_qs8_4x8c8_neon_i8mm {
  private:
   static_assert(std::endian::native == std::endian::little, "the K-remainder loads assume little-endian lanes");
 
-  /// Whether any of s[0, n) is > 0.
-  static bool any_positive(const std::int32_t* s, std::size_t n) noexcept {
-    int32x4_t mx = vdupq_n_s32(0);
-    std::size_t i = 0;
-    for (; i + 4 <= n; i += 4) mx = vmaxq_s32(mx, vld1q_s32(s + i));
-    std::int32_t r = vmaxvq_s32(mx);
-    for (; i < n; ++i) r = s[i] > r ? s[i] : r;
-    return r > 0;
-  }
 
   /// The 4 x 8 int32 accumulators as 2 x 2 tiles: u<row pair><channel pair>, u0j = rows 0,1 and
   /// u1j = rows 2,3 of channels 2j, 2j+1, lanes [r0c0 r0c1 r1c0 r1c1]. Named members (GCC 12 keeps
@@ -117,27 +109,7 @@ struct gemm_qs8_4x8c8_neon_i8mm {
     return vreinterpretq_s32_s64(vzip2q_s64(vreinterpretq_s64_s32(u0), vreinterpretq_s64_s32(u1)));
   }
 
-  /// Bytes p[0, r) in lanes 0..r-1, zeros above, for r in [1, 15]; reads nothing past p + r.
-  static inline int8x16_t load_partial(const std::int8_t* p, std::size_t r) noexcept {
-    std::uint64_t lo = 0, t = 0;
-    if (r & 8) { std::memcpy(&lo, p, 8); p += 8; }
-    unsigned s = 0;
-    if (r & 4) { std::uint32_t v; std::memcpy(&v, p, 4); t = v; p += 4; s = 32; }
-    if (r & 2) { std::uint16_t v; std::memcpy(&v, p, 2); t |= std::uint64_t{v} << s; p += 2; s += 16; }
-    if (r & 1) t |= std::uint64_t{static_cast<std::uint8_t>(*p)} << s;
-    const std::uint64_t hi = (r & 8) ? t : 0;
-    if (!(r & 8)) lo = t;
-    return vreinterpretq_s8_u64(vcombine_u64(vcreate_u64(lo), vcreate_u64(hi)));
-  }
 
-  /// Two rows of 8 channels (y0, y1 = row r; y2, y3 = row r+1) saturated to int8 in one register
-  /// (row r in bytes 0-7), then the activation clamp (equal to the int32 clamp followed by
-  /// truncation, for bounds inside int8).
-  static inline int8x16_t narrow_clamp(int32x4_t y0, int32x4_t y1, int32x4_t y2, int32x4_t y3, int8x16_t lo,
-                                       int8x16_t hi) noexcept {
-    const int16x8_t h0 = vqmovn_high_s32(vqmovn_s32(y0), y1), h1 = vqmovn_high_s32(vqmovn_s32(y2), y3);
-    return vminq_s8(vmaxq_s8(vqmovn_high_s16(vqmovn_s16(h0), h1), lo), hi);
-  }
 
   /// Stores 64-bit half L of v (one row of 8 channels) to p[0, 8).
   template <int L>
@@ -250,8 +222,8 @@ struct gemm_qs8_4x8c8_neon_i8mm {
         }
         if (kc != 0) {
           // ceil(kc / 8) k-groups remain; the A bytes past k are zeros, the weights zero padded.
-          const int8x16_t x0 = load_partial(pa, kc), x1 = load_partial(pa + s1, kc),
-                          x2 = load_partial(pa + s2, kc), x3 = load_partial(pa + s3, kc);
+          const int8x16_t x0 = tessera::arch::neon_ops::load_partial(pa, kc), x1 = tessera::arch::neon_ops::load_partial(pa + s1, kc),
+                          x2 = tessera::arch::neon_ops::load_partial(pa + s2, kc), x3 = tessera::arch::neon_ops::load_partial(pa + s3, kc);
           kgroup(t, w, pair_lo(x0, x1), pair_lo(x2, x3));
           if (kc > 8) kgroup(t, w + 64, pair_hi(x0, x1), pair_hi(x2, x3));
           w += 64 * ((kc + 7) / 8);
@@ -310,8 +282,8 @@ struct gemm_qs8_4x8c8_neon_i8mm {
         };
         quad(q00, q10, q20, q30, 0);
         quad(q01, q11, q21, q31, 4);
-        const int8x16_t r01 = narrow_clamp(q00, q01, q10, q11, lo, hi);
-        const int8x16_t r23 = narrow_clamp(q20, q21, q30, q31, lo, hi);
+        const int8x16_t r01 = tessera::arch::neon_ops::narrow_clamp(q00, q01, q10, q11, lo, hi);
+        const int8x16_t r23 = tessera::arch::neon_ops::narrow_clamp(q20, q21, q30, q31, lo, hi);
         // A clamped row aliases the row before it and stores identical bytes.
         if (nb == NR) {
           // Lane stores (STR d / ST1 {v.d}[1]): GCC 12 would move the high half out first.
