@@ -1,0 +1,101 @@
+/// @file gemm_f32_3x8_helium_fma.hpp
+/// fp32 GEMM on Cortex-M55/M85 Helium (MVE with floating point) with the fused bias + clamp epilogue.
+///
+/// Tile: MR = 3 rows x NR = 8 columns = 6 Q accumulators + 2 B vectors: all 8 Q registers.
+/// (A 4 x 8 tile needs 8 accumulators and leaves no register for B.)
+/// Consumes op_f32.hpp's packed B with nr() = 8: per block `float bias[8]`, then `float b[K][8]`
+/// (zero-padded columns), so one k step is two consecutive Q vectors.
+/// Inner loop (1 k): 2 VLDRW.32 (B), 3 scalar A loads into general-purpose registers and 6
+/// VFMA.F32 Qda, Qn, Rm (`vfmaq_n_f32`: B vector times the scalar A[r][k]): the A operand never
+/// takes a Q register. The M55 overlaps a VLDRW with the neighbouring VFMA (beats); the scalar
+/// loads issue between them.
+/// ISA: Armv8.1-M MVE with the floating-point extension (`-mcpu=cortex-m55`, MVE.F).
+/// Tails: M by row clamping (A pointers of missing rows alias the last valid row; missing rows
+/// are never stored); N by VCTP32-predicated stores (`vstrwq_p_f32`: nothing at or past column n
+/// is written; padded B columns are zero); K needs none (A is read exactly k elements per row).
+#pragma once
+#include <tessera/arch/native.hpp>
+#if !TESSERA_HAS_HELIUM_FP
+#error "gemm_f32_3x8_helium_fma.hpp needs Helium with floating point (MVE.F): compile for e.g. -mcpu=cortex-m55"
+#endif
+
+#include <arm_mve.h>
+#include <cstddef>
+#include <cstdint>
+#include <tessera/arch/tags.hpp>
+#include <tessera/dispatch/select.hpp>
+#include <tessera/kernels/gemm/op_f32.hpp>
+
+namespace tessera::kernels {
+
+struct gemm_f32_3x8_helium_fma {
+  using arch = tessera::arch::helium;
+  static constexpr const char* name = "gemm_f32_3x8_helium_fma";
+  /// Columns per packed B block.
+  static std::size_t nr() noexcept { return NR; }
+
+  /// C[m][n] = clamp(sum_k A[m][k] B[k][n] + bias[n], p.min, p.max).
+  /// @param[in]  a         m rows of k floats, row stride a_stride (elements)
+  /// @param[in]  packed_b  B and bias packed by pack_f32_b with nr() = 8; float-aligned
+  /// @param[out] c         m rows of n floats, row stride c_stride (elements)
+  /// @param[in]  p         clamp bounds (min <= max)
+  static void run(std::size_t m, std::size_t n, std::size_t k, const float* a, std::size_t a_stride,
+                  const void* packed_b, float* c, std::size_t c_stride, const f32_clamp& p) noexcept {
+    const float* pb = static_cast<const float*>(packed_b);
+    const std::size_t bs = NR * (k + 1);  // floats per packed block
+    for (std::size_t n0 = 0; n0 < n; n0 += NR, pb += bs) {
+      const std::uint32_t nb = static_cast<std::uint32_t>(n - n0 < NR ? n - n0 : NR);
+      const mve_pred16_t p0 = vctp32q(nb), p1 = vctp32q(nb > 4 ? nb - 4 : 0);
+      for (std::size_t m0 = 0; m0 < m; m0 += MR) {
+        const std::size_t mb = m - m0 < MR ? m - m0 : MR;
+        tile(mb, k, a + m0 * a_stride, a_stride, pb, c + m0 * c_stride + n0, c_stride, p0, p1, p);
+      }
+    }
+  }
+
+ private:
+  static constexpr std::size_t MR = 3, NR = 8;
+
+  /// Clamps and stores one row's two vectors under the column predicates.
+  [[gnu::always_inline]] static inline void store_row(float* cr, float32x4_t v0, float32x4_t v1, mve_pred16_t p0,
+                                                      mve_pred16_t p1, float lo, float hi) noexcept {
+    const float32x4_t vlo = vdupq_n_f32(lo), vhi = vdupq_n_f32(hi);
+    vstrwq_p_f32(cr, vminnmq_f32(vmaxnmq_f32(v0, vlo), vhi), p0);
+    vstrwq_p_f32(cr + 4, vminnmq_f32(vmaxnmq_f32(v1, vlo), vhi), p1);
+  }
+
+  /// One 3 x 8 tile: mb (1..3) valid rows, block `w` of packed B, column predicates p0, p1.
+  [[gnu::always_inline]] static inline void tile(std::size_t mb, std::size_t k, const float* a, std::size_t a_stride,
+                                                 const float* w, float* c, std::size_t c_stride, mve_pred16_t p0,
+                                                 mve_pred16_t p1, const f32_clamp& p) noexcept {
+    // Row clamping: missing rows read the last valid row.
+    const float* a0 = a;
+    const float* a1 = mb > 1 ? a0 + a_stride : a0;
+    const float* a2 = mb > 2 ? a1 + a_stride : a1;
+    float32x4_t c00 = vldrwq_f32(w), c01 = vldrwq_f32(w + 4);
+    float32x4_t c10 = c00, c11 = c01, c20 = c00, c21 = c01;
+    w += NR;
+    for (std::size_t kk = 0; kk < k; ++kk) {
+      const float32x4_t b0 = vldrwq_f32(w), b1 = vldrwq_f32(w + 4);
+      w += NR;
+      const float s0 = *a0++, s1 = *a1++, s2 = *a2++;
+      c00 = vfmaq_n_f32(c00, b0, s0);
+      c01 = vfmaq_n_f32(c01, b1, s0);
+      c10 = vfmaq_n_f32(c10, b0, s1);
+      c11 = vfmaq_n_f32(c11, b1, s1);
+      c20 = vfmaq_n_f32(c20, b0, s2);
+      c21 = vfmaq_n_f32(c21, b1, s2);
+    }
+    // Bounds read after the k loop (p may alias C: nothing hoisted into the 8 Q registers).
+    const float lo = p.min, hi = p.max;
+    store_row(c, c00, c01, p0, p1, lo, hi);
+    if (mb > 1) store_row(c + c_stride, c10, c11, p0, p1, lo, hi);
+    if (mb > 2) store_row(c + 2 * c_stride, c20, c21, p0, p1, lo, hi);
+  }
+};
+
+}  // namespace tessera::kernels
+
+template <> struct tessera::ukernel<tessera::op::gemm_f32, tessera::arch::helium> {
+  using type = tessera::kernels::gemm_f32_3x8_helium_fma;
+};
