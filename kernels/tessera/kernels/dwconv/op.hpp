@@ -1,0 +1,85 @@
+/// @file op.hpp
+/// Depthwise convolution op descriptors, their packed-weight formats and the microkernel contract
+/// shared by every variant (XNNPACK-style "unipass" depthwise over an indirection buffer).
+///
+/// A depthwise microkernel computes `pixels` output pixels of `channels` channels (channel
+/// multiplier 1: output channel c reads input channel c). For pixel p and tap t (t < ks, the
+/// kernel's positions in row-major ky, kx order) `in[p * in_step + t]` points at the `channels`
+/// contiguous input values of that tap; a tap that falls in the padding points at a caller-owned
+/// "zero row" of at least `channels` elements holding the input zero point (0 for f32/s16). So the
+/// kernel never sees geometry: stride, dilation and padding live in the pointers, and one kernel
+/// serves 3x3 stride 1 and stride 2 alike. Output pixel p is written at `out + p * out_stride`.
+///
+/// Packed weights, per block of `cr` channels (cr = the kernel's channel tile; padded channels 0):
+///
+///     f32:  float        bias[cr]    then float  w[ks][cr]
+///     s8:   int32        bias'[cr]   then int8   w[ks][cr]       bias' = bias - input_zp * sum_t w[t]
+///     s16:  int64        bias[cr]    then int8   w[ks][cr]       (s16 zero points are 0)
+///
+/// Each block starts at a multiple of the bias element's alignment: blocks are padded at their
+/// end to it (`packed_dw_bytes`). With the input zero point folded into bias', the s8 kernel
+/// accumulates `bias' + sum_t in[t][c] * w[t][c]` in wrapping int32, which equals TFLite's
+/// `bias + sum (in - zin) * w` bit for bit (padding taps read zin and cancel exactly).
+///
+/// Microkernel entry points (all `noexcept`, stateless, no allocation, reading only
+/// `channels` elements per pointer and writing only `channels` outputs per pixel):
+///
+///     static std::size_t cr() noexcept;                     // channel tile (may depend on the SVE VL)
+///     // f32
+///     static void run(size_t channels, size_t pixels, size_t ks, const float* const* in, size_t in_step,
+///                     const void* packed, float* out, size_t out_stride, const f32_clamp& clamp) noexcept;
+///     // s8 (Q = requant::per_tensor or per_channel; per-channel arrays indexed by channel)
+///     template <class Q>
+///     static void run(size_t channels, size_t pixels, size_t ks, const int8_t* const* in, size_t in_step,
+///                     const void* packed, int8_t* out, size_t out_stride, const output_stage<Q>& p) noexcept;
+///     // s16 (Acc = int64_t: MBQM64, int64 bias; int32_t: MBQM32, bias truncated to int32 as TFLite's
+///     // AccumScalar=int32 instantiation)
+///     template <class Acc, class Q>
+///     static void run(size_t channels, size_t pixels, size_t ks, const int16_t* const* in, size_t in_step,
+///                     const void* packed, int16_t* out, size_t out_stride, const output_stage<Q>& p) noexcept;
+///
+/// Kernels may specialise ks = 9 (3x3) and ks = 25 (5x5) at compile time and fall back to a
+/// general ks loop; all three must give identical results.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <tessera/kernels/gemm/op_f32.hpp>  // f32_clamp
+
+namespace tessera::op {
+struct dwconv_f32 {};   ///< fp32 depthwise with bias and clamp
+struct dwconv_qs8 {};   ///< int8 depthwise, fused TFLite requantization
+struct dwconv_qs16 {};  ///< int16 x int8 depthwise (16x8)
+}  // namespace tessera::op
+
+namespace tessera::kernels {
+
+/// Bytes of one packed block of `cr` channels, `ks` taps: bias then weights, padded to `bias_size`.
+constexpr std::size_t packed_dw_block_bytes(std::size_t cr, std::size_t ks, std::size_t bias_size,
+                                            std::size_t weight_size) noexcept {
+  const std::size_t raw = cr * bias_size + ks * cr * weight_size;
+  return (raw + bias_size - 1) / bias_size * bias_size;
+}
+
+/// Bytes of packed depthwise weights for `channels` channels and `ks` taps in blocks of `cr`.
+constexpr std::size_t packed_dw_bytes(std::size_t channels, std::size_t ks, std::size_t cr, std::size_t bias_size,
+                                      std::size_t weight_size) noexcept {
+  return (channels + cr - 1) / cr * packed_dw_block_bytes(cr, ks, bias_size, weight_size);
+}
+
+/// Packs `w_at(t, c)` (tap t, channel c) and `bias_at(c)` into the format above. `Bias` is float,
+/// int32_t or int64_t; `W` is float or int8_t. For s8, pass the folded bias' through `bias_at`.
+template <class Bias, class W, class WAt, class BiasAt>
+void pack_dw(std::size_t channels, std::size_t ks, std::size_t cr, WAt&& w_at, BiasAt&& bias_at, void* packed) noexcept {
+  auto* out = static_cast<std::uint8_t*>(packed);
+  const std::size_t block = packed_dw_block_bytes(cr, ks, sizeof(Bias), sizeof(W));
+  for (std::size_t c0 = 0; c0 < channels; c0 += cr, out += block) {
+    auto* b = reinterpret_cast<Bias*>(out);
+    for (std::size_t j = 0; j < cr; ++j) b[j] = c0 + j < channels ? static_cast<Bias>(bias_at(c0 + j)) : Bias{0};
+    auto* w = reinterpret_cast<W*>(out + cr * sizeof(Bias));
+    for (std::size_t t = 0; t < ks; ++t)
+      for (std::size_t j = 0; j < cr; ++j) *w++ = c0 + j < channels ? static_cast<W>(w_at(t, c0 + j)) : W{0};
+    for (auto* pad = reinterpret_cast<std::uint8_t*>(w); pad < out + block; ++pad) *pad = 0;
+  }
+}
+
+}  // namespace tessera::kernels
