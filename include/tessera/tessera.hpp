@@ -11,6 +11,8 @@
 #include <tessera/core/status.hpp>
 #include <tessera/core/tensor.hpp>
 #include <tessera/dispatch/select.hpp>
+#include <tessera/ops/conv2d.hpp>
+#include <tessera/ops/conv_geometry.hpp>
 #include <tessera/ops/fully_connected.hpp>
 #include <tessera/ops/fully_connected_s16.hpp>
 #include <tessera/ops/gemm.hpp>

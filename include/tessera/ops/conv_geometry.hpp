@@ -47,6 +47,9 @@ struct conv_geometry {
   std::size_t kernel_h = 0, kernel_w = 0, stride_h = 1, stride_w = 1, dilation_h = 1, dilation_w = 1;
   std::size_t pad_top = 0, pad_left = 0, pad_bottom = 0, pad_right = 0;
   std::size_t groups = 1;
+  /// A transposed convolution (make_transpose_conv_geometry): output row oy receives input row iy
+  /// through tap ky when oy = iy*stride_h - pad_top + ky (likewise x); dilation is 1.
+  bool transposed = false;
 
   constexpr std::size_t group_in_c() const noexcept { return in_c / groups; }    ///< input channels per group
   constexpr std::size_t group_out_c() const noexcept { return out_c / groups; }  ///< output channels per group
@@ -158,6 +161,66 @@ constexpr status make_conv_geometry(const conv_shape& s, padding mode, conv_geom
     return {status_code::overflow, "conv: the filter has more than 2^31 elements"};
   if (!detail::mul_within(r.kernel_h * r.kernel_w, r.group_in_c(), conv_geometry::max_dim, t))
     return {status_code::overflow, "conv: kernel_h * kernel_w * input channels per group is larger than 2^24"};
+  g = r;
+  return status::success();
+}
+
+/// A transposed convolution (TFLite TRANSPOSE_CONV) as the caller describes it: the output size
+/// is given (TFLite's `output_shape`), the filter is [out_c][kernel_h][kernel_w][in_c].
+struct transpose_conv_shape {
+  std::int64_t batch = 1, in_h = 0, in_w = 0, in_c = 0, out_h = 0, out_w = 0, out_c = 0;
+  std::int64_t kernel_h = 1, kernel_w = 1, stride_h = 1, stride_w = 1;
+  std::int64_t pad_top = 0, pad_left = 0;  ///< explicit_pads only
+};
+
+/// Checks `s` into a geometry with `transposed` set. Padding as TFLite's transpose_conv.cc: the
+/// padding a forward conv from an out_h x out_w input would use (`same`: total = max(0, (ceil(out/stride)
+/// - 1) * stride + k - out), top = total / 2; `valid`: 0), or pad_top/left as given.
+constexpr status make_transpose_conv_geometry(const transpose_conv_shape& s, padding mode, conv_geometry& g) noexcept {
+  constexpr auto bad = status_code::invalid_argument;
+  if (s.batch < 1 || s.in_h < 1 || s.in_w < 1 || s.in_c < 1 || s.out_h < 1 || s.out_w < 1 || s.out_c < 1)
+    return {bad, "transpose_conv: batch, input and output sizes and channels must be >= 1"};
+  if (s.kernel_h < 1 || s.kernel_w < 1) return {bad, "transpose_conv: kernel height and width must be >= 1"};
+  if (s.stride_h < 1 || s.stride_w < 1) return {bad, "transpose_conv: strides must be >= 1"};
+  if (s.pad_top < 0 || s.pad_left < 0) return {bad, "transpose_conv: padding must be >= 0"};
+  const std::int64_t lim = static_cast<std::int64_t>(conv_geometry::max_dim);
+  for (std::int64_t v : {s.batch, s.in_h, s.in_w, s.in_c, s.out_h, s.out_w, s.out_c, s.kernel_h, s.kernel_w,
+                         s.stride_h, s.stride_w, s.pad_top, s.pad_left})
+    if (v > lim) return {status_code::overflow, "transpose_conv: a size is larger than 2^24"};
+  auto pad_of = [&](std::int64_t out, std::int64_t k, std::int64_t stride, std::int64_t given) -> std::int64_t {
+    if (mode == padding::explicit_pads) return given;
+    if (mode == padding::valid) return 0;
+    const std::int64_t n = (out + stride - 1) / stride, total = (n - 1) * stride + k - out;
+    return total > 0 ? total / 2 : 0;
+  };
+  conv_geometry r;
+  r.transposed = true;
+  r.batch = static_cast<std::size_t>(s.batch);
+  r.in_h = static_cast<std::size_t>(s.in_h);
+  r.in_w = static_cast<std::size_t>(s.in_w);
+  r.in_c = static_cast<std::size_t>(s.in_c);
+  r.out_h = static_cast<std::size_t>(s.out_h);
+  r.out_w = static_cast<std::size_t>(s.out_w);
+  r.out_c = static_cast<std::size_t>(s.out_c);
+  r.kernel_h = static_cast<std::size_t>(s.kernel_h);
+  r.kernel_w = static_cast<std::size_t>(s.kernel_w);
+  r.stride_h = static_cast<std::size_t>(s.stride_h);
+  r.stride_w = static_cast<std::size_t>(s.stride_w);
+  r.pad_top = static_cast<std::size_t>(pad_of(s.out_h, s.kernel_h, s.stride_h, s.pad_top));
+  r.pad_left = static_cast<std::size_t>(pad_of(s.out_w, s.kernel_w, s.stride_w, s.pad_left));
+  if (r.pad_top >= r.kernel_h + (r.in_h - 1) * r.stride_h || r.pad_left >= r.kernel_w + (r.in_w - 1) * r.stride_w)
+    return {bad, "transpose_conv: the padding removes every output the input reaches"};
+  std::size_t t = 0;
+  constexpr std::size_t cap = conv_geometry::max_elems;
+  if (!detail::mul_within(r.batch, r.in_h, cap, t) || !detail::mul_within(t, r.in_w, cap, t) ||
+      !detail::mul_within(t, r.in_c, cap, t))
+    return {status_code::overflow, "transpose_conv: the input has more than 2^31 elements"};
+  if (!detail::mul_within(r.batch, r.out_h, cap, t) || !detail::mul_within(t, r.out_w, cap, t) ||
+      !detail::mul_within(t, r.out_c, cap, t))
+    return {status_code::overflow, "transpose_conv: the output has more than 2^31 elements"};
+  if (!detail::mul_within(r.kernel_h, r.kernel_w, cap, t) || !detail::mul_within(t, r.in_c, conv_geometry::max_dim, t) ||
+      !detail::mul_within(t, r.out_c, cap, t))
+    return {status_code::overflow, "transpose_conv: the filter is too large"};
   g = r;
   return status::success();
 }

@@ -1,0 +1,79 @@
+/// @file conv_gather.hpp
+/// The panel gather behind conv2d and transpose_conv2d: copies the receptive fields of a block of
+/// output pixels into a row-major (pixels x kernel_h*kernel_w*channels) panel in the caller's
+/// workspace, so that any GEMM microkernel computes the block. Taps outside the input are filled
+/// with the input zero point (0 for f32/s16), which contributes nothing (see op.hpp's folding).
+///
+/// Why a panel and not an indirect GEMM: the panel is sized to stay in L1/L2 (the caller picks
+/// the workspace), so each input row is copied once per block and then read from cache by the
+/// GEMM, and the GEMM microkernels of every tag serve convolution unchanged (same packing, same
+/// tails, same bit-exact epilogues). docs/performance.md measures the copy against the GEMM.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+
+namespace tessera::detail {
+
+/// Where tap `k` of output coordinate `o` reads along one spatial axis: the input coordinate, or
+/// -1 when the tap falls in the padding (or, for a transposed conv, between input samples).
+struct conv_axis {
+  std::int64_t stride = 1, dilation = 1, pad = 0, in = 0;
+  bool transposed = false;
+  constexpr std::int64_t at(std::int64_t o, std::int64_t k) const noexcept {
+    if (!transposed) {
+      const std::int64_t i = o * stride - pad + k * dilation;
+      return i >= 0 && i < in ? i : -1;
+    }
+    // transposed: o = i * stride - pad + k  =>  i = (o + pad - k) / stride when it divides exactly
+    const std::int64_t num = o + pad - k;
+    if (num < 0 || num % stride != 0) return -1;
+    const std::int64_t i = num / stride;
+    return i < in ? i : -1;
+  }
+};
+
+/// One panel: rows for output pixels [p0, p0 + rows) of an (batch, out_h, out_w) grid, each row
+/// `kh * kw * cg` values in (ky, kx, c) order, read from channels [c0, c0 + cg) of the NHWC input
+/// (`in_w` columns, `in_c` channels per pixel).
+template <class T>
+void gather_panel(T* panel, std::size_t p0, std::size_t rows, const T* in, std::size_t in_h, std::size_t in_w,
+                  std::size_t in_c, std::size_t c0, std::size_t cg, std::size_t out_h, std::size_t out_w,
+                  std::size_t kh, std::size_t kw, const conv_axis& ay, const conv_axis& ax, T fill) noexcept {
+  const std::size_t row_len = kh * kw * cg;
+  // A contiguous run of kw taps (dilation 1, forward conv, whole window inside) is one copy when
+  // the group spans every channel.
+  const bool whole_pixels = cg == in_c && !ax.transposed && ax.dilation == 1;
+  for (std::size_t r = 0; r < rows; ++r) {
+    const std::size_t p = p0 + r, ox = p % out_w, oy = (p / out_w) % out_h, n = p / (out_w * out_h);
+    T* dst = panel + r * row_len;
+    for (std::size_t ky = 0; ky < kh; ++ky) {
+      const std::int64_t iy = ay.at(static_cast<std::int64_t>(oy), static_cast<std::int64_t>(ky));
+      if (iy < 0) {
+        for (std::size_t i = 0; i < kw * cg; ++i) dst[i] = fill;
+        dst += kw * cg;
+        continue;
+      }
+      const T* row = in + (n * in_h + static_cast<std::size_t>(iy)) * in_w * in_c + c0;
+      if (whole_pixels) {
+        const std::int64_t x0 = ax.at(static_cast<std::int64_t>(ox), 0),
+                           x1 = ax.at(static_cast<std::int64_t>(ox), static_cast<std::int64_t>(kw - 1));
+        if (x0 >= 0 && x1 >= 0) {
+          std::memcpy(dst, row + static_cast<std::size_t>(x0) * in_c, kw * cg * sizeof(T));
+          dst += kw * cg;
+          continue;
+        }
+      }
+      for (std::size_t kx = 0; kx < kw; ++kx, dst += cg) {
+        const std::int64_t ix = ax.at(static_cast<std::int64_t>(ox), static_cast<std::int64_t>(kx));
+        if (ix < 0) {
+          for (std::size_t i = 0; i < cg; ++i) dst[i] = fill;
+        } else {
+          std::memcpy(dst, row + static_cast<std::size_t>(ix) * in_c, cg * sizeof(T));
+        }
+      }
+    }
+  }
+}
+
+}  // namespace tessera::detail

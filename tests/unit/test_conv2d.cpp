@@ -1,0 +1,414 @@
+// conv2d / transpose_conv2d: every GEMM microkernel on the conformance vectors (bit-exact against
+// TFLite, with the default and with tiny workspaces so panels split anywhere), against a direct
+// reference on random geometries (kernels to 7x7, stride and dilation to 3, SAME/VALID/explicit
+// padding, groups, batch), guard pages around every buffer, and parameter validation.
+#include "test.hpp"
+#include "nnconf.hpp"
+#include "guard.hpp"
+#include "handle_conv2d.hpp"
+
+#include <cmath>
+#include <tessera/tessera.hpp>
+#include <tuple>
+#include <vector>
+
+using namespace tessera;
+
+namespace {
+template <class L> struct as_tuple;
+template <class... T> struct as_tuple<arch::type_list<T...>> { using type = std::tuple<T...>; };
+
+/// 64-byte aligned storage of at least `bytes`.
+struct aligned_buf {
+  std::vector<std::uint64_t> v;
+  void* p;
+  explicit aligned_buf(std::size_t bytes) : v(bytes / 8 + 16) {
+    p = reinterpret_cast<void*>((reinterpret_cast<std::uintptr_t>(v.data()) + 63) / 64 * 64);
+  }
+};
+
+/// Direct convolution, written independently of the library's gather: forward geometries as
+/// TFLite's conv loop (iy = oy*stride - pad + ky*dilation), transposed ones as TFLite's
+/// transpose_conv scatter (out_y = in_y*stride - pad + ky). acc = bias + sum (in - zin) * w.
+template <class Acc, class T, class W, class B>
+std::vector<Acc> direct(const conv_geometry& g, const std::vector<T>& in, const std::vector<W>& w, const std::vector<B>& bias,
+                        Acc zin) {
+  const std::size_t icg = g.group_in_c(), ocg = g.group_out_c();
+  std::vector<Acc> acc(g.out_elems());
+  for (std::size_t i = 0; i < acc.size(); ++i) acc[i] = bias.empty() ? Acc{0} : static_cast<Acc>(bias[i % g.out_c]);
+  auto filter = [&](std::size_t o, std::size_t ky, std::size_t kx, std::size_t c) {
+    return static_cast<Acc>(w[((o * g.kernel_h + ky) * g.kernel_w + kx) * icg + c]);
+  };
+  auto input = [&](std::size_t n, std::size_t y, std::size_t x, std::size_t c) {
+    return static_cast<Acc>(in[((n * g.in_h + y) * g.in_w + x) * g.in_c + c]) - zin;
+  };
+  const auto sh = static_cast<std::int64_t>(g.stride_h), sw = static_cast<std::int64_t>(g.stride_w);
+  const auto pt = static_cast<std::int64_t>(g.pad_top), pl = static_cast<std::int64_t>(g.pad_left);
+  for (std::size_t n = 0; n < g.batch; ++n) {
+    if (!g.transposed) {
+      for (std::size_t oy = 0; oy < g.out_h; ++oy)
+        for (std::size_t ox = 0; ox < g.out_w; ++ox)
+          for (std::size_t o = 0; o < g.out_c; ++o)
+            for (std::size_t ky = 0; ky < g.kernel_h; ++ky)
+              for (std::size_t kx = 0; kx < g.kernel_w; ++kx) {
+                const std::int64_t iy = static_cast<std::int64_t>(oy) * sh - pt + static_cast<std::int64_t>(ky * g.dilation_h);
+                const std::int64_t ix = static_cast<std::int64_t>(ox) * sw - pl + static_cast<std::int64_t>(kx * g.dilation_w);
+                if (iy < 0 || ix < 0 || iy >= static_cast<std::int64_t>(g.in_h) || ix >= static_cast<std::int64_t>(g.in_w)) continue;
+                for (std::size_t c = 0; c < icg; ++c)
+                  acc[((n * g.out_h + oy) * g.out_w + ox) * g.out_c + o] +=
+                      input(n, static_cast<std::size_t>(iy), static_cast<std::size_t>(ix), (o / ocg) * icg + c) * filter(o, ky, kx, c);
+              }
+    } else {
+      for (std::size_t iy = 0; iy < g.in_h; ++iy)
+        for (std::size_t ix = 0; ix < g.in_w; ++ix)
+          for (std::size_t ky = 0; ky < g.kernel_h; ++ky)
+            for (std::size_t kx = 0; kx < g.kernel_w; ++kx) {
+              const std::int64_t oy = static_cast<std::int64_t>(iy) * sh - pt + static_cast<std::int64_t>(ky);
+              const std::int64_t ox = static_cast<std::int64_t>(ix) * sw - pl + static_cast<std::int64_t>(kx);
+              if (oy < 0 || ox < 0 || oy >= static_cast<std::int64_t>(g.out_h) || ox >= static_cast<std::int64_t>(g.out_w)) continue;
+              for (std::size_t o = 0; o < g.out_c; ++o)
+                for (std::size_t c = 0; c < g.in_c; ++c)
+                  acc[((n * g.out_h + static_cast<std::size_t>(oy)) * g.out_w + static_cast<std::size_t>(ox)) * g.out_c + o] +=
+                      input(n, iy, ix, c) * filter(o, ky, kx, c);
+            }
+    }
+  }
+  return acc;
+}
+
+/// A random valid geometry: forward (with groups, dilation, all padding modes) or transposed.
+conv_geometry random_geometry(tt::rng& r, bool transposed, std::size_t max_c) {
+  for (;;) {
+    conv_geometry g;
+    if (!transposed) {
+      conv_shape s;
+      s.batch = r.range(1, 2);
+      s.kernel_h = r.range(1, 7);
+      s.kernel_w = r.next() % 4 == 0 ? 1 : r.range(1, 7);
+      s.stride_h = r.range(1, 3);
+      s.stride_w = r.range(1, 3);
+      s.dilation_h = r.next() % 3 == 0 ? r.range(1, 3) : 1;
+      s.dilation_w = r.next() % 3 == 0 ? r.range(1, 3) : 1;
+      s.in_h = r.range(1, 12);
+      s.in_w = r.range(1, 12);
+      s.groups = r.next() % 4 == 0 ? r.range(2, 3) : 1;
+      s.in_c = s.groups * r.range(1, static_cast<std::int64_t>(max_c));
+      s.out_c = s.groups * r.range(1, static_cast<std::int64_t>(max_c));
+      const auto mode = static_cast<padding>(r.next() % 3);
+      if (mode == padding::explicit_pads) {
+        s.pad_top = r.range(0, 3);
+        s.pad_left = r.range(0, 3);
+        s.pad_bottom = r.range(0, 3);
+        s.pad_right = r.range(0, 3);
+      }
+      if (make_conv_geometry(s, mode, g).ok()) return g;
+    } else {
+      transpose_conv_shape s;
+      s.batch = r.range(1, 2);
+      s.kernel_h = r.range(1, 5);
+      s.kernel_w = r.range(1, 5);
+      s.stride_h = r.range(1, 3);
+      s.stride_w = r.range(1, 3);
+      s.in_h = r.range(1, 7);
+      s.in_w = r.range(1, 7);
+      s.in_c = r.range(1, static_cast<std::int64_t>(max_c));
+      s.out_c = r.range(1, static_cast<std::int64_t>(max_c));
+      s.out_h = s.in_h * s.stride_h + r.range(-1, 2);
+      s.out_w = s.in_w * s.stride_w + r.range(-1, 2);
+      if (make_transpose_conv_geometry(s, static_cast<padding>(r.next() % 2), g).ok()) return g;
+    }
+  }
+}
+
+template <class T> std::vector<T> random_values(tt::rng& r, std::size_t n, std::int64_t lo, std::int64_t hi) {
+  std::vector<T> v(n);
+  for (auto& x : v) x = static_cast<T>(r.range(lo, hi));
+  return v;
+}
+}  // namespace
+
+// ---- conformance ---------------------------------------------------------------------------------
+
+template <class Check>
+int each_case(std::initializer_list<const char*> dirs, Check&& check) {
+  int n = 0;
+  for (const char* dir : dirs)
+    for (const auto& path : nnconf::list(tt::conformance_dir(), dir)) {
+      nnconf::case_file f;
+      std::string err;
+      REQUIRE_MESSAGE(nnconf::load(path, f, err), err);
+      check(f);
+      ++n;
+    }
+  return n;
+}
+
+TEST_CASE_TEMPLATE_DEFINE("conv2d s8/s4 conformance vectors, bit-exact, any panel size", K, conv_conformance) {
+  TT_REQUIRE_RUNNABLE(K);
+  const int n = each_case({"conv_s8/", "conv_s4/"}, [](const nnconf::case_file& f) {
+    for (std::size_t rows : {std::size_t{0}, std::size_t{1}, std::size_t{3}}) {
+      const std::string why = tessera_conformance::check_conv2d_s8<K>(f, rows);
+      CHECK_MESSAGE(why.empty(), f.path << " (panel rows " << rows << "): " << why);
+    }
+  });
+  CHECK(n == 56);  // 30 s8 + 26 s4 cases
+}
+TEST_CASE_TEMPLATE_APPLY(conv_conformance, as_tuple<kernels::gemm_qs8_registry>::type);
+
+TEST_CASE_TEMPLATE_DEFINE("conv2d 16x8 conformance vectors (s32 and s64 bias), bit-exact", K, conv_s16_conformance) {
+  TT_REQUIRE_RUNNABLE(K);
+  const int n = each_case({"conv_s16/"}, [](const nnconf::case_file& f) {
+    for (std::size_t rows : {std::size_t{0}, std::size_t{2}}) {
+      const std::string why = tessera_conformance::check_conv2d_s16<K>(f, rows);
+      CHECK_MESSAGE(why.empty(), f.path << " (panel rows " << rows << "): " << why);
+    }
+  });
+  CHECK(n == 13);
+}
+TEST_CASE_TEMPLATE_APPLY(conv_s16_conformance, as_tuple<kernels::gemm_qs16_registry>::type);
+
+// ---- random geometries against the direct reference ----------------------------------------------
+
+TEST_CASE_TEMPLATE_DEFINE("conv2d_s8 and transpose_conv2d_s8 equal the direct reference", K, conv_s8_random) {
+  TT_REQUIRE_RUNNABLE(K);
+  using conv = conv2d_s8<typename K::arch, K>;
+  tt::rng r(11);
+  const std::size_t cases = tt::scaled(120);
+  for (std::size_t t = 0; t < cases; ++t) {
+    const conv_geometry g = random_geometry(r, t % 4 == 3, 19);
+    const auto zin = static_cast<std::int32_t>(r.range(-128, 127));
+    const auto in = random_values<std::int8_t>(r, g.in_elems(), -128, 127);
+    const auto w = random_values<std::int8_t>(r, g.out_c * g.depth(), -128, 127);
+    const auto bias = random_values<std::int32_t>(r, g.out_c, -50000, 50000);
+    std::vector<std::int32_t> mult(g.out_c), shift(g.out_c);
+    for (std::size_t o = 0; o < g.out_c; ++o) {
+      mult[o] = static_cast<std::int32_t>(r.range(1 << 30, 0x7FFFFFFF));
+      shift[o] = static_cast<std::int32_t>(r.range(-12, 0));
+    }
+    output_stage<requant::per_channel> st{{mult.data(), shift.data()}, static_cast<std::int32_t>(r.range(-128, 127)),
+                                         static_cast<std::int32_t>(r.range(-128, -1)), static_cast<std::int32_t>(r.range(0, 127))};
+    const auto acc = direct<std::int32_t>(g, in, w, bias, zin);
+    std::vector<std::int8_t> want(g.out_elems());
+    for (std::size_t i = 0; i < want.size(); ++i) want[i] = requantize_one<std::int8_t>(acc[i], st, i % g.out_c);
+    aligned_buf packed(conv::packed_weights_bytes(g));
+    REQUIRE(conv::pack_weights(g, w.data(), bias.data(), zin, packed.p, conv::packed_weights_bytes(g)).ok());
+    // Default workspace, and a random small one (panels of 1..5 rows).
+    const std::size_t rows = 1 + r.next() % 5;
+    for (std::size_t wsb : {conv::workspace_bytes(g), rows * conv::min_workspace_bytes(g)}) {
+      std::vector<std::int8_t> got(g.out_elems(), 0x5A), ws(wsb + 1);
+      INFO("case " << t << (g.transposed ? " transposed" : "") << " in " << g.batch << "x" << g.in_h << "x" << g.in_w << "x"
+                   << g.in_c << " k " << g.kernel_h << "x" << g.kernel_w << " s " << g.stride_h << "," << g.stride_w << " d "
+                   << g.dilation_h << "," << g.dilation_w << " groups " << g.groups << " out_c " << g.out_c << " ws " << wsb);
+      const status s = conv::run(g, in.data(), packed.p, got.data(), st, ws.data(), wsb);
+      REQUIRE_MESSAGE(s.ok(), s.message());
+      REQUIRE(got == want);
+    }
+  }
+}
+TEST_CASE_TEMPLATE_APPLY(conv_s8_random, as_tuple<kernels::gemm_qs8_registry>::type);
+
+TEST_CASE_TEMPLATE_DEFINE("conv2d_s16 equals the direct reference (int64 and int32 accumulators)", K, conv_s16_random) {
+  TT_REQUIRE_RUNNABLE(K);
+  using conv = conv2d_s16<typename K::arch, K>;
+  tt::rng r(13);
+  const std::size_t cases = tt::scaled(60);
+  for (std::size_t t = 0; t < cases; ++t) {
+    const conv_geometry g = random_geometry(r, false, 9);
+    const auto in = random_values<std::int16_t>(r, g.in_elems(), -32768, 32767);
+    const auto w = random_values<std::int8_t>(r, g.out_c * g.depth(), -127, 127);
+    std::vector<std::int32_t> mult(g.out_c), shift(g.out_c);
+    for (std::size_t o = 0; o < g.out_c; ++o) {
+      mult[o] = static_cast<std::int32_t>(r.range(1 << 30, 0x7FFF0000));
+      shift[o] = static_cast<std::int32_t>(r.range(-20, -8));
+    }
+    output_stage<requant::per_channel> st{{mult.data(), shift.data()}, 0, -32768, 32767};
+    aligned_buf packed(conv::packed_weights_bytes(g));
+    std::vector<std::int16_t> want(g.out_elems()), got(g.out_elems());
+    std::vector<std::int16_t> ws(conv::workspace_bytes(g) / 2 + 1);
+    if (t % 2 == 0) {
+      const auto bias = random_values<std::int64_t>(r, g.out_c, -(std::int64_t{1} << 40), std::int64_t{1} << 40);
+      const auto acc = direct<std::int64_t>(g, in, w, bias, std::int64_t{0});
+      for (std::size_t i = 0; i < want.size(); ++i) want[i] = requantize_one<std::int16_t>(acc[i], st, i % g.out_c);
+      REQUIRE(conv::pack_weights(g, w.data(), bias.data(), packed.p, conv::packed_weights_bytes(g)).ok());
+    } else {
+      const auto bias = random_values<std::int32_t>(r, g.out_c, -100000, 100000);
+      const auto acc = direct<std::int64_t>(g, in, w, bias, std::int64_t{0});  // |acc| < 2^31 at these sizes
+      for (std::size_t i = 0; i < want.size(); ++i)
+        want[i] = requantize_one<std::int16_t>(static_cast<std::int32_t>(acc[i]), st, i % g.out_c);
+      REQUIRE(conv::pack_weights(g, w.data(), bias.data(), packed.p, conv::packed_weights_bytes(g)).ok());
+    }
+    const status s = conv::run(g, in.data(), packed.p, got.data(), st, ws.data(), conv::workspace_bytes(g));
+    REQUIRE_MESSAGE(s.ok(), s.message());
+    INFO("case " << t);
+    REQUIRE(got == want);
+  }
+}
+TEST_CASE_TEMPLATE_APPLY(conv_s16_random, as_tuple<kernels::gemm_qs16_registry>::type);
+
+TEST_CASE_TEMPLATE_DEFINE("conv2d_f32 and transpose_conv2d_f32 match an fp64 direct reference", K, conv_f32_random) {
+  TT_REQUIRE_RUNNABLE(K);
+  using conv = conv2d_f32<typename K::arch, K>;
+  tt::rng r(17);
+  const std::size_t cases = tt::scaled(120);
+  for (std::size_t t = 0; t < cases; ++t) {
+    const conv_geometry g = random_geometry(r, t % 4 == 3, 21);
+    auto uni = [&] { return static_cast<float>(static_cast<double>(r.next() >> 11) / 9007199254740992.0 * 2.0 - 1.0); };
+    std::vector<float> in(g.in_elems()), w(g.out_c * g.depth()), bias(g.out_c);
+    for (auto& v : in) v = uni();
+    for (auto& v : w) v = uni();
+    for (auto& v : bias) v = uni();
+    const f32_clamp clamp = t % 3 == 0 ? f32_clamp{0.0f, 6.0f} : f32_clamp{};
+    const auto acc = direct<double>(g, in, w, bias, 0.0);
+    aligned_buf packed(conv::packed_weights_bytes(g));
+    REQUIRE(conv::pack_weights(g, w.data(), bias.data(), packed.p, conv::packed_weights_bytes(g)).ok());
+    const std::size_t wsb = t % 2 ? conv::workspace_bytes(g) : (1 + t % 4) * conv::min_workspace_bytes(g);
+    std::vector<float> got(g.out_elems()), ws(wsb / 4 + 1);
+    const status s = conv::run(g, in.data(), packed.p, got.data(), clamp, ws.data(), wsb);
+    REQUIRE_MESSAGE(s.ok(), s.message());
+    // |error| <= depth * 2^-23 * sum |terms| is the fp32 dot-product bound; sum |terms| <= depth + 1.
+    const double tol = 1e-6 + static_cast<double>(g.depth() + 1) * static_cast<double>(g.depth() + 1) * 1.2e-7;
+    for (std::size_t i = 0; i < got.size(); ++i) {
+      const double want = std::fmin(std::fmax(acc[i], static_cast<double>(clamp.min)), static_cast<double>(clamp.max));
+      if (std::fabs(got[i] - want) > tol) {
+        FAIL_CHECK("case " << t << " element " << i << ": " << got[i] << " vs " << want);
+        break;
+      }
+    }
+  }
+}
+TEST_CASE_TEMPLATE_APPLY(conv_f32_random, as_tuple<kernels::gemm_f32_registry>::type);
+
+// ---- guard pages ----------------------------------------------------------------------------------
+
+#if TT_HAS_GUARD_PAGES
+TEST_CASE_TEMPLATE_DEFINE("conv2d_s8 touches nothing outside input, filter, workspace and output", K, conv_guard) {
+  TT_REQUIRE_RUNNABLE(K);
+  using conv = conv2d_s8<typename K::arch, K>;
+  tt::rng r(23);
+  for (int t = 0; t < 24; ++t) {
+    const conv_geometry g = random_geometry(r, t % 4 == 3, 13);
+    for (auto side : {tt::guard_side::after, tt::guard_side::before}) {
+      const std::size_t pbytes = conv::packed_weights_bytes(g), wsb = (1 + t % 3) * conv::min_workspace_bytes(g);
+      tt::guarded<std::int8_t> in(g.in_elems(), side), out(g.out_elems(), side), ws(wsb + (wsb == 0), side);
+      // The packed buffer must be 16-byte aligned: guard after only when its size allows.
+      tt::guarded<std::uint8_t> packed(pbytes, pbytes % 64 == 0 ? side : tt::guard_side::before);
+      REQUIRE((in.ok() && out.ok() && ws.ok() && packed.ok()));
+      const auto w = random_values<std::int8_t>(r, g.out_c * g.depth(), -128, 127);
+      for (std::size_t i = 0; i < in.size(); ++i) in[i] = static_cast<std::int8_t>(r.range(-128, 127));
+      REQUIRE(conv::pack_weights(g, w.data(), nullptr, 3, packed.data(), pbytes).ok());
+      output_stage<requant::per_tensor> st{{1 << 30, -6}, 1, -128, 127};
+      REQUIRE(conv::run(g, in.data(), packed.data(), out.data(), st, ws.data(), wsb).ok());
+    }
+  }
+}
+TEST_CASE_TEMPLATE_APPLY(conv_guard, as_tuple<kernels::gemm_qs8_registry>::type);
+
+TEST_CASE_TEMPLATE_DEFINE("conv2d_f32 touches nothing outside its buffers", K, conv_f32_guard) {
+  TT_REQUIRE_RUNNABLE(K);
+  using conv = conv2d_f32<typename K::arch, K>;
+  tt::rng r(29);
+  for (int t = 0; t < 16; ++t) {
+    const conv_geometry g = random_geometry(r, t % 4 == 3, 13);
+    for (auto side : {tt::guard_side::after, tt::guard_side::before}) {
+      const std::size_t pbytes = conv::packed_weights_bytes(g), wsb = (1 + t % 3) * conv::min_workspace_bytes(g);
+      tt::guarded<float> in(g.in_elems(), side), out(g.out_elems(), side), ws(wsb / 4 + (wsb == 0), side);
+      tt::guarded<std::uint8_t> packed(pbytes, pbytes % 64 == 0 ? side : tt::guard_side::before);
+      REQUIRE((in.ok() && out.ok() && ws.ok() && packed.ok()));
+      std::vector<float> w(g.out_c * g.depth(), 0.25f);
+      for (std::size_t i = 0; i < in.size(); ++i) in[i] = 1.0f;
+      REQUIRE(conv::pack_weights(g, w.data(), nullptr, packed.data(), pbytes).ok());
+      REQUIRE(conv::run(g, in.data(), packed.data(), out.data(), f32_clamp{}, ws.data(), wsb).ok());
+    }
+  }
+}
+TEST_CASE_TEMPLATE_APPLY(conv_f32_guard, as_tuple<kernels::gemm_f32_registry>::type);
+#endif
+
+// ---- validation -----------------------------------------------------------------------------------
+
+TEST_CASE("conv geometry: TFLite SAME/VALID sizes and padding") {
+  conv_geometry g;
+  conv_shape s{.batch = 1, .in_h = 224, .in_w = 224, .in_c = 3, .out_c = 32, .kernel_h = 3, .kernel_w = 3, .stride_h = 2, .stride_w = 2};
+  REQUIRE(make_conv_geometry(s, padding::same, g).ok());
+  CHECK(g.out_h == 112);
+  CHECK(g.pad_top == 0);     // total = 111*2 + 3 - 224 = 1: 0 before, 1 after
+  CHECK(g.pad_bottom == 1);
+  REQUIRE(make_conv_geometry(s, padding::valid, g).ok());
+  CHECK(g.out_h == 111);
+  s.stride_h = s.stride_w = 1;
+  s.dilation_h = 2;
+  REQUIRE(make_conv_geometry(s, padding::same, g).ok());
+  CHECK(g.out_h == 224);
+  CHECK(g.pad_top == 2);
+  CHECK(g.pad_bottom == 2);
+  CHECK(choose_conv_algorithm(g) == conv_algorithm::panel_gemm);
+  conv_shape p{.in_h = 7, .in_w = 7, .in_c = 8, .out_c = 4};
+  REQUIRE(make_conv_geometry(p, padding::same, g).ok());
+  CHECK(choose_conv_algorithm(g) == conv_algorithm::pointwise_gemm);
+  CHECK(conv2d_s8<>::workspace_bytes(g) == 0);
+}
+
+TEST_CASE("conv geometry rejects bad shapes with a message") {
+  conv_geometry g;
+  const conv_shape ok{.in_h = 5, .in_w = 5, .in_c = 4, .out_c = 6, .kernel_h = 3, .kernel_w = 3};
+  auto with = [&](auto edit, padding mode = padding::valid) {
+    conv_shape s = ok;
+    edit(s);
+    return make_conv_geometry(s, mode, g);
+  };
+  REQUIRE(with([](conv_shape&) {}).ok());
+  CHECK(with([](conv_shape& s) { s.in_h = 0; }).code() == status_code::invalid_argument);
+  CHECK(with([](conv_shape& s) { s.in_c = -3; }).code() == status_code::invalid_argument);
+  CHECK(with([](conv_shape& s) { s.batch = 0; }).code() == status_code::invalid_argument);
+  CHECK(with([](conv_shape& s) { s.stride_w = 0; }).code() == status_code::invalid_argument);
+  CHECK(with([](conv_shape& s) { s.dilation_h = -1; }).code() == status_code::invalid_argument);
+  CHECK(with([](conv_shape& s) { s.kernel_h = 6; }).code() == status_code::invalid_argument);  // larger than the input
+  CHECK(with([](conv_shape& s) { s.kernel_h = 3; s.dilation_h = 3; }).code() == status_code::invalid_argument);
+  CHECK(with([](conv_shape& s) { s.kernel_w = 9; s.pad_left = 1; s.pad_right = 2; }, padding::explicit_pads).code() ==
+        status_code::invalid_argument);  // 9 > 5 + 1 + 2
+  CHECK(with([](conv_shape& s) { s.pad_top = -1; }, padding::explicit_pads).code() == status_code::invalid_argument);
+  CHECK(with([](conv_shape& s) { s.groups = 3; }).code() == status_code::invalid_argument);  // 3 does not divide 4
+  CHECK(with([](conv_shape& s) { s.groups = 4; }).code() == status_code::invalid_argument);  // 4 does not divide 6
+  CHECK(with([](conv_shape& s) { s.groups = 2; }).ok());
+  CHECK(with([](conv_shape& s) { s.in_c = std::int64_t{1} << 40; }).code() == status_code::overflow);
+  CHECK(with([](conv_shape& s) { s.in_h = s.in_w = 1 << 16; s.in_c = 1 << 12; }).code() == status_code::overflow);
+  CHECK(with([](conv_shape& s) { s.out_h = 9; }, padding::explicit_pads).code() == status_code::invalid_argument);
+  const status st = with([](conv_shape& s) { s.kernel_h = 6; });
+  CHECK(std::string(st.message()).find("larger than") != std::string::npos);
+  transpose_conv_shape ts{.in_h = 3, .in_w = 3, .in_c = 2, .out_h = 6, .out_w = 6, .out_c = 2, .kernel_h = 3, .kernel_w = 3,
+                          .stride_h = 2, .stride_w = 2};
+  CHECK(make_transpose_conv_geometry(ts, padding::same, g).ok());
+  CHECK(g.pad_top == 0);  // TFLite: n = 3, total = 2*2 + 3 - 6 = 1 -> 0
+  ts.out_c = 0;
+  CHECK(make_transpose_conv_geometry(ts, padding::same, g).code() == status_code::invalid_argument);
+}
+
+TEST_CASE("conv2d operators reject bad buffers and mismatched packing with a message") {
+  using conv = conv2d_s8<>;
+  conv_geometry g, g2;
+  REQUIRE(make_conv_geometry({.in_h = 4, .in_w = 4, .in_c = 3, .out_c = 5, .kernel_h = 3, .kernel_w = 3}, padding::same, g).ok());
+  REQUIRE(make_conv_geometry({.in_h = 4, .in_w = 4, .in_c = 3, .out_c = 6, .kernel_h = 3, .kernel_w = 3}, padding::same, g2).ok());
+  std::vector<std::int8_t> w(5 * 27, 1), in(48, 2), out(80);
+  aligned_buf packed(conv::packed_weights_bytes(g));
+  const std::size_t pb = conv::packed_weights_bytes(g);
+  CHECK(conv::pack_weights(g, nullptr, nullptr, 0, packed.p, pb).code() == status_code::invalid_argument);
+  CHECK(conv::pack_weights(g, w.data(), nullptr, 0, packed.p, pb - 1).code() == status_code::buffer_too_small);
+  CHECK(conv::pack_weights(g, w.data(), nullptr, 300, packed.p, pb).code() == status_code::invalid_argument);
+  CHECK(conv::pack_weights(g, w.data(), nullptr, 0, static_cast<char*>(packed.p) + 4, pb).code() == status_code::invalid_argument);
+  REQUIRE(conv::pack_weights(g, w.data(), nullptr, 0, packed.p, pb).ok());
+  output_stage<requant::per_tensor> st{{1 << 30, 0}, 0, -128, 127};
+  std::vector<std::int8_t> ws(conv::workspace_bytes(g));
+  CHECK(conv::run(g, in.data(), packed.p, out.data(), st, ws.data(), ws.size()).ok());
+  CHECK(conv::run(g, nullptr, packed.p, out.data(), st, ws.data(), ws.size()).code() == status_code::invalid_argument);
+  CHECK(conv::run(g, in.data(), packed.p, out.data(), st, ws.data(), conv::min_workspace_bytes(g) - 1).code() ==
+        status_code::buffer_too_small);
+  CHECK(conv::run(g, in.data(), packed.p, out.data(), st, nullptr, 0).code() == status_code::buffer_too_small);
+  CHECK(conv::run(g2, in.data(), packed.p, out.data(), st, ws.data(), ws.size()).code() == status_code::shape_mismatch);
+  output_stage<requant::per_tensor> bad{{1 << 30, 40}, 0, -128, 127};
+  CHECK(conv::run(g, in.data(), packed.p, out.data(), bad, ws.data(), ws.size()).code() == status_code::invalid_argument);
+  std::vector<std::uint64_t> junk(pb / 8 + 8, 0);
+  CHECK(conv::run(g, in.data(), junk.data(), out.data(), st, ws.data(), ws.size()).code() == status_code::invalid_argument);
+  CHECK(conv2d_f32<>::run(g, nullptr, packed.p, nullptr, {}, nullptr, 0).code() == status_code::invalid_argument);
+  CHECK(conv2d_f32<>::run(g, reinterpret_cast<const float*>(in.data()), packed.p, reinterpret_cast<float*>(out.data()), {},
+                          ws.data(), ws.size()).code() == status_code::invalid_argument);  // packed for s8
+}
