@@ -4,7 +4,14 @@
 //             and C, `C.noalias() = A * B` (no bias: the peers do strictly less work)
 //   openblas  cblas_sgemm (row-major, no transpose), one thread, when the build found OpenBLAS;
 //             at M = 1 also cblas_sgemv (openblas_gemv), which sgemm 0.3.21 does not use there
-// Shapes: square 64, 256, 1024; MobileNetV1's 1x1 layers as (M, N, K) = (pixels, out channels,
+//   onednn    oneDNN (2.6 in Debian 12) matmul primitive, when the build found it: created once per
+//             benchmark run with weights in the layout oneDNN picks (format_tag::any, reordered once
+//             outside the timed loop), src and dst row-major; one OpenMP thread (peers.hpp); the
+//             implementation oneDNN chose is the benchmark's label
+//   xnnpack   XNNPACK (Debian's 2022-02-16 snapshot) xnn_create_fully_connected_nc_f32, weights
+//             given as K x N (XNN_FLAG_TRANSPOSE_WEIGHTS), no bias, no clamp, created once;
+//             xnn_setup + xnn_run per call with a null threadpool (one thread)
+// Shapes: square 64, 128, 256, 512, 1024; MobileNetV1's 1x1 layers as (M, N, K) = (pixels, out channels,
 // in channels); fully connected at batch 1 (1, 1000, 1024).
 // Benchmark names: gemm_f32/<M>x<N>x<K>/<contender>. Counters: GFLOP/s (2 M N K per call) and
 // %peak (of the 99.6 GFLOP/s one-core fp32 FMA peak in shared/guides/PERF.md; a figure for that
@@ -18,9 +25,11 @@
 #include <memory>
 #include <string>
 #include <tessera/tessera.hpp>
+#include <unordered_map>
 #include <vector>
 
 #include "bench_support.hpp"
+#include "peers.hpp"
 
 #if TESSERA_BENCH_HAS_EIGEN
 #include <Eigen/Core>
@@ -47,7 +56,7 @@ struct shape {
 };
 
 constexpr shape kShapes[] = {
-    {64, 64, 64},     {256, 256, 256},  {1024, 1024, 1024},                                   // square
+    {64, 64, 64},     {128, 128, 128},  {256, 256, 256}, {512, 512, 512}, {1024, 1024, 1024},  // square
     {12544, 64, 32},  {3136, 128, 128}, {784, 256, 256}, {196, 512, 512}, {49, 1024, 1024},  // MobileNetV1 1x1
     {1, 1000, 1024},                                                                          // FC, batch 1
 };
@@ -206,10 +215,94 @@ void bm_openblas(benchmark::State& state, shape s, bool gemv, std::shared_ptr<bo
 }
 #endif
 
+#if TESSERA_BENCH_HAS_ONEDNN
+void bm_onednn(benchmark::State& state, shape s, std::shared_ptr<bool> checked) {
+  const auto& in = get_inputs(s);
+  auto& c = get_output(s);
+  using dt = dnnl::memory::data_type;
+  using tag = dnnl::memory::format_tag;
+  const auto m = static_cast<dnnl::memory::dim>(s.m), n = static_cast<dnnl::memory::dim>(s.n),
+             k = static_cast<dnnl::memory::dim>(s.k);
+  try {
+    dnnl::engine eng(dnnl::engine::kind::cpu, 0);
+    dnnl::stream strm(eng);
+    const dnnl::memory::desc a_md({m, k}, dt::f32, tag::ab), b_any({k, n}, dt::f32, tag::any),
+        c_md({m, n}, dt::f32, tag::ab);
+    const dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(a_md, b_any, c_md), eng);
+    dnnl::memory b_user({{k, n}, dt::f32, tag::ab}, eng, const_cast<float*>(in.b.data()));
+    dnnl::memory b_mem(pd.weights_desc(), eng);
+    dnnl::reorder(b_user, b_mem).execute(strm, b_user, b_mem);
+    dnnl::memory a_mem(a_md, eng, const_cast<float*>(in.a.data())), c_mem(c_md, eng, c.data());
+    const dnnl::matmul prim(pd);
+    const std::unordered_map<int, dnnl::memory> args = {
+        {DNNL_ARG_SRC, a_mem}, {DNNL_ARG_WEIGHTS, b_mem}, {DNNL_ARG_DST, c_mem}};
+    auto call = [&] {
+      prim.execute(strm, args);
+      strm.wait();
+    };
+    state.SetLabel(tb::onednn_impl(pd));
+    if (!*checked) {
+      call();
+      if (!check(state, s, c.data(), false, "onednn")) return;
+      *checked = true;
+    }
+    for (auto _ : state) {
+      call();
+      benchmark::DoNotOptimize(c.data());
+      benchmark::ClobberMemory();
+    }
+  } catch (const dnnl::error& e) {
+    tb::fail(state, std::string("onednn: ") + e.what());
+    return;
+  }
+  set_counters(state, s);
+}
+#endif
+
+#if TESSERA_BENCH_HAS_XNNPACK
+void bm_xnnpack(benchmark::State& state, shape s, std::shared_ptr<bool> checked) {
+  if (!tb::xnnpack_ready()) {
+    state.SkipWithError("skipped: xnn_initialize failed (CPU not supported)");
+    return;
+  }
+  const auto& in = get_inputs(s);
+  auto& c = get_output(s);
+  xnn_operator_t op = nullptr;
+  if (xnn_create_fully_connected_nc_f32(s.k, s.n, s.k, s.n, in.b.data(), nullptr, -INFINITY, INFINITY,
+                                        XNN_FLAG_TRANSPOSE_WEIGHTS, &op) != xnn_status_success) {
+    tb::fail(state, "xnnpack: xnn_create_fully_connected_nc_f32 failed");
+    return;
+  }
+  std::unique_ptr<xnn_operator, decltype(&xnn_delete_operator)> owner(op, &xnn_delete_operator);
+  auto call = [&] {
+    const bool ok = xnn_setup_fully_connected_nc_f32(op, s.m, in.a.data(), c.data(), nullptr) == xnn_status_success &&
+                    xnn_run_operator(op, nullptr) == xnn_status_success;
+    return ok;
+  };
+  if (!*checked) {
+    if (!call()) {
+      tb::fail(state, "xnnpack: setup or run failed");
+      return;
+    }
+    if (!check(state, s, c.data(), false, "xnnpack")) return;
+    *checked = true;
+  }
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(call());
+    benchmark::ClobberMemory();
+  }
+  set_counters(state, s);
+}
+#endif
+
 // ---- registration: every kernel of the registry and every peer, on every shape --------------------
 [[maybe_unused]] const bool registered = [] {
 #if TESSERA_BENCH_HAS_OPENBLAS
   openblas_set_num_threads(1);  // one core, like every other contender
+  benchmark::AddCustomContext("openblas_core", openblas_get_corename());
+#endif
+#if TESSERA_BENCH_HAS_ONEDNN
+  benchmark::AddCustomContext("onednn_omp_threads", std::to_string(tb::onednn_one_thread()));
 #endif
   for (const shape& s : kShapes) {
     const std::string prefix = "gemm_f32/" + s.str() + "/";
@@ -229,6 +322,14 @@ void bm_openblas(benchmark::State& state, shape s, bool gemv, std::shared_ptr<bo
       benchmark::RegisterBenchmark((prefix + "openblas_gemv").c_str(), bm_openblas, s, true,
                                    std::make_shared<bool>(false))
           ->Unit(benchmark::kMicrosecond);
+#endif
+#if TESSERA_BENCH_HAS_ONEDNN
+    benchmark::RegisterBenchmark((prefix + "onednn").c_str(), bm_onednn, s, std::make_shared<bool>(false))
+        ->Unit(benchmark::kMicrosecond);
+#endif
+#if TESSERA_BENCH_HAS_XNNPACK
+    benchmark::RegisterBenchmark((prefix + "xnnpack").c_str(), bm_xnnpack, s, std::make_shared<bool>(false))
+        ->Unit(benchmark::kMicrosecond);
 #endif
   }
   return true;
