@@ -41,36 +41,62 @@ void gather_panel(T* panel, std::size_t p0, std::size_t rows, const T* in, std::
                   std::size_t in_c, std::size_t c0, std::size_t cg, std::size_t out_h, std::size_t out_w,
                   std::size_t kh, std::size_t kw, const conv_axis& ay, const conv_axis& ax, T fill) noexcept {
   const std::size_t row_len = kh * kw * cg;
-  // A contiguous run of kw taps (dilation 1, forward conv, whole window inside) is one copy when
-  // the group spans every channel.
-  const bool whole_pixels = cg == in_c && !ax.transposed && ax.dilation == 1;
+  // Output coordinates advance incrementally (no division per row).
+  std::size_t ox = p0 % out_w, oy = (p0 / out_w) % out_h, n = p0 / (out_w * out_h);
+  const bool forward = !ay.transposed && !ax.transposed;
+  // A run of kw taps (dilation 1, window inside the row) is one contiguous copy when the group
+  // spans every channel.
+  const bool whole_pixels = cg == in_c && ax.dilation == 1;
+  const std::int64_t w_in = static_cast<std::int64_t>(in_w), h_in = static_cast<std::int64_t>(in_h);
+  const std::int64_t x_span = static_cast<std::int64_t>(kw - 1) * ax.dilation;
   for (std::size_t r = 0; r < rows; ++r) {
-    const std::size_t p = p0 + r, ox = p % out_w, oy = (p / out_w) % out_h, n = p / (out_w * out_h);
     T* dst = panel + r * row_len;
-    for (std::size_t ky = 0; ky < kh; ++ky) {
-      const std::int64_t iy = ay.at(static_cast<std::int64_t>(oy), static_cast<std::int64_t>(ky));
-      if (iy < 0) {
-        for (std::size_t i = 0; i < kw * cg; ++i) dst[i] = fill;
-        dst += kw * cg;
-        continue;
-      }
-      const T* row = in + (n * in_h + static_cast<std::size_t>(iy)) * in_w * in_c + c0;
-      if (whole_pixels) {
-        const std::int64_t x0 = ax.at(static_cast<std::int64_t>(ox), 0),
-                           x1 = ax.at(static_cast<std::int64_t>(ox), static_cast<std::int64_t>(kw - 1));
-        if (x0 >= 0 && x1 >= 0) {
-          std::memcpy(dst, row + static_cast<std::size_t>(x0) * in_c, kw * cg * sizeof(T));
+    const T* image = in + n * in_h * in_w * in_c + c0;
+    if (forward) {
+      const std::int64_t iy0 = static_cast<std::int64_t>(oy) * ay.stride - ay.pad;
+      const std::int64_t ix0 = static_cast<std::int64_t>(ox) * ax.stride - ax.pad;
+      const bool x_inside = ix0 >= 0 && ix0 + x_span < w_in;
+      for (std::size_t ky = 0; ky < kh; ++ky) {
+        const std::int64_t iy = iy0 + static_cast<std::int64_t>(ky) * ay.dilation;
+        if (iy < 0 || iy >= h_in) {
+          for (std::size_t i = 0; i < kw * cg; ++i) dst[i] = fill;
           dst += kw * cg;
           continue;
         }
-      }
-      for (std::size_t kx = 0; kx < kw; ++kx, dst += cg) {
-        const std::int64_t ix = ax.at(static_cast<std::int64_t>(ox), static_cast<std::int64_t>(kx));
-        if (ix < 0) {
-          for (std::size_t i = 0; i < cg; ++i) dst[i] = fill;
-        } else {
-          std::memcpy(dst, row + static_cast<std::size_t>(ix) * in_c, cg * sizeof(T));
+        const T* row = image + static_cast<std::size_t>(iy) * in_w * in_c;
+        if (x_inside && whole_pixels) {
+          std::memcpy(dst, row + static_cast<std::size_t>(ix0) * in_c, kw * cg * sizeof(T));
+          dst += kw * cg;
+          continue;
         }
+        for (std::size_t kx = 0; kx < kw; ++kx, dst += cg) {
+          const std::int64_t ix = ix0 + static_cast<std::int64_t>(kx) * ax.dilation;
+          if (ix < 0 || ix >= w_in) {
+            for (std::size_t i = 0; i < cg; ++i) dst[i] = fill;
+          } else {
+            std::memcpy(dst, row + static_cast<std::size_t>(ix) * in_c, cg * sizeof(T));
+          }
+        }
+      }
+    } else {
+      for (std::size_t ky = 0; ky < kh; ++ky) {
+        const std::int64_t iy = ay.at(static_cast<std::int64_t>(oy), static_cast<std::int64_t>(ky));
+        for (std::size_t kx = 0; kx < kw; ++kx, dst += cg) {
+          const std::int64_t ix = iy < 0 ? -1 : ax.at(static_cast<std::int64_t>(ox), static_cast<std::int64_t>(kx));
+          if (ix < 0) {
+            for (std::size_t i = 0; i < cg; ++i) dst[i] = fill;
+          } else {
+            std::memcpy(dst, image + (static_cast<std::size_t>(iy) * in_w + static_cast<std::size_t>(ix)) * in_c,
+                        cg * sizeof(T));
+          }
+        }
+      }
+    }
+    if (++ox == out_w) {
+      ox = 0;
+      if (++oy == out_h) {
+        oy = 0;
+        ++n;
       }
     }
   }

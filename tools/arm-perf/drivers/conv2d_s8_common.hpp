@@ -1,0 +1,83 @@
+/// @file conv2d_s8_common.hpp
+/// Shared setup for the conv2d_s8_* drivers: one whole `conv2d_s8<Tag, K>::run` (panel gather +
+/// GEMM + requantization) on a MobileNetV1 layer chosen by the environment variable
+/// TESSERA_PERF_LAYER (qemu-aarch64 passes the environment through):
+///   3x3s2  224x224x3 -> 112x112x32, 3x3 stride 2 SAME   (panel_gemm, K = 27)
+///   1x1    56x56x128 -> 56x56x128                        (pointwise_gemm, default)
+///   3x3    14x14x256 -> 14x14x256, 3x3 stride 1 SAME    (panel_gemm, K = 2304)
+/// elements() counts MACs (out_pixels * out_c * kh*kw*in_c); check() compares every output with a
+/// direct TFLite-semantics reference.
+#pragma once
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <tessera/ops/conv2d.hpp>
+#include "perf_harness.hpp"
+
+namespace tessera_perf {
+inline tessera::conv_geometry geo;
+alignas(64) inline std::int8_t in[56 * 56 * 128 > 224 * 224 * 3 ? 56 * 56 * 128 : 224 * 224 * 3];
+alignas(64) inline std::int8_t filt[256 * 9 * 256];
+alignas(64) inline std::int32_t bias[256], mult[256], shift[256];
+alignas(64) inline std::int8_t out[112 * 112 * 32 > 56 * 56 * 128 ? 112 * 112 * 32 : 56 * 56 * 128];
+alignas(64) inline std::uint8_t packed[256 * (9 * 256 + 64 * 4) + 65536];
+alignas(64) inline std::int8_t workspace[1 << 17];
+inline tessera::output_stage<tessera::requant::per_channel> stage;
+
+inline const std::int8_t* volatile v_in = in;
+inline const void* volatile v_packed = packed;
+inline std::int8_t* volatile v_out = out;
+inline void* volatile v_ws = workspace;
+inline volatile std::size_t v_ws_bytes = 0;
+
+inline std::uint32_t lcg(std::uint32_t& s) { return s = s * 1664525u + 1013904223u; }
+inline constexpr std::int32_t kInputZp = -3;
+
+/// Geometry from TESSERA_PERF_LAYER, random data, packing with kernel K's tile.
+template <class Conv> void setup_conv() {
+  const char* layer = std::getenv("TESSERA_PERF_LAYER");
+  tessera::conv_shape s{.in_h = 56, .in_w = 56, .in_c = 128, .out_c = 128};
+  if (layer && std::strcmp(layer, "3x3s2") == 0)
+    s = {.in_h = 224, .in_w = 224, .in_c = 3, .out_c = 32, .kernel_h = 3, .kernel_w = 3, .stride_h = 2, .stride_w = 2};
+  else if (layer && std::strcmp(layer, "3x3") == 0)
+    s = {.in_h = 14, .in_w = 14, .in_c = 256, .out_c = 256, .kernel_h = 3, .kernel_w = 3};
+  if (!tessera::make_conv_geometry(s, tessera::padding::same, geo).ok()) std::abort();
+  std::uint32_t r = 99;
+  for (std::size_t i = 0; i < geo.in_elems(); ++i) in[i] = static_cast<std::int8_t>(lcg(r) >> 24);
+  for (std::size_t i = 0; i < geo.out_c * geo.depth(); ++i) filt[i] = static_cast<std::int8_t>(lcg(r) >> 24);
+  for (std::size_t o = 0; o < geo.out_c; ++o) {
+    bias[o] = static_cast<std::int32_t>(lcg(r) >> 16) - 32768;
+    mult[o] = 0x40000000 + static_cast<std::int32_t>(lcg(r) >> 3);
+    shift[o] = -9 - static_cast<std::int32_t>(lcg(r) >> 30);
+  }
+  stage = {{mult, shift}, 5, -128, 127};
+  if (Conv::packed_weights_bytes(geo) > sizeof(packed) || Conv::workspace_bytes(geo) > sizeof(workspace)) std::abort();
+  if (!Conv::pack_weights(geo, filt, bias, kInputZp, packed, sizeof(packed)).ok()) std::abort();
+  v_ws_bytes = Conv::workspace_bytes(geo);
+}
+
+int check() {
+  const auto& g = geo;
+  for (std::size_t oy = 0; oy < g.out_h; ++oy)
+    for (std::size_t ox = 0; ox < g.out_w; ++ox)
+      for (std::size_t o = 0; o < g.out_c; ++o) {
+        std::int32_t acc = bias[o];
+        for (std::size_t ky = 0; ky < g.kernel_h; ++ky)
+          for (std::size_t kx = 0; kx < g.kernel_w; ++kx) {
+            const long iy = long(oy * g.stride_h + ky) - long(g.pad_top), ix = long(ox * g.stride_w + kx) - long(g.pad_left);
+            if (iy < 0 || ix < 0 || iy >= long(g.in_h) || ix >= long(g.in_w)) continue;
+            for (std::size_t c = 0; c < g.in_c; ++c)
+              acc += (in[(std::size_t(iy) * g.in_w + std::size_t(ix)) * g.in_c + c] - kInputZp) *
+                     filt[((o * g.kernel_h + ky) * g.kernel_w + kx) * g.in_c + c];
+          }
+        if (out[(oy * g.out_w + ox) * g.out_c + o] != tessera::requantize_one<std::int8_t>(acc, stage, o)) return 1;
+      }
+  return 0;
+}
+std::size_t elements() { return geo.out_pixels() * geo.out_c * geo.depth(); }
+}  // namespace tessera_perf
+
+/// The body of the measured wrapper: one conv2d_s8::run call.
+#define TESSERA_PERF_CONV2D_S8(Conv) \
+  (void)Conv::run(tessera_perf::geo, tessera_perf::v_in, tessera_perf::v_packed, tessera_perf::v_out, tessera_perf::stage, \
+                  tessera_perf::v_ws, tessera_perf::v_ws_bytes)
