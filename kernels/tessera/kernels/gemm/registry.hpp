@@ -8,7 +8,7 @@
 #include <tessera/kernels/gemm/scalar/gemm_qs8_1x4c1_scalar.hpp>
 #if TESSERA_HAS_SIMD
 #include <tessera/kernels/gemm/simd/gemm_f32_6x2v_simd_fma.hpp>
-#include <tessera/kernels/gemm/simd/gemm_qs8_4x2vc2_simd.hpp>
+#include <tessera/kernels/gemm/simd/gemm_qs8_6x2vc2_simd.hpp>
 #endif
 #if TESSERA_HAS_NEON
 #include <tessera/kernels/gemm/neon/gemm_f32_8x12_neon_fma.hpp>
@@ -36,7 +36,7 @@ namespace tessera::kernels {
 /// int8 x int8 -> int8 GEMM variants in this build.
 using gemm_qs8_registry = arch::type_list<gemm_qs8_1x4c1_scalar
 #if TESSERA_HAS_SIMD
-                                          , gemm_qs8_4x2vc2_simd
+                                          , gemm_qs8_6x2vc2_simd
 #endif
 #if TESSERA_HAS_NEON
                                           , gemm_qs8_1x16c16_neon_mlal
