@@ -4,6 +4,7 @@
 ///   srdhm(a, b)                     SaturatingRoundingDoublingHighMul (SQRDMULH)
 ///   rdpot(x, e) / rdpot_neg(x, -e)  RoundingDivideByPOT, ties away from zero, e in [0, 31]
 ///   mbqm32(x, m, s)                 MultiplyByQuantizedMultiplier (int32), s in [-31, 30]
+///   split_mbqm32(m, s)              one multiplier and shift split once for mbqm32(x, m, left, neg_right)
 ///   mbqm64(x0, x1, m, s)            MultiplyByQuantizedMultiplier (int64 acc), 4 lanes as 2 x int64x2
 ///   clamp(v, lo, hi), store_narrow(p, v...)   output-stage clamp and narrowing stores
 /// Helpers are small inline functions meant to be reused by GEMM epilogues.
@@ -51,6 +52,19 @@ inline int32x4_t mbqm32(int32x4_t x, int32x4_t m, int32x4_t left, int32x4_t neg_
 inline int32x4_t mbqm32(int32x4_t x, int32x4_t m, int32x4_t s) noexcept {
   const int32x4_t zero = vdupq_n_s32(0);
   return mbqm32(x, m, vmaxq_s32(s, zero), vminq_s32(s, zero));
+}
+
+/// One (per-tensor) multiplier and shift, broadcast and split for mbqm32(x, m, left, neg_right).
+struct mbqm32_split {
+  int32x4_t m;          ///< multiplier in every lane
+  int32x4_t left;       ///< max(s, 0) in every lane
+  int32x4_t neg_right;  ///< min(s, 0) (= -right) in every lane
+};
+
+/// Splits a per-tensor multiplier m and shift s in [-31, 30] once, outside the loops:
+/// mbqm32(x, r.m, r.left, r.neg_right) == mbqm32(x, m, s) for r = split_mbqm32(m, s).
+inline mbqm32_split split_mbqm32(std::int32_t m, std::int32_t s) noexcept {
+  return {vdupq_n_s32(m), vdupq_n_s32(s > 0 ? s : 0), vdupq_n_s32(s > 0 ? 0 : s)};
 }
 
 /// The 16-bit multiplier of TFLite's int64 MBQM: m < 0x7FFF0000 ? (m + 2^15) >> 16 : 0x7FFF.

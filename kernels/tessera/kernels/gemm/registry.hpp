@@ -21,7 +21,7 @@
 #include <tessera/kernels/gemm/neon/gemm_qs8_4x8c8_neon_i8mm.hpp>
 #endif
 #if TESSERA_HAS_SVE
-#include <tessera/kernels/gemm/sve/gemm_f32_8x3vl_sve_fmla.hpp>
+#include <tessera/kernels/gemm/sve/gemm_f32_8x2vl_sve_fmla.hpp>
 #include <tessera/kernels/gemm/sve/gemm_qs8_8x2vlc4_sve_dot.hpp>
 #endif
 #if TESSERA_HAS_HELIUM
@@ -64,7 +64,7 @@ using gemm_f32_registry = arch::type_list<gemm_f32_4x4_scalar
                                           , gemm_f32_8x12_neon_fma
 #endif
 #if TESSERA_HAS_SVE
-                                          , gemm_f32_8x3vl_sve_fmla
+                                          , gemm_f32_8x2vl_sve_fmla
 #endif
 #if TESSERA_HAS_HELIUM_FP
                                           , gemm_f32_3x8_helium_fma

@@ -5,14 +5,16 @@
 /// (A 4 x 8 tile needs 8 accumulators and leaves no register for B.)
 /// Consumes op_f32.hpp's packed B with nr() = 8: per block `float bias[8]`, then `float b[K][8]`
 /// (zero-padded columns), so one k step is two consecutive Q vectors.
-/// Inner loop (1 k): 2 VLDRW.32 (B), 3 scalar A loads into general-purpose registers and 6
-/// VFMA.F32 Qda, Qn, Rm (`vfmaq_n_f32`: B vector times the scalar A[r][k]): the A operand never
-/// takes a Q register. The M55 overlaps a VLDRW with the neighbouring VFMA (beats); the scalar
-/// loads issue between them.
+/// Inner loop (2 k, software-pipelined): 4 post-indexed VLDRW.32 (B), 6 post-indexed scalar LDRs of
+/// A into general-purpose registers and 12 VFMA.F32 Qda, Qn, Rm (`vfmaq_n_f32`: B vector times the
+/// scalar A[r][k]; A never takes a Q register); 22 instructions, no ADD or counter (LE). Every load
+/// sits alone between two VFMAs, where the M55 issues it in the VFMA's second beat: llvm-mca
+/// cortex-m55 24 cycles per 12 VFMAs with GCC 12 (the VFMA limit; 1 k per loop was 20 per 6).
 /// ISA: Armv8.1-M MVE with the floating-point extension (`-mcpu=cortex-m55`, MVE.F).
 /// Tails: M by row clamping (A pointers of missing rows alias the last valid row; missing rows
 /// are never stored); N by VCTP32-predicated stores (`vstrwq_p_f32`: nothing at or past column n
-/// is written; padded B columns are zero); K needs none (A is read exactly k elements per row).
+/// is written; padded B columns are zero); K by a 1- or 2-step epilogue
+/// that loads nothing past A column k - 1 or B row k - 1.
 #pragma once
 #include <tessera/arch/native.hpp>
 #if !TESSERA_HAS_HELIUM_FP
@@ -56,6 +58,34 @@ struct gemm_f32_3x8_helium_fma {
  private:
   static constexpr std::size_t MR = 3, NR = 8;
 
+  /// Compiler scheduling fence (emits nothing): a volatile asm, which GCC's schedulers do not move
+  /// anything across. Without fences GCC 12 groups the loads (the M55 then stalls on them) and its
+  /// pre-RA scheduler hoists the next B row above the FMAs that free b0, b1 (accumulators spill).
+  static inline void schedule_fence() noexcept { __asm__ volatile("" ::: "memory"); }
+
+  /// Loads 4 floats at `w` and advances `w` past them (post-indexed VLDRW).
+  [[gnu::always_inline]] static inline float32x4_t ldq(const float*& w) noexcept {
+    const float32x4_t v = vldrwq_f32(w);
+    w += 4;
+    __asm__("" : "+r"(w));  // opaque step: GCC folds it into the load instead of offsets + one ADD
+    return v;
+  }
+
+  /// Loads *a into a core register and advances `a` (post-indexed LDR).
+  [[gnu::always_inline]] static inline float lds(const float*& a) noexcept {
+    const float v = *a++;
+    __asm__("" : "+r"(a));
+    return v;
+  }
+
+  /// acc += b * s (VFMA.F32 Qda, Qn, Rm: the scalar stays in a core register), fenced on both sides
+  /// so that GCC's schedulers keep every load in the slot between two VFMAs where the source puts it.
+  [[gnu::always_inline]] static inline void fma(float32x4_t& acc, float32x4_t b, float s) noexcept {
+    schedule_fence();
+    acc = vfmaq_n_f32(acc, b, s);
+    schedule_fence();
+  }
+
   /// Clamps and stores one row's two vectors under the column predicates.
   [[gnu::always_inline]] static inline void store_row(float* cr, float32x4_t v0, float32x4_t v1, mve_pred16_t p0,
                                                       mve_pred16_t p1, float lo, float hi) noexcept {
@@ -75,16 +105,44 @@ struct gemm_f32_3x8_helium_fma {
     float32x4_t c00 = vldrwq_f32(w), c01 = vldrwq_f32(w + 4);
     float32x4_t c10 = c00, c11 = c01, c20 = c00, c21 = c01;
     w += NR;
-    for (std::size_t kk = 0; kk < k; ++kk) {
-      const float32x4_t b0 = vldrwq_f32(w), b1 = vldrwq_f32(w + 4);
-      w += NR;
-      const float s0 = *a0++, s1 = *a1++, s2 = *a2++;
-      c00 = vfmaq_n_f32(c00, b0, s0);
-      c01 = vfmaq_n_f32(c01, b1, s0);
-      c10 = vfmaq_n_f32(c10, b0, s1);
-      c11 = vfmaq_n_f32(c11, b1, s1);
-      c20 = vfmaq_n_f32(c20, b0, s2);
-      c21 = vfmaq_n_f32(c21, b1, s2);
+    if (k != 0) {
+      // Software-pipelined over pairs of k steps (x = A column k, y = A column k + 1): every load
+      // sits alone between two VFMAs, at least one VFMA before its first use, and after the last
+      // use of the register it overwrites (B row k + 1 reuses b0, b1 once row k is done). The M55
+      // issues such a load in the second beat of the VFMA before it, for free; the fences keep
+      // GCC's schedulers (which would group the loads and spill accumulators) to this order.
+      float32x4_t b0 = ldq(w), b1 = ldq(w);
+      float x0 = lds(a0), x1 = lds(a1), x2 = lds(a2), y0, y1, y2;
+      std::size_t kk = k;
+      for (; kk > 2; kk -= 2) {  // k steps kk, kk+1; loads A column k + 2 and B row k + 2
+        fma(c00, b0, x0); y0 = lds(a0);
+        fma(c10, b0, x1); y1 = lds(a1);
+        fma(c20, b0, x2); b0 = ldq(w);
+        fma(c01, b1, x0); y2 = lds(a2);
+        fma(c11, b1, x1);
+        fma(c21, b1, x2); b1 = ldq(w);
+        fma(c00, b0, y0); x2 = lds(a2);
+        fma(c10, b0, y1);
+        fma(c20, b0, y2); b0 = ldq(w);
+        fma(c01, b1, y0); x0 = lds(a0);
+        fma(c11, b1, y1); x1 = lds(a1);
+        fma(c21, b1, y2); b1 = ldq(w);
+      }
+      if (kk == 2) {  // k step with the loads of A column and B row k + 1
+        fma(c00, b0, x0); y0 = *a0;
+        fma(c10, b0, x1); y1 = *a1;
+        fma(c20, b0, x2); b0 = ldq(w);
+        fma(c01, b1, x0); y2 = *a2;
+        fma(c11, b1, x1);
+        fma(c21, b1, x2); b1 = ldq(w);
+        x0 = y0, x1 = y1, x2 = y2;
+      }
+      fma(c00, b0, x0);
+      fma(c10, b0, x1);
+      fma(c20, b0, x2);
+      fma(c01, b1, x0);
+      fma(c11, b1, x1);
+      fma(c21, b1, x2);
     }
     // Bounds read after the k loop (p may alias C: nothing hoisted into the 8 Q registers).
     const float lo = p.min, hi = p.max;

@@ -67,17 +67,13 @@ struct gemm_qs8_1x16c16_neon_mlal {
     constexpr bool per_tensor = std::is_same_v<Q, requant::per_tensor>;
     const std::size_t groups = (k + KR - 1) / KR;           // packed depth groups
     const std::size_t kfull = k / KR, krem = k - kfull * KR;  // full activation groups, tail
-    const std::size_t block = NR * sizeof(std::int32_t) + NR * KR * groups;
+    const std::size_t block = packed_qs8_bytes(NR, k, NR, KR);  // bytes per packed block (op.hpp)
     // Parameters in locals: the int8 stores may alias anything, so p's members would be reloaded.
     const int32x4_t zp = vdupq_n_s32(p.zero_point), lo = vdupq_n_s32(p.act_min), hi = vdupq_n_s32(p.act_max);
     const int32x4_t zero = vdupq_n_s32(0);
     // Per-tensor multiplier, left shift max(s, 0), negated right shift min(s, 0) (unused per channel).
-    int32x4_t tm = zero, tl = zero, tr = zero;
-    if constexpr (per_tensor) {
-      tm = vdupq_n_s32(p.q.multiplier);
-      tl = vdupq_n_s32(p.q.shift > 0 ? p.q.shift : 0);
-      tr = vdupq_n_s32(p.q.shift > 0 ? 0 : p.q.shift);
-    }
+    ops::mbqm32_split t{zero, zero, zero};
+    if constexpr (per_tensor) t = ops::split_mbqm32(p.q.multiplier, p.q.shift);
     const auto q = p.q;
     // Complements the high 8 depths of an activation group.
     const int8x16_t hmask = vcombine_s8(vdup_n_s8(0), vdup_n_s8(-1));
@@ -117,9 +113,9 @@ struct gemm_qs8_1x16c16_neon_mlal {
         left = vmaxvq_s32(vmaxq_s32(vmaxq_s32(bp.l[0], bp.l[1]), vmaxq_s32(bp.l[2], bp.l[3]))) != 0;
       }
       // Multiplier, left shift, negated right shift of the 4 channels j*4..j*4+3.
-      auto mul = [&]([[maybe_unused]] int j) noexcept { if constexpr (per_tensor) return tm; else return bp.m[j]; };
-      auto lsh = [&]([[maybe_unused]] int j) noexcept { if constexpr (per_tensor) return tl; else return bp.l[j]; };
-      auto rsh = [&]([[maybe_unused]] int j) noexcept { if constexpr (per_tensor) return tr; else return bp.r[j]; };
+      auto mul = [&]([[maybe_unused]] int j) noexcept { if constexpr (per_tensor) return t.m; else return bp.m[j]; };
+      auto lsh = [&]([[maybe_unused]] int j) noexcept { if constexpr (per_tensor) return t.left; else return bp.l[j]; };
+      auto rsh = [&]([[maybe_unused]] int j) noexcept { if constexpr (per_tensor) return t.neg_right; else return bp.r[j]; };
 
       for (std::size_t i = 0; i < m; ++i) {
         const std::int8_t* ap = a + i * a_stride;

@@ -68,12 +68,8 @@ struct requant_s32_neon {
     const int32x4_t zp = vdupq_n_s32(p.zero_point), lo = vdupq_n_s32(p.act_min), hi = vdupq_n_s32(p.act_max);
     const int32x4_t zero = vdupq_n_s32(0);
     // Per-tensor parameters, split once: multiplier, left = max(s, 0), -right = min(s, 0).
-    int32x4_t tm = zero, tl = zero, tr = zero;
-    if constexpr (per_tensor) {
-      tm = vdupq_n_s32(p.q.multiplier);
-      tl = vdupq_n_s32(p.q.shift > 0 ? p.q.shift : 0);
-      tr = vdupq_n_s32(p.q.shift > 0 ? 0 : p.q.shift);
-    }
+    ops::mbqm32_split t{zero, zero, zero};
+    if constexpr (per_tensor) t = ops::split_mbqm32(p.q.multiplier, p.q.shift);
     // Local copies: the int8 stores may alias anything, so p's members would be reloaded.
     const std::int32_t* mul = nullptr;
     const std::int32_t* sh = nullptr;
@@ -82,7 +78,7 @@ struct requant_s32_neon {
     auto quad = [&](const std::int32_t* a, std::size_t c) noexcept {
       int32x4_t y;
       if constexpr (per_tensor) {
-        y = ops::mbqm32(vld1q_s32(a + c), tm, tl, tr);
+        y = ops::mbqm32(vld1q_s32(a + c), t.m, t.left, t.neg_right);
       } else {
         const int32x4_t s = vld1q_s32(sh + c);
         y = ops::mbqm32(vld1q_s32(a + c), vld1q_s32(mul + c), vmaxq_s32(s, zero), vminq_s32(s, zero));
