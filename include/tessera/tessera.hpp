@@ -13,6 +13,7 @@
 #include <tessera/dispatch/select.hpp>
 #include <tessera/ops/conv2d.hpp>
 #include <tessera/ops/conv_geometry.hpp>
+#include <tessera/ops/depthwise_conv2d.hpp>
 #include <tessera/ops/fully_connected.hpp>
 #include <tessera/ops/fully_connected_s16.hpp>
 #include <tessera/ops/gemm.hpp>

@@ -412,3 +412,24 @@ TEST_CASE("conv2d operators reject bad buffers and mismatched packing with a mes
   CHECK(conv2d_f32<>::run(g, reinterpret_cast<const float*>(in.data()), packed.p, reinterpret_cast<float*>(out.data()), {},
                           ws.data(), ws.size()).code() == status_code::invalid_argument);  // packed for s8
 }
+
+TEST_CASE("depthwise_conv2d_s8 takes conv2d_s8's signature and refuses a transposed geometry") {
+  using dw = depthwise_conv2d_s8<>;
+  conv_geometry g, t;
+  REQUIRE(make_conv_geometry({.in_h = 5, .in_w = 6, .in_c = 7, .out_c = 7, .kernel_h = 3, .kernel_w = 3}, padding::same, g).ok());
+  REQUIRE(make_transpose_conv_geometry({.in_h = 3, .in_w = 3, .in_c = 7, .out_h = 6, .out_w = 6, .out_c = 7, .kernel_h = 3,
+                                        .kernel_w = 3, .stride_h = 2, .stride_w = 2}, padding::same, t).ok());
+  tt::rng r(31);
+  const auto in = random_values<std::int8_t>(r, g.in_elems(), -128, 127);
+  const auto w = random_values<std::int8_t>(r, 9 * 7, -128, 127);
+  aligned_buf packed(dw::packed_weights_bytes(g));
+  REQUIRE(dw::pack_weights(g, w.data(), nullptr, -9, packed.p, dw::packed_weights_bytes(g)).ok());
+  std::vector<std::int8_t> a(g.out_elems()), b(g.out_elems(), 1);
+  aligned_buf ws(dw::workspace_bytes(g));
+  output_stage<requant::per_tensor> st{{1 << 30, -7}, 2, -128, 127};
+  REQUIRE(dw::run(g, in.data(), packed.p, a.data(), st, -9, ws.p, dw::workspace_bytes(g)).ok());
+  REQUIRE(dw::run(g, in.data(), packed.p, b.data(), st, ws.p, dw::workspace_bytes(g)).ok());
+  CHECK(a == b);
+  CHECK(dw::packed_weights_bytes(t) == 0);
+  CHECK(dw::run(t, in.data(), packed.p, b.data(), st, ws.p, dw::workspace_bytes(g)).code() == status_code::invalid_argument);
+}

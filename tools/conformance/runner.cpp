@@ -16,6 +16,7 @@
 // runner_support.hpp), which picks the operator from the case's dtypes and runs it on every kernel
 // of its registry.
 #include "handle_conv2d.hpp"
+#include "handle_depthwise_conv2d.hpp"
 #include "handle_fully_connected.hpp"
 #include "runner_support.hpp"
 
@@ -45,6 +46,7 @@ struct handler {
 constexpr handler handlers[] = {
     {"fully_connected", run_fully_connected},
     {"conv2d", run_conv2d},
+    {"depthwise_conv2d", run_depthwise_conv2d},
     // {"conv2d", run_conv2d}, {"depthwise_conv2d", ...}, {"avg_pool2d", ...}, {"max_pool2d", ...},
     // {"softmax", ...}, {"add", ...}, {"mul", ...}: add one line as each operator lands.
 };

@@ -1,0 +1,540 @@
+/// @file depthwise_conv2d.hpp
+/// Depthwise 2-D convolution (TFLite DEPTHWISE_CONV_2D): fp32, int8 (s8 or s4 weights) and 16x8
+/// (int16 activations, int8 weights), NHWC activations, TFLite filter layout [1, KH, KW, OC].
+///
+///   out[n][oy][ox][o] = act( bias[o] + sum_{ky,kx} (in[n][iy][ix][o / M] - input_zp) * w[ky][kx][o] )
+///   iy = oy * stride_h - pad_top + ky * dilation_h     (likewise ix),   M = out_c / in_c
+///
+/// taps outside the input count as the input zero point (contribute 0). Integer variants requantize
+/// exactly as TFLite's reference kernels (tests/conformance/README.md, docs/quantization.md).
+///
+/// Usage: describe the layer with a `conv_geometry` (make_conv_geometry: SAME / VALID / explicit
+/// padding), pack the weights once into a caller-owned buffer of `packed_weights_bytes(g)` bytes,
+/// then `run` with `workspace_bytes(g)` bytes of caller-owned scratch:
+///
+///   using dw = depthwise_conv2d_s8<>;
+///   std::vector<std::int32_t> packed(dw::packed_weights_bytes(g) / 4 + 1), ws(dw::workspace_bytes(g) / 4 + 1);
+///   dw::pack_weights(g, filter, bias, input_zp, packed.data(), packed.size() * 4);
+///   dw::run(g, in, packed.data(), out, stage, input_zp, ws.data(), ws.size() * 4);
+///
+/// How it runs: per output row the operator writes into the workspace the indirection pointers of
+/// that row (out_w * KH * KW, one per pixel and tap, see kernels/dwconv/op.hpp) and, once, a "zero
+/// row" of in_c input zero points that padding taps point at; then it calls the microkernel once
+/// per output row (pixels = out_w, in_step = KH * KW). Stride, dilation and padding live only in
+/// the pointers. Depth multiplier M = 1 runs on the microkernel; M > 1 runs on a portable scalar
+/// loop over the same pointers and the same packed weights (correct and bit-exact, not tuned).
+///
+/// `conv_geometry::groups` is ignored (a depthwise layer is defined by in_c and out_c alone);
+/// out_c must be a multiple of in_c. Packed buffers start with a `depthwise_packed_header` that
+/// lets `run` check them against the geometry, the kernel's channel tile and the input zero point.
+#pragma once
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <type_traits>
+#include <tessera/core/dtype.hpp>
+#include <tessera/core/status.hpp>
+#include <tessera/dispatch/select.hpp>
+#include <tessera/kernels/dwconv/op.hpp>
+#include <tessera/kernels/dwconv/registry.hpp>
+#include <tessera/ops/conv_geometry.hpp>
+#include <tessera/quant/requantize.hpp>
+
+namespace tessera {
+
+/// Leading 32 bytes of every depthwise packed-weight buffer; the op.hpp blocks follow it (so they
+/// keep the buffer's 8-byte alignment). Written by `pack_weights`, checked by `run`.
+struct depthwise_packed_header {
+  static constexpr std::uint32_t magic_f32 = 0x33667764u;   ///< "dwf3" in little-endian bytes
+  static constexpr std::uint32_t magic_s8 = 0x38737764u;    ///< "dws8"
+  static constexpr std::uint32_t magic_s16 = 0x36317764u;   ///< "dw16"
+  std::uint32_t magic = 0;
+  std::uint32_t acc_bits = 0;        ///< s16: 64 (int64 + MBQM64) or 32 (int32 + MBQM32); s8: 32; f32: 0
+  std::uint32_t cr = 0;              ///< channel tile the blocks were packed for
+  std::uint32_t channels = 0;        ///< output channels
+  std::uint32_t kernel_h = 0, kernel_w = 0;
+  std::int32_t input_zp = 0;         ///< folded into the s8 bias'; `run` must get the same value
+  std::uint32_t reserved = 0;
+};
+static_assert(sizeof(depthwise_packed_header) == 32, "the header keeps the blocks 8-byte aligned");
+
+namespace detail::dw {
+
+constexpr std::size_t max_dim = conv_geometry::max_dim;
+constexpr std::size_t max_elems = conv_geometry::max_elems;
+
+/// Checks a geometry (also a hand-made one): sizes in [1, 2^24], tensors below 2^31 elements,
+/// out_c a multiple of in_c, every output window inside the padded input.
+inline status check_geometry(const conv_geometry& g) noexcept {
+  constexpr auto bad = status_code::invalid_argument;
+  if (g.transposed) return {bad, "depthwise_conv2d: a transposed geometry is not supported (use transpose_conv2d)"};
+  const std::size_t sizes[] = {g.batch,    g.in_h,     g.in_w,     g.in_c,       g.out_h,      g.out_w,     g.out_c,
+                               g.kernel_h, g.kernel_w, g.stride_h, g.stride_w, g.dilation_h, g.dilation_w};
+  for (std::size_t v : sizes)
+    if (v == 0) return {bad, "depthwise_conv2d: every size, stride and dilation of the geometry must be >= 1"};
+  for (std::size_t v : sizes)
+    if (v > max_dim) return {status_code::overflow, "depthwise_conv2d: a size of the geometry is larger than 2^24"};
+  for (std::size_t v : {g.pad_top, g.pad_left, g.pad_bottom, g.pad_right})
+    if (v > max_dim) return {status_code::overflow, "depthwise_conv2d: a padding is larger than 2^24"};
+  if (g.out_c % g.in_c != 0)
+    return {bad, "depthwise_conv2d: output channels must be a multiple of input channels (depth multiplier)"};
+  std::size_t t = 0;
+  using tessera::detail::mul_within;
+  if (!mul_within(g.batch, g.in_h, max_elems, t) || !mul_within(t, g.in_w, max_elems, t) ||
+      !mul_within(t, g.in_c, max_elems, t))
+    return {status_code::overflow, "depthwise_conv2d: the input has more than 2^31 elements"};
+  if (!mul_within(g.batch, g.out_h, max_elems, t) || !mul_within(t, g.out_w, max_elems, t) ||
+      !mul_within(t, g.out_c, max_elems, t))
+    return {status_code::overflow, "depthwise_conv2d: the output has more than 2^31 elements"};
+  if (!mul_within(g.kernel_h, g.kernel_w, max_dim, t) || !mul_within(t, g.out_c, max_elems, t))
+    return {status_code::overflow, "depthwise_conv2d: the filter has more than 2^31 elements"};
+  // Every window must lie in the padded input (all factors <= 2^24: exact in 64 bits).
+  auto fits = [](std::uint64_t out, std::uint64_t stride, std::uint64_t k, std::uint64_t dil, std::uint64_t in,
+                 std::uint64_t before, std::uint64_t after) {
+    return (out - 1) * stride + (k - 1) * dil + 1 <= in + before + after;
+  };
+  if (!fits(g.out_h, g.stride_h, g.kernel_h, g.dilation_h, g.in_h, g.pad_top, g.pad_bottom) ||
+      !fits(g.out_w, g.stride_w, g.kernel_w, g.dilation_w, g.in_w, g.pad_left, g.pad_right))
+    return {bad, "depthwise_conv2d: the (dilated) kernel windows reach past the padded input"};
+  return status::success();
+}
+
+/// Workspace bytes for element type T: out_w * KH * KW pointers (at the aligned start), the zero
+/// row (in_c elements, flush with the end of the caller's workspace so guard pages see over-reads
+/// of it) and alignment slack. 0 if the geometry is invalid or the size overflows size_t.
+template <class T> std::size_t workspace_bytes(const conv_geometry& g) noexcept {
+  if (!check_geometry(g)) return 0;
+  std::size_t n = 0;
+  constexpr std::size_t lim = std::numeric_limits<std::size_t>::max() / 4;
+  if (!tessera::detail::mul_within(g.out_w, g.taps(), lim / sizeof(void*), n)) return 0;
+  const std::size_t bytes = n * sizeof(void*) + g.in_c * sizeof(T) + (alignof(const T*) - 1) + (alignof(T) - 1);
+  return bytes > lim ? 0 : bytes;
+}
+
+/// Bytes of a packed buffer (header + op.hpp blocks); 0 if invalid or too large for size_t.
+inline std::size_t packed_bytes(const conv_geometry& g, std::size_t cr, std::size_t bias_size,
+                                std::size_t w_size) noexcept {
+  if (!check_geometry(g) || cr == 0) return 0;
+  const std::uint64_t ks = g.taps(), blocks = (g.out_c + cr - 1) / cr;
+  const std::uint64_t raw = cr * bias_size + ks * cr * w_size;
+  const std::uint64_t block = (raw + bias_size - 1) / bias_size * bias_size;
+  const std::uint64_t total = sizeof(depthwise_packed_header) + blocks * block;  // < 2^24 * 2^59: no wrap
+  return total > std::numeric_limits<std::size_t>::max() / 2 ? 0 : static_cast<std::size_t>(total);
+}
+
+/// Checks the arguments of a pack_weights call.
+inline status check_pack(const conv_geometry& g, const void* filter, void* packed, std::size_t bytes,
+                         std::size_t need, std::size_t align) noexcept {
+  TESSERA_TRY(check_geometry(g));
+  if (filter == nullptr || packed == nullptr)
+    return {status_code::invalid_argument, "depthwise_conv2d: null filter or packed buffer"};
+  if (reinterpret_cast<std::uintptr_t>(packed) % align != 0)
+    return {status_code::invalid_argument,
+            align == 8 ? "depthwise_conv2d: the packed buffer must be 8-byte aligned"
+                       : "depthwise_conv2d: the packed buffer must be 4-byte aligned"};
+  if (need == 0) return {status_code::overflow, "depthwise_conv2d: the packed size overflows size_t"};
+  if (bytes < need)
+    return {status_code::buffer_too_small, "depthwise_conv2d: packed buffer smaller than packed_weights_bytes()"};
+  return status::success();
+}
+
+/// Writes the header of a packed buffer.
+inline void write_header(const conv_geometry& g, std::uint32_t magic, std::uint32_t acc_bits, std::size_t cr,
+                         std::int32_t input_zp, void* packed) noexcept {
+  depthwise_packed_header h;
+  h.magic = magic;
+  h.acc_bits = acc_bits;
+  h.cr = static_cast<std::uint32_t>(cr);
+  h.channels = static_cast<std::uint32_t>(g.out_c);
+  h.kernel_h = static_cast<std::uint32_t>(g.kernel_h);
+  h.kernel_w = static_cast<std::uint32_t>(g.kernel_w);
+  h.input_zp = input_zp;
+  *static_cast<depthwise_packed_header*>(packed) = h;
+}
+
+/// The op.hpp blocks of a packed buffer (what kernels receive).
+inline const void* blocks(const void* packed) noexcept {
+  return static_cast<const std::uint8_t*>(packed) + sizeof(depthwise_packed_header);
+}
+
+/// Checks the common arguments of `run`: geometry, buffers, workspace, packed header.
+template <class T>
+status check_run(const conv_geometry& g, const T* in, const void* packed, const T* out, std::uint32_t magic,
+                 std::size_t cr, std::size_t align, const void* workspace, std::size_t workspace_size) noexcept {
+  TESSERA_TRY(check_geometry(g));
+  if (in == nullptr || packed == nullptr || out == nullptr)
+    return {status_code::invalid_argument, "depthwise_conv2d: null input, packed or output buffer"};
+  if (reinterpret_cast<std::uintptr_t>(packed) % align != 0)
+    return {status_code::invalid_argument,
+            align == 8 ? "depthwise_conv2d: the packed buffer must be 8-byte aligned"
+                       : "depthwise_conv2d: the packed buffer must be 4-byte aligned"};
+  const std::size_t need = workspace_bytes<T>(g);
+  if (need == 0) return {status_code::overflow, "depthwise_conv2d: the workspace size overflows size_t"};
+  if (workspace == nullptr || workspace_size < need)
+    return {status_code::buffer_too_small, "depthwise_conv2d: workspace smaller than workspace_bytes()"};
+  const auto& h = *static_cast<const depthwise_packed_header*>(packed);
+  if (h.magic != magic)
+    return {status_code::invalid_argument, "depthwise_conv2d: the packed buffer was not made by this operator's pack_weights"};
+  if (h.cr != cr)
+    return {status_code::invalid_argument, "depthwise_conv2d: the packed buffer was made for another kernel (channel tile)"};
+  if (h.channels != g.out_c || h.kernel_h != g.kernel_h || h.kernel_w != g.kernel_w)
+    return {status_code::shape_mismatch, "depthwise_conv2d: the packed buffer was made for another kernel size or out_c"};
+  return status::success();
+}
+
+/// Runs `row(ptrs, o0)` for every output row of every image: `ptrs` holds out_w * KH * KW tap
+/// pointers (pixel-major, taps in ky, kx order), padding taps pointing at a zero row of in_c
+/// copies of `zero`; `o0` is the index of the row's first output element. Workspace as sized above.
+template <class T, class Row>
+void for_each_row(const conv_geometry& g, const T* in, T zero, void* workspace, std::size_t workspace_size,
+                  Row&& row) noexcept {
+  const auto start = reinterpret_cast<std::uintptr_t>(workspace);
+  const T** ptrs = reinterpret_cast<const T**>((start + alignof(const T*) - 1) / alignof(const T*) * alignof(const T*));
+  const std::uintptr_t zero_at = (start + workspace_size - g.in_c * sizeof(T)) / alignof(T) * alignof(T);
+  T* zero_row = reinterpret_cast<T*>(zero_at);  // after the pointers: workspace_size >= workspace_bytes()
+  for (std::size_t c = 0; c < g.in_c; ++c) zero_row[c] = zero;
+  const auto pt = static_cast<std::int64_t>(g.pad_top), pl = static_cast<std::int64_t>(g.pad_left);
+  const auto ih = static_cast<std::int64_t>(g.in_h), iw = static_cast<std::int64_t>(g.in_w);
+  for (std::size_t n = 0; n < g.batch; ++n) {
+    const T* image = in + n * g.in_h * g.in_w * g.in_c;
+    for (std::size_t oy = 0; oy < g.out_h; ++oy) {
+      // Pointer (ox, ky, kx) sits at ptrs[ox * ks + ky * kw + kx]. Rows are filled tap row by tap
+      // row; windows inside the image in x need no range checks (strength-reduced addresses).
+      const std::size_t ks = g.kernel_h * g.kernel_w, kw = g.kernel_w;
+      const std::size_t kstep = g.dilation_w * g.in_c;
+      const auto span = static_cast<std::int64_t>((kw - 1) * g.dilation_w);
+      for (std::size_t ky = 0; ky < g.kernel_h; ++ky) {
+        const std::int64_t iy = static_cast<std::int64_t>(oy * g.stride_h + ky * g.dilation_h) - pt;
+        const T** p = ptrs + ky * kw;
+        if (iy < 0 || iy >= ih) {
+          for (std::size_t ox = 0; ox < g.out_w; ++ox, p += ks)
+            for (std::size_t kx = 0; kx < kw; ++kx) p[kx] = zero_row;
+          continue;
+        }
+        const T* base = image + static_cast<std::size_t>(iy) * g.in_w * g.in_c;
+        std::int64_t ix0 = -pl;
+        for (std::size_t ox = 0; ox < g.out_w; ++ox, p += ks, ix0 += static_cast<std::int64_t>(g.stride_w)) {
+          if (ix0 >= 0 && ix0 + span < iw) {
+            const T* q = base + static_cast<std::size_t>(ix0) * g.in_c;
+            for (std::size_t kx = 0; kx < kw; ++kx, q += kstep) p[kx] = q;
+          } else {
+            for (std::size_t kx = 0; kx < kw; ++kx) {
+              const std::int64_t ix = ix0 + static_cast<std::int64_t>(kx * g.dilation_w);
+              p[kx] = (ix >= 0 && ix < iw) ? base + static_cast<std::size_t>(ix) * g.in_c : zero_row;
+            }
+          }
+        }
+      }
+      row(static_cast<const T* const*>(ptrs), (n * g.out_h + oy) * g.out_w * g.out_c);
+    }
+  }
+}
+
+/// Depth multiplier > 1, portable and untuned: for `pixels` pixels of the row, output channel o
+/// reads input channel o / mult through the same tap pointers and the same packed blocks (Bias,
+/// W per op.hpp, tile cr). `mac(acc, x, w)` accumulates, `store(o, acc)` finishes channel o.
+template <class Acc, class Bias, class W, class T, class Mac, class Store>
+void multiplier_row(std::size_t out_c, std::size_t mult, std::size_t pixels, std::size_t ks, const T* const* ptrs,
+                    const void* blocks, std::size_t cr, Mac&& mac, Store&& store) noexcept {
+  const std::size_t block = kernels::packed_dw_block_bytes(cr, ks, sizeof(Bias), sizeof(W));
+  for (std::size_t px = 0; px < pixels; ++px, ptrs += ks)
+    for (std::size_t o = 0; o < out_c; ++o) {
+      const auto* blk = static_cast<const std::uint8_t*>(blocks) + (o / cr) * block;
+      const std::size_t j = o % cr, ic = o / mult;
+      const auto* w = reinterpret_cast<const W*>(blk + cr * sizeof(Bias)) + j;
+      Acc acc = static_cast<Acc>(reinterpret_cast<const Bias*>(blk)[j]);
+      for (std::size_t t = 0; t < ks; ++t) acc = mac(acc, ptrs[t][ic], w[t * cr]);
+      store(px, o, acc);
+    }
+}
+
+template <class Q> constexpr std::size_t stage_channels(std::size_t out_c) noexcept {
+  return std::is_same_v<Q, requant::per_tensor> ? 1 : out_c;
+}
+
+}  // namespace detail::dw
+
+// ---- fp32 -------------------------------------------------------------------------------------
+
+/// fp32 depthwise convolution with bias and clamp on the microkernel `Kernel` (by default the one
+/// selected for `Tag`). Results of different kernels may differ in the last bits (fma order).
+template <class Tag = arch::native, class Kernel = select_t<op::dwconv_f32, Tag>>
+struct depthwise_conv2d_f32 {
+  using kernel = Kernel;
+
+  /// Bytes of packed weights for `g` (header + blocks); 0 if `g` is invalid or too large.
+  static std::size_t packed_weights_bytes(const conv_geometry& g) noexcept {
+    return detail::dw::packed_bytes(g, Kernel::cr(), sizeof(float), sizeof(float));
+  }
+  /// Scratch bytes `run` needs (pointers of one output row + zero row); 0 if `g` is invalid.
+  static std::size_t workspace_bytes(const conv_geometry& g) noexcept { return detail::dw::workspace_bytes<float>(g); }
+
+  /// Packs `filter[1][KH][KW][out_c]` and `bias[out_c]` (nullable: zeros).
+  /// @param[out] packed  4-byte aligned, `bytes` >= packed_weights_bytes(g)
+  static status pack_weights(const conv_geometry& g, const float* filter, const float* bias, void* packed,
+                             std::size_t bytes) noexcept {
+    TESSERA_TRY(detail::dw::check_pack(g, filter, packed, bytes, packed_weights_bytes(g), alignof(float)));
+    const std::size_t oc = g.out_c;
+    detail::dw::write_header(g, depthwise_packed_header::magic_f32, 0, Kernel::cr(), 0, packed);
+    kernels::pack_dw<float, float>(
+        oc, g.taps(), Kernel::cr(), [&](std::size_t t, std::size_t o) { return filter[t * oc + o]; },
+        [&](std::size_t o) { return bias != nullptr ? bias[o] : 0.0f; },
+        static_cast<std::uint8_t*>(packed) + sizeof(depthwise_packed_header));
+    return status::success();
+  }
+
+  /// out (NHWC, batch x out_h x out_w x out_c) = clamp(depthwise(in (NHWC)) + bias).
+  /// @param packed     pack_weights() output for the same geometry and kernel
+  /// @param clamp      min <= max (no NaN)
+  /// @param workspace  workspace_bytes(g) bytes of scratch (any alignment)
+  static status run(const conv_geometry& g, const float* in, const void* packed, float* out, const f32_clamp& clamp,
+                    void* workspace, std::size_t workspace_size) noexcept {
+    TESSERA_TRY(detail::dw::check_run(g, in, packed, out, depthwise_packed_header::magic_f32, Kernel::cr(),
+                                      alignof(float), workspace, workspace_size));
+    if (!(clamp.min <= clamp.max))
+      return {status_code::invalid_argument, "depthwise_conv2d_f32: clamp needs min <= max (and no NaN)"};
+    const void* blocks = detail::dw::blocks(packed);
+    const std::size_t ks = g.taps(), oc = g.out_c, mult = g.out_c / g.in_c;
+    detail::dw::for_each_row(g, in, 0.0f, workspace, workspace_size, [&](const float* const* ptrs, std::size_t o0) {
+      float* orow = out + o0;
+      if (mult == 1) {
+        Kernel::run(oc, g.out_w, ks, ptrs, ks, blocks, orow, oc, clamp);
+        return;
+      }
+      detail::dw::multiplier_row<float, float, float>(
+          oc, mult, g.out_w, ks, ptrs, blocks, Kernel::cr(),
+          [](float acc, float x, float w) { return std::fma(x, w, acc); },
+          [&](std::size_t px, std::size_t o, float acc) {
+            const float v = acc < clamp.min ? clamp.min : acc;
+            orow[px * oc + o] = v > clamp.max ? clamp.max : v;
+          });
+    });
+    return status::success();
+  }
+};
+
+// ---- int8 -------------------------------------------------------------------------------------
+
+/// int8 depthwise convolution (s8 or s4 weights, int32 bias, per-channel or per-tensor output
+/// stage) on the microkernel `Kernel` (by default the one selected for `Tag`). Weight zero point 0.
+/// The input zero point is folded into the packed bias (`bias - input_zp * sum w`); `run` must be
+/// given the same input_zp (it fills the zero row with it, and checks it against the packing).
+template <class Tag = arch::native, class Kernel = select_t<op::dwconv_qs8, Tag>>
+struct depthwise_conv2d_s8 {
+  using kernel = Kernel;
+
+  /// Bytes of packed weights for `g` (header + blocks); 0 if `g` is invalid or too large.
+  static std::size_t packed_weights_bytes(const conv_geometry& g) noexcept {
+    return detail::dw::packed_bytes(g, Kernel::cr(), sizeof(std::int32_t), sizeof(std::int8_t));
+  }
+  /// Scratch bytes `run` needs (pointers of one output row + zero row); 0 if `g` is invalid.
+  static std::size_t workspace_bytes(const conv_geometry& g) noexcept {
+    return detail::dw::workspace_bytes<std::int8_t>(g);
+  }
+
+  /// Packs int8 `filter[1][KH][KW][out_c]` and `bias[out_c]` (nullable) for input zero point `input_zp`.
+  /// @param[out] packed  4-byte aligned, `bytes` >= packed_weights_bytes(g)
+  static status pack_weights(const conv_geometry& g, const std::int8_t* filter, const std::int32_t* bias,
+                             std::int32_t input_zp, void* packed, std::size_t bytes) noexcept {
+    TESSERA_TRY(check_pack(g, filter, input_zp, packed, bytes));
+    pack(g, [&](std::size_t i) { return filter[i]; }, bias, input_zp, packed);
+    return status::success();
+  }
+  /// Packs int4 weights: `filter_s4` holds KH*KW*out_c values two per byte over the flattened
+  /// [1][KH][KW][out_c] index (element 2i in the low nibble, CMSIS-NN order; see dtype.hpp).
+  static status pack_weights_s4(const conv_geometry& g, const std::uint8_t* filter_s4, const std::int32_t* bias,
+                                std::int32_t input_zp, void* packed, std::size_t bytes) noexcept {
+    TESSERA_TRY(check_pack(g, filter_s4, input_zp, packed, bytes));
+    pack(g, [&](std::size_t i) { return s4_at(filter_s4, i); }, bias, input_zp, packed);
+    return status::success();
+  }
+
+  /// As below, with the input zero point the weights were packed with (conv2d_s8's signature).
+  template <class Q>
+  static status run(const conv_geometry& g, const std::int8_t* in, const void* packed, std::int8_t* out,
+                    const output_stage<Q>& stage, void* workspace, std::size_t workspace_size) noexcept {
+    if (packed == nullptr) return {status_code::invalid_argument, "depthwise_conv2d_s8: null packed buffer"};
+    return run(g, in, packed, out, stage, static_cast<const depthwise_packed_header*>(packed)->input_zp, workspace,
+               workspace_size);
+  }
+
+  /// out (NHWC int8) = clamp(MBQM(bias + sum (in - input_zp) * w) + zero_point).
+  /// @param packed     pack_weights() / pack_weights_s4() output for the same geometry, kernel and input_zp
+  /// @param stage      per_tensor, or per_channel with out_c entries; shifts in [-31, 30]
+  /// @param workspace  workspace_bytes(g) bytes of scratch (any alignment)
+  template <class Q>
+  static status run(const conv_geometry& g, const std::int8_t* in, const void* packed, std::int8_t* out,
+                    const output_stage<Q>& stage, std::int32_t input_zp, void* workspace,
+                    std::size_t workspace_size) noexcept {
+    TESSERA_TRY(detail::dw::check_run(g, in, packed, out, depthwise_packed_header::magic_s8, Kernel::cr(),
+                                      alignof(std::int32_t), workspace, workspace_size));
+    if (input_zp < -128 || input_zp > 127)
+      return {status_code::invalid_argument, "depthwise_conv2d_s8: input zero point outside int8"};
+    if (static_cast<const depthwise_packed_header*>(packed)->input_zp != input_zp)
+      return {status_code::invalid_argument,
+              "depthwise_conv2d_s8: input zero point differs from the one the weights were packed with"};
+    TESSERA_TRY(validate<std::int8_t>(stage, detail::dw::stage_channels<Q>(g.out_c), -31, 30));
+    const void* blocks = detail::dw::blocks(packed);
+    const std::size_t ks = g.taps(), oc = g.out_c, mult = g.out_c / g.in_c;
+    detail::dw::for_each_row(g, in, static_cast<std::int8_t>(input_zp), workspace, workspace_size,
+                             [&](const std::int8_t* const* ptrs, std::size_t o0) {
+                               std::int8_t* orow = out + o0;
+                               if (mult == 1) {
+                                 Kernel::run(oc, g.out_w, ks, ptrs, ks, blocks, orow, oc, stage);
+                                 return;
+                               }
+                               detail::dw::multiplier_row<std::uint32_t, std::int32_t, std::int8_t>(
+                                   oc, mult, g.out_w, ks, ptrs, blocks, Kernel::cr(),
+                                   [](std::uint32_t acc, std::int8_t x, std::int8_t w) {
+                                     return acc + static_cast<std::uint32_t>(std::int32_t{x} * std::int32_t{w});
+                                   },
+                                   [&](std::size_t px, std::size_t o, std::uint32_t acc) {
+                                     orow[px * oc + o] =
+                                         requantize_one<std::int8_t>(static_cast<std::int32_t>(acc), stage, o);
+                                   });
+                             });
+    return status::success();
+  }
+
+ private:
+  static status check_pack(const conv_geometry& g, const void* filter, std::int32_t input_zp, void* packed,
+                           std::size_t bytes) noexcept {
+    TESSERA_TRY(detail::dw::check_pack(g, filter, packed, bytes, packed_weights_bytes(g), alignof(std::int32_t)));
+    if (input_zp < -128 || input_zp > 127)
+      return {status_code::invalid_argument, "depthwise_conv2d_s8: input zero point outside int8"};
+    return status::success();
+  }
+  /// bias' = bias - input_zp * sum_t w[t] in wrapping int32.
+  template <class WAt>
+  static void pack(const conv_geometry& g, WAt&& w_at, const std::int32_t* bias, std::int32_t input_zp,
+                   void* packed) noexcept {
+    const std::size_t oc = g.out_c, ks = g.taps();
+    detail::dw::write_header(g, depthwise_packed_header::magic_s8, 32, Kernel::cr(), input_zp, packed);
+    kernels::pack_dw<std::int32_t, std::int8_t>(
+        oc, ks, Kernel::cr(), [&](std::size_t t, std::size_t o) { return w_at(t * oc + o); },
+        [&](std::size_t o) {
+          std::uint32_t s = 0;
+          for (std::size_t t = 0; t < ks; ++t) s += static_cast<std::uint32_t>(std::int32_t{w_at(t * oc + o)});
+          const std::uint32_t b = bias != nullptr ? static_cast<std::uint32_t>(bias[o]) : 0u;
+          return static_cast<std::int32_t>(b - static_cast<std::uint32_t>(input_zp) * s);
+        },
+        static_cast<std::uint8_t*>(packed) + sizeof(depthwise_packed_header));
+  }
+};
+
+// ---- 16x8 -------------------------------------------------------------------------------------
+
+/// 16x8 depthwise convolution (int16 activations, int8 weights, int16 output; zero points 0) on
+/// the microkernel `Kernel` (by default the one selected for `Tag`). As in TFLite the bias type
+/// picks the accumulator: int64 bias (or none) -> int64 + MBQM64; int32 bias -> wrapping int32 +
+/// MBQM32. `pack_weights` records the choice in the packed header (`accumulator_bits`), so `run`
+/// takes no extra argument and cannot mix them up.
+template <class Tag = arch::native, class Kernel = select_t<op::dwconv_qs16, Tag>>
+struct depthwise_conv2d_s16 {
+  using kernel = Kernel;
+  /// Largest int64 bias magnitude accepted: keeps the accumulator inside MBQM64's domain (+-2^47).
+  static constexpr std::int64_t max_abs_bias64 = std::int64_t{1} << 46;
+
+  /// Bytes of packed weights for `g` (header + blocks); 0 if `g` is invalid or too large.
+  static std::size_t packed_weights_bytes(const conv_geometry& g) noexcept {
+    return detail::dw::packed_bytes(g, Kernel::cr(), sizeof(std::int64_t), sizeof(std::int8_t));
+  }
+  /// Scratch bytes `run` needs (pointers of one output row + zero row); 0 if `g` is invalid.
+  static std::size_t workspace_bytes(const conv_geometry& g) noexcept {
+    return detail::dw::workspace_bytes<std::int16_t>(g);
+  }
+
+  /// int64 bias (nullable; each in [-2^46, 2^46]): int64 accumulator, MBQM64.
+  /// @param[out] packed  8-byte aligned, `bytes` >= packed_weights_bytes(g)
+  static status pack_weights(const conv_geometry& g, const std::int8_t* filter, const std::int64_t* bias, void* packed,
+                             std::size_t bytes) noexcept {
+    TESSERA_TRY(detail::dw::check_pack(g, filter, packed, bytes, packed_weights_bytes(g), alignof(std::int64_t)));
+    if (bias != nullptr)
+      for (std::size_t o = 0; o < g.out_c; ++o)
+        if (bias[o] < -max_abs_bias64 || bias[o] > max_abs_bias64)
+          return {status_code::invalid_argument, "depthwise_conv2d_s16: an int64 bias is outside [-2^46, 2^46]"};
+    pack(g, filter, [&](std::size_t o) { return bias != nullptr ? bias[o] : std::int64_t{0}; }, 64, packed);
+    return status::success();
+  }
+  /// int32 bias (nullable): wrapping int32 accumulator, MBQM32.
+  static status pack_weights(const conv_geometry& g, const std::int8_t* filter, const std::int32_t* bias, void* packed,
+                             std::size_t bytes) noexcept {
+    TESSERA_TRY(detail::dw::check_pack(g, filter, packed, bytes, packed_weights_bytes(g), alignof(std::int64_t)));
+    pack(g, filter, [&](std::size_t o) { return std::int64_t{bias != nullptr ? bias[o] : 0}; }, 32, packed);
+    return status::success();
+  }
+  /// No bias: TFLite's default for 16x8 (int64 accumulator, MBQM64).
+  static status pack_weights(const conv_geometry& g, const std::int8_t* filter, std::nullptr_t, void* packed,
+                             std::size_t bytes) noexcept {
+    return pack_weights(g, filter, static_cast<const std::int64_t*>(nullptr), packed, bytes);
+  }
+
+  /// Accumulator width a packed buffer was made for: 64, 32, or 0 if it is not a 16x8 depthwise buffer.
+  static unsigned accumulator_bits(const void* packed) noexcept {
+    if (packed == nullptr) return 0;
+    const auto& h = *static_cast<const depthwise_packed_header*>(packed);
+    return h.magic == depthwise_packed_header::magic_s16 ? h.acc_bits : 0;
+  }
+
+  /// out (NHWC int16) = clamp(MBQM(bias + sum in * w) + zero_point).
+  /// @param packed     pack_weights() output for the same geometry and kernel (8-byte aligned)
+  /// @param stage      per_tensor or per_channel (out_c entries); int64 packing needs shifts in
+  ///                   [-31, 7] and multipliers >= 0, int32 packing shifts in [-31, 30]
+  /// @param workspace  workspace_bytes(g) bytes of scratch (any alignment)
+  template <class Q>
+  static status run(const conv_geometry& g, const std::int16_t* in, const void* packed, std::int16_t* out,
+                    const output_stage<Q>& stage, void* workspace, std::size_t workspace_size) noexcept {
+    TESSERA_TRY(detail::dw::check_run(g, in, packed, out, depthwise_packed_header::magic_s16, Kernel::cr(),
+                                      alignof(std::int64_t), workspace, workspace_size));
+    const std::size_t channels = detail::dw::stage_channels<Q>(g.out_c);
+    const unsigned bits = accumulator_bits(packed);
+    if (bits == 64) {
+      TESSERA_TRY(validate<std::int16_t>(stage, channels, -31, 7));
+      for (std::size_t c = 0; c < channels; ++c)
+        if (channel_multiplier(stage, c).multiplier < 0)
+          return {status_code::invalid_argument, "depthwise_conv2d_s16: an MBQM64 multiplier is negative"};
+      run_acc<std::int64_t>(g, in, packed, out, stage, workspace, workspace_size);
+    } else if (bits == 32) {
+      TESSERA_TRY(validate<std::int16_t>(stage, channels, -31, 30));
+      run_acc<std::int32_t>(g, in, packed, out, stage, workspace, workspace_size);
+    } else {
+      return {status_code::invalid_argument, "depthwise_conv2d_s16: the packed header has no valid accumulator width"};
+    }
+    return status::success();
+  }
+
+ private:
+  template <class BiasAt>
+  static void pack(const conv_geometry& g, const std::int8_t* filter, BiasAt&& bias_at, std::uint32_t acc_bits,
+                   void* packed) noexcept {
+    const std::size_t oc = g.out_c;
+    detail::dw::write_header(g, depthwise_packed_header::magic_s16, acc_bits, Kernel::cr(), 0, packed);
+    kernels::pack_dw<std::int64_t, std::int8_t>(
+        oc, g.taps(), Kernel::cr(), [&](std::size_t t, std::size_t o) { return filter[t * oc + o]; }, bias_at,
+        static_cast<std::uint8_t*>(packed) + sizeof(depthwise_packed_header));
+  }
+  template <class Acc, class Q>
+  static void run_acc(const conv_geometry& g, const std::int16_t* in, const void* packed, std::int16_t* out,
+                      const output_stage<Q>& stage, void* workspace, std::size_t workspace_size) noexcept {
+    // int64: exact; int32: wraps like TFLite's AccumScalar = int32 sum (computed in uint32).
+    using Sum = std::conditional_t<std::is_same_v<Acc, std::int64_t>, std::int64_t, std::uint32_t>;
+    const void* blocks = detail::dw::blocks(packed);
+    const std::size_t ks = g.taps(), oc = g.out_c, mult = g.out_c / g.in_c;
+    detail::dw::for_each_row(g, in, std::int16_t{0}, workspace, workspace_size, [&](const std::int16_t* const* ptrs, std::size_t o0) {
+      std::int16_t* orow = out + o0;
+      if (mult == 1) {
+        Kernel::template run<Acc>(oc, g.out_w, ks, ptrs, ks, blocks, orow, oc, stage);
+        return;
+      }
+      detail::dw::multiplier_row<Sum, std::int64_t, std::int8_t>(
+          oc, mult, g.out_w, ks, ptrs, blocks, Kernel::cr(),
+          [](Sum acc, std::int16_t x, std::int8_t w) { return acc + static_cast<Sum>(std::int32_t{x} * std::int32_t{w}); },
+          [&](std::size_t px, std::size_t o, Sum acc) {
+            orow[px * oc + o] = requantize_one<std::int16_t>(static_cast<Acc>(acc), stage, o);
+          });
+    });
+  }
+};
+
+}  // namespace tessera

@@ -1,0 +1,99 @@
+/// @file registry.hpp
+/// Every depthwise convolution microkernel compiled into this translation unit, one list per op:
+/// the lists feed the doctest TEST_CASE_TEMPLATEs (tests/unit/test_depthwise.cpp), the benchmarks
+/// and the conformance runner. Adding a variant means one include and one list entry here, inside
+/// its arch block; the kernel header itself specialises `tessera::ukernel<op::dwconv_*, Tag>` so
+/// that `select_t<op::dwconv_qs8, Tag>` finds it. The scalar kernels serve every tag whose chain
+/// has no closer registration.
+#pragma once
+#include <tessera/arch/native.hpp>
+#include <tessera/kernels/dwconv/scalar/dwconv_f32_scalar.hpp>
+#include <tessera/kernels/dwconv/scalar/dwconv_qs16_scalar.hpp>
+#include <tessera/kernels/dwconv/scalar/dwconv_qs8_scalar.hpp>
+
+// ---- includes of the vector kernels, one block per arch macro ----------------------------------
+#if TESSERA_HAS_SIMD
+// (simd depthwise kernels)
+#include <tessera/kernels/dwconv/simd/dwconv_f32_3x2v_simd_fma.hpp>
+#include <tessera/kernels/dwconv/simd/dwconv_qs8_2v_simd.hpp>
+#endif
+#if TESSERA_HAS_NEON
+// (neon depthwise kernels)
+#include <tessera/kernels/dwconv/neon/dwconv_f32_2x16_neon_fma.hpp>
+#include <tessera/kernels/dwconv/neon/dwconv_qs8_16c_neon_mlal.hpp>
+#endif
+#if TESSERA_HAS_SVE
+// (sve depthwise kernels)
+#include <tessera/kernels/dwconv/sve/dwconv_f32_2vl_sve_fmla.hpp>
+#include <tessera/kernels/dwconv/sve/dwconv_qs8_4vl_sve.hpp>
+#include <tessera/kernels/dwconv/sve/dwconv_qs16_2vl_sve.hpp>
+#endif
+#if TESSERA_HAS_HELIUM
+// (helium integer depthwise kernels)
+#include <tessera/kernels/dwconv/helium/dwconv_qs8_2x8_helium.hpp>
+#endif
+#if TESSERA_HAS_HELIUM_FP
+// (helium fp32 depthwise kernels)
+#include <tessera/kernels/dwconv/helium/dwconv_f32_2x8_helium_fma.hpp>
+#endif
+
+namespace tessera::kernels {
+
+/// fp32 depthwise variants in this build.
+using dwconv_f32_registry = arch::type_list<dwconv_f32_scalar
+#if TESSERA_HAS_SIMD
+// (simd f32 entries: ", name")
+                                            , dwconv_f32_3x2v_simd_fma
+#endif
+#if TESSERA_HAS_NEON
+// (neon f32 entries)
+                                            , dwconv_f32_2x16_neon_fma
+#endif
+#if TESSERA_HAS_SVE
+// (sve f32 entries)
+                                            , dwconv_f32_2vl_sve_fmla
+#endif
+#if TESSERA_HAS_HELIUM_FP
+// (helium fp32 entries)
+                                            , dwconv_f32_2x8_helium_fma
+#endif
+                                            >;
+
+/// int8 depthwise variants in this build.
+using dwconv_qs8_registry = arch::type_list<dwconv_qs8_scalar
+#if TESSERA_HAS_SIMD
+// (simd s8 entries)
+                                            , dwconv_qs8_2v_simd
+#endif
+#if TESSERA_HAS_NEON
+// (neon s8 entries)
+                                            , dwconv_qs8_16c_neon_mlal
+#endif
+#if TESSERA_HAS_SVE
+// (sve s8 entries)
+                                            , dwconv_qs8_4vl_sve
+#endif
+#if TESSERA_HAS_HELIUM
+// (helium s8 entries)
+                                            , dwconv_qs8_2x8_helium
+#endif
+                                            >;
+
+/// int16 x int8 -> int16 depthwise variants in this build.
+using dwconv_qs16_registry = arch::type_list<dwconv_qs16_scalar
+#if TESSERA_HAS_SIMD
+// (simd s16 entries)
+#endif
+#if TESSERA_HAS_NEON
+// (neon s16 entries)
+#endif
+#if TESSERA_HAS_SVE
+// (sve s16 entries)
+                                             , dwconv_qs16_2vl_sve
+#endif
+#if TESSERA_HAS_HELIUM
+// (helium s16 entries)
+#endif
+                                             >;
+
+}  // namespace tessera::kernels

@@ -1,0 +1,256 @@
+/// @file dwconv_qs8_2v_simd.hpp
+/// int8 depthwise convolution (unipass, indirection buffer) with fused TFLite requantization on
+/// xsimd (the `simd` tag), exact and wrapping like the scalar kernel (integer sums in any order).
+///
+/// Channel tile cr = 2v, v = int32 lanes of the xsimd arch (AVX2: 16 channels; Neon64: 8): packed
+/// blocks (dwconv/op.hpp) of int32 bias'[2v], then int8 w[ks][2v]. Blocks are the outer loop and
+/// pixels the inner one, so each block's weights and requantization parameters are prepared once
+/// per call and stay in registers (or on the stack) across the pixels.
+///
+/// x86-64 AVX2 (the tuned path): taps go in pairs (t, t+1) (an odd last tap pairs with zeros).
+/// Per block, the pair's weights are sign-extended (VPMOVSXBW) and interleaved per channel
+/// (VPUNPCKLWD/HWD) once: int16 lanes (w_t[c], w_t+1[c]), in two vectors of 8 channels, "lo" =
+/// channels 0-3 and 8-11, "hi" = 4-7 and 12-15 (AVX2 unpacks work per 128-bit half). Per pixel and
+/// pair: 2 tap-pointer loads, 2 VPMOVSXBW loads of 16 inputs, 2 unpacks (the same interleave),
+/// 2 VPMADDWD (x_t w_t + x_t+1 w_t+1 per channel: 32 MACs, every int16 lane used) and 2 VPADDD.
+/// Epilogue per pixel: MBQM (xsimd_bridge.hpp) with per-channel parameters permuted to the lo/hi
+/// channel order once per block, + zero point, clamp in int32; VPACKSSDW of lo and hi restores the
+/// channel order, VPACKSSWB of the two 128-bit halves gives the 16 output bytes (values already
+/// clamped to [-128, 127], so the saturating packs are exact).
+/// ks = 9 and ks = 25 are compile-time specialisations (pairs unrolled, ks = 9's 5 weight pairs in
+/// registers); any other ks up to 2 * kMaxPairs taps a run-time loop over the stacked pairs; above
+/// that, the weights are widened per pixel (slower, same result).
+///
+/// Other ISAs (AArch64 Neon64): the portable path, even/odd channel split. The 2v channels of a tap
+/// widen into one int16 batch; madd_s8 (Neon MUL + SADALP) takes the weights twice, masked (odd
+/// lanes zeroed: even channels; even lanes zeroed: odd channels), into two int32 accumulators;
+/// the even and odd results are merged into one int32 lane per channel pair, (odd << 8) | (even &
+/// 0xFF), whose low 16 bits store_narrow<int16_t> writes: the 2v output bytes in channel order.
+/// ISA: x86-64 AVX2+FMA (xsimd fma3<avx2>) or AArch64 Neon (xsimd neon64).
+/// Tails: the last block with nb < 2v channels reads each tap's nb inputs through a zeroed stack
+/// bounce buffer and writes its nb outputs from one; per-channel parameters are read only for
+/// channels < `channels`.
+#pragma once
+#include <tessera/arch/native.hpp>
+#if !TESSERA_HAS_SIMD
+#error "dwconv_qs8_2v_simd.hpp needs the simd tag (TESSERA_USE_XSIMD=1 and AVX2+FMA on x86-64 or Neon on AArch64)"
+#endif
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <type_traits>
+#include <tessera/arch/simd/dot.hpp>
+#include <tessera/arch/simd/xsimd_bridge.hpp>
+#include <tessera/arch/tags.hpp>
+#include <tessera/dispatch/select.hpp>
+#include <tessera/kernels/dwconv/op.hpp>
+#include <tessera/quant/requantize.hpp>
+
+namespace tessera::kernels {
+
+struct dwconv_qs8_2v_simd {
+  using arch = tessera::arch::simd;
+  static constexpr const char* name = "dwconv_qs8_2v_simd";
+
+ private:
+  using i32 = tessera::arch::simd_ops::i32;
+  using i16 = tessera::arch::simd_ops::i16;
+  static constexpr std::size_t L = i32::size;   // int32 lanes = channel pairs per block
+  static constexpr std::size_t CR = i16::size;  // channels per block (= 2L)
+
+ public:
+  /// Channels per packed block.
+  static std::size_t cr() noexcept { return CR; }
+
+  /// out[p][c] = requant(bias'[c] + sum_t in[p * in_step + t][c] * w[t][c]) (wrapping int32).
+  /// @param[in]  in      pixels * in_step tap pointers (each to `channels` int8 values, or the zero row)
+  /// @param[in]  packed  pack_dw<int32_t, int8_t>(channels, ks, cr(), ...) output, 4-byte aligned
+  /// @param[out] out     pixel p's `channels` outputs at out + p * out_stride
+  template <class Q>
+  static void run(std::size_t channels, std::size_t pixels, std::size_t ks, const std::int8_t* const* in,
+                  std::size_t in_step, const void* packed, std::int8_t* out, std::size_t out_stride,
+                  const output_stage<Q>& p) noexcept {
+    if (ks == 9) run_ks<9>(channels, pixels, ks, in, in_step, packed, out, out_stride, p);
+    else if (ks == 25) run_ks<25>(channels, pixels, ks, in, in_step, packed, out, out_stride, p);
+    else run_ks<0>(channels, pixels, ks, in, in_step, packed, out, out_stride, p);
+  }
+
+ private:
+#if defined(__x86_64__)
+  static constexpr std::size_t kMaxPairs = 13;  // tap pairs kept on the stack per block (ks <= 26)
+
+  /// Sign-extended weights of taps (t, t + 1) of the block at w (t + 1 == ks: zeros), interleaved
+  /// per channel: lo = channels 0-3, 8-11, hi = 4-7, 12-15.
+  static void weight_pair(const std::int8_t* w, std::size_t t, std::size_t ks, __m256i& lo, __m256i& hi) noexcept {
+    const __m256i a = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(w + CR * t)));
+    const __m256i b = t + 1 < ks ? _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(w + CR * (t + 1))))
+                                 : _mm256_setzero_si256();
+    lo = _mm256_unpacklo_epi16(a, b);
+    hi = _mm256_unpackhi_epi16(a, b);
+  }
+
+  /// int32 v[0..7], v[8..15] in the lo / hi channel order.
+  static void split_lo_hi(const std::int32_t* v, __m256i& lo, __m256i& hi) noexcept {
+    const __m256i a = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(v));
+    const __m256i b = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(v + 8));
+    lo = _mm256_permute2x128_si256(a, b, 0x20);
+    hi = _mm256_permute2x128_si256(a, b, 0x31);
+  }
+
+  template <std::size_t KS, class Q>
+  static void run_ks(std::size_t channels, std::size_t pixels, std::size_t ks_rt, const std::int8_t* const* in,
+                     std::size_t in_step, const void* packed, std::int8_t* out, std::size_t out_stride,
+                     const output_stage<Q>& p) noexcept {
+    namespace ops = tessera::arch::simd_ops;
+    constexpr bool per_tensor = std::is_same_v<Q, requant::per_tensor>;
+    const std::size_t ks = KS != 0 ? KS : ks_rt;
+    const std::size_t pairs = (ks + 1) / 2;
+    const bool stacked = pairs <= kMaxPairs;
+    const std::size_t block = packed_dw_block_bytes(CR, ks, sizeof(std::int32_t), sizeof(std::int8_t));
+    // Parameters in locals: the int8 stores may alias anything, so p's members would be reloaded.
+    const i32 zp(p.zero_point), lo(p.act_min), hi(p.act_max);
+    const auto q = p.q;
+    const __m256i zero = _mm256_setzero_si256();
+
+    const auto* blk = static_cast<const std::uint8_t*>(packed);
+    for (std::size_t c0 = 0; c0 < channels; c0 += CR, blk += block) {
+      const std::size_t nb = channels - c0 < CR ? channels - c0 : CR;
+      const auto* w = reinterpret_cast<const std::int8_t*>(blk + CR * sizeof(std::int32_t));
+      __m256i b_lo, b_hi;
+      split_lo_hi(reinterpret_cast<const std::int32_t*>(blk), b_lo, b_hi);
+      i32 m_lo, m_hi, s_lo, s_hi;
+      if constexpr (per_tensor) {
+        m_lo = m_hi = i32(q.multiplier);
+        s_lo = s_hi = i32(q.shift);
+      } else {
+        alignas(32) std::int32_t mb[CR] = {}, sb[CR] = {};
+        const std::int32_t* mp = q.multiplier + c0;
+        const std::int32_t* sp = q.shift + c0;
+        if (nb < CR) {  // padded channels: multiplier and shift 0
+          for (std::size_t j = 0; j < nb; ++j) mb[j] = mp[j], sb[j] = sp[j];
+          mp = mb, sp = sb;
+        }
+        __m256i t0, t1;
+        split_lo_hi(mp, t0, t1), m_lo = t0, m_hi = t1;
+        split_lo_hi(sp, t0, t1), s_lo = t0, s_hi = t1;
+      }
+      alignas(32) __m256i wl[kMaxPairs], wh[kMaxPairs];
+      if (stacked) {
+#pragma GCC unroll 13
+        for (std::size_t k = 0; k < pairs; ++k) weight_pair(w, 2 * k, ks, wl[k], wh[k]);
+      }
+      for (std::size_t px = 0; px < pixels; ++px) {
+        const std::int8_t* const* ip = in + px * in_step;
+        __m256i a_lo = b_lo, a_hi = b_hi;
+        alignas(16) std::int8_t xb[2][CR];
+        auto load_x = [&](std::size_t t, int slot) noexcept {
+          if (t >= ks) return zero;
+          const std::int8_t* x = ip[t] + c0;
+          if (nb < CR) {  // bounce the nb inputs through a zeroed buffer
+            std::memset(xb[slot], 0, CR);
+            std::memcpy(xb[slot], x, nb);
+            x = xb[slot];
+          }
+          return _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(x)));
+        };
+#pragma GCC unroll 13
+        for (std::size_t k = 0; k < pairs; ++k) {
+          const __m256i xa = load_x(2 * k, 0), xc = load_x(2 * k + 1, 1);
+          __m256i w_lo, w_hi;
+          if (stacked) w_lo = wl[k], w_hi = wh[k];
+          else weight_pair(w, 2 * k, ks, w_lo, w_hi);
+          a_lo = _mm256_add_epi32(a_lo, _mm256_madd_epi16(_mm256_unpacklo_epi16(xa, xc), w_lo));
+          a_hi = _mm256_add_epi32(a_hi, _mm256_madd_epi16(_mm256_unpackhi_epi16(xa, xc), w_hi));
+        }
+        const i32 r_lo = xsimd::min(xsimd::max(ops::mbqm(i32(a_lo), m_lo, s_lo) + zp, lo), hi);
+        const i32 r_hi = xsimd::min(xsimd::max(ops::mbqm(i32(a_hi), m_hi, s_hi) + zp, lo), hi);
+        const __m256i h = _mm256_packs_epi32(r_lo, r_hi);  // int16, channels 0-7 | 8-15
+        const __m128i bytes = _mm_packs_epi16(_mm256_castsi256_si128(h), _mm256_extracti128_si256(h, 1));
+        std::int8_t* o = out + px * out_stride + c0;
+        if (nb == CR) {
+          _mm_storeu_si128(reinterpret_cast<__m128i*>(o), bytes);
+        } else {
+          alignas(16) std::int8_t ob[CR];
+          _mm_store_si128(reinterpret_cast<__m128i*>(ob), bytes);
+          std::memcpy(o, ob, nb);
+        }
+      }
+    }
+  }
+#else
+  template <std::size_t KS, class Q>
+  static void run_ks(std::size_t channels, std::size_t pixels, std::size_t ks_rt, const std::int8_t* const* in,
+                     std::size_t in_step, const void* packed, std::int8_t* out, std::size_t out_stride,
+                     const output_stage<Q>& p) noexcept {
+    namespace ops = tessera::arch::simd_ops;
+    constexpr bool per_tensor = std::is_same_v<Q, requant::per_tensor>;
+    const std::size_t ks = KS != 0 ? KS : ks_rt;
+    const std::size_t block = packed_dw_block_bytes(CR, ks, sizeof(std::int32_t), sizeof(std::int8_t));
+    // Parameters in locals: the int8 stores may alias anything, so p's members would be reloaded.
+    const i32 zp(p.zero_point), lo(p.act_min), hi(p.act_max), byte(0xFF);
+    const auto q = p.q;
+    alignas(64) std::int16_t mask_e[CR];
+    for (std::size_t j = 0; j < CR; ++j) mask_e[j] = j % 2 == 0 ? std::int16_t{-1} : std::int16_t{0};
+    const i16 me = i16::load_aligned(mask_e), mo = ~me;
+
+    const auto* blk = static_cast<const std::uint8_t*>(packed);
+    for (std::size_t c0 = 0; c0 < channels; c0 += CR, blk += block) {
+      const std::size_t nb = channels - c0 < CR ? channels - c0 : CR;
+      const auto* bias = reinterpret_cast<const std::int32_t*>(blk);
+      const auto* w = reinterpret_cast<const std::int8_t*>(blk + CR * sizeof(std::int32_t));
+      // Even / odd channel split of the block's parameters (padded channels: 0).
+      alignas(64) std::int32_t pe[3][L] = {}, po[3][L] = {};
+      for (std::size_t i = 0; i < L; ++i) {
+        pe[0][i] = bias[2 * i], po[0][i] = bias[2 * i + 1];
+        if constexpr (!per_tensor) {
+          if (2 * i < nb) pe[1][i] = q.multiplier[c0 + 2 * i], pe[2][i] = q.shift[c0 + 2 * i];
+          if (2 * i + 1 < nb) po[1][i] = q.multiplier[c0 + 2 * i + 1], po[2][i] = q.shift[c0 + 2 * i + 1];
+        }
+      }
+      const i32 be = i32::load_aligned(pe[0]), bo = i32::load_aligned(po[0]);
+      i32 mue, muo, she, sho;
+      if constexpr (per_tensor) {
+        mue = muo = i32(q.multiplier);
+        she = sho = i32(q.shift);
+      } else {
+        mue = i32::load_aligned(pe[1]), muo = i32::load_aligned(po[1]);
+        she = i32::load_aligned(pe[2]), sho = i32::load_aligned(po[2]);
+      }
+      for (std::size_t px = 0; px < pixels; ++px) {
+        const std::int8_t* const* ip = in + px * in_step;
+        std::int8_t* o = out + px * out_stride + c0;
+        i32 ae = be, ao = bo;
+        if (nb == CR) {
+#pragma GCC unroll 32
+          for (std::size_t t = 0; t < ks; ++t) {
+            const i16 x = ops::load_widen_s8(ip[t] + c0), wv = ops::load_widen_s8(w + CR * t);
+            ae = ops::madd_s8(ae, x, wv & me);
+            ao = ops::madd_s8(ao, x, wv & mo);
+          }
+        } else {
+          for (std::size_t t = 0; t < ks; ++t) {
+            alignas(64) std::int8_t xb[CR] = {};
+            std::memcpy(xb, ip[t] + c0, nb);
+            const i16 x = ops::load_widen_s8(xb), wv = ops::load_widen_s8(w + CR * t);
+            ae = ops::madd_s8(ae, x, wv & me);
+            ao = ops::madd_s8(ao, x, wv & mo);
+          }
+        }
+        ae = xsimd::min(xsimd::max(ops::mbqm(ae, mue, she) + zp, lo), hi);
+        ao = xsimd::min(xsimd::max(ops::mbqm(ao, muo, sho) + zp, lo), hi);
+        const i32 merged = (ao << 8) | (ae & byte);  // int16 lane i: bytes of channels 2i, 2i+1
+        alignas(64) std::int16_t ob[L];
+        ops::store_narrow(ob, merged);
+        std::memcpy(o, ob, nb == CR ? CR : nb);
+      }
+    }
+  }
+#endif
+};
+
+}  // namespace tessera::kernels
+
+template <> struct tessera::ukernel<tessera::op::dwconv_qs8, tessera::arch::simd> {
+  using type = tessera::kernels::dwconv_qs8_2v_simd;
+};

@@ -1,0 +1,764 @@
+// Depthwise convolution: every registered microkernel (through the operators) on the conformance
+// vectors (bit-exact against TFLite), against direct references written here on random geometries
+// (kernel sizes 1..7, strides, dilations, SAME/VALID/explicit padding, channel tails, depth
+// multipliers, batches), the ks = 9 / 25 specialisations against the general loop, guard pages
+// around every buffer, and the operators' parameter validation.
+#include "test.hpp"
+#include "nnconf.hpp"
+#include "guard.hpp"
+
+#include <tessera/tessera.hpp>
+#include <cmath>
+#include <limits>
+#include <string>
+#include <tuple>
+#include <vector>
+
+using namespace tessera;
+
+namespace {
+template <class L> struct as_tuple;
+template <class... T> struct as_tuple<arch::type_list<T...>> { using type = std::tuple<T...>; };
+
+/// 8-byte aligned storage of at least `bytes` bytes.
+std::vector<std::int64_t> storage(std::size_t bytes) { return std::vector<std::int64_t>(bytes / 8 + 1); }
+
+// select_t finds the scalar kernels from the scalar tag (and, through the parent chain, from every tag).
+static_assert(std::is_same_v<select_t<op::dwconv_f32, arch::scalar>, kernels::dwconv_f32_scalar>);
+static_assert(std::is_same_v<select_t<op::dwconv_qs8, arch::scalar>, kernels::dwconv_qs8_scalar>);
+static_assert(std::is_same_v<select_t<op::dwconv_qs16, arch::scalar>, kernels::dwconv_qs16_scalar>);
+
+template <class K> using op_f32 = depthwise_conv2d_f32<typename K::arch, K>;
+template <class K> using op_s8 = depthwise_conv2d_s8<typename K::arch, K>;
+template <class K> using op_s16 = depthwise_conv2d_s16<typename K::arch, K>;
+
+std::string describe(const conv_geometry& g) {
+  return "n=" + std::to_string(g.batch) + " in=" + std::to_string(g.in_h) + "x" + std::to_string(g.in_w) + "x" +
+         std::to_string(g.in_c) + " out=" + std::to_string(g.out_h) + "x" + std::to_string(g.out_w) + "x" +
+         std::to_string(g.out_c) + " k=" + std::to_string(g.kernel_h) + "x" + std::to_string(g.kernel_w) +
+         " s=" + std::to_string(g.stride_h) + "," + std::to_string(g.stride_w) + " d=" + std::to_string(g.dilation_h) +
+         "," + std::to_string(g.dilation_w) + " pad(t,l,b,r)=" + std::to_string(g.pad_top) + "," +
+         std::to_string(g.pad_left) + "," + std::to_string(g.pad_bottom) + "," + std::to_string(g.pad_right);
+}
+
+// ---- the direct reference: no indirection, no zero-point folding, padding taps skipped ----------
+
+/// out[n][oy][ox][o] = fin(bias_at(o) + sum over in-bounds taps (in - zin) * w, o), Acc = int64 or double.
+template <class Acc, class T, class W, class BiasAt, class Fin, class Out>
+void reference(const conv_geometry& g, const T* in, const W* filter, Acc zin, BiasAt&& bias_at, Fin&& fin, Out* out) {
+  const std::size_t mult = g.out_c / g.in_c;
+  for (std::size_t n = 0; n < g.batch; ++n)
+    for (std::size_t oy = 0; oy < g.out_h; ++oy)
+      for (std::size_t ox = 0; ox < g.out_w; ++ox)
+        for (std::size_t o = 0; o < g.out_c; ++o) {
+          Acc acc = bias_at(o);
+          for (std::size_t ky = 0; ky < g.kernel_h; ++ky)
+            for (std::size_t kx = 0; kx < g.kernel_w; ++kx) {
+              const auto iy = static_cast<std::int64_t>(oy * g.stride_h + ky * g.dilation_h) - static_cast<std::int64_t>(g.pad_top);
+              const auto ix = static_cast<std::int64_t>(ox * g.stride_w + kx * g.dilation_w) - static_cast<std::int64_t>(g.pad_left);
+              if (iy < 0 || ix < 0 || iy >= static_cast<std::int64_t>(g.in_h) || ix >= static_cast<std::int64_t>(g.in_w)) continue;
+              const T x = in[((n * g.in_h + static_cast<std::size_t>(iy)) * g.in_w + static_cast<std::size_t>(ix)) * g.in_c + o / mult];
+              acc += (static_cast<Acc>(x) - zin) * static_cast<Acc>(filter[(ky * g.kernel_w + kx) * g.out_c + o]);
+            }
+          out[((n * g.out_h + oy) * g.out_w + ox) * g.out_c + o] = fin(acc, o);
+        }
+}
+
+// ---- random geometries --------------------------------------------------------------------------
+
+/// A random valid geometry; every 4th is 3x3 and every 4th 5x5 (the specialised tap counts).
+conv_geometry random_geometry(tt::rng& r, std::size_t t, std::size_t max_macs) {
+  static const std::int64_t channels[] = {1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 24, 31, 33, 47, 63, 64, 65, 67, 127, 129, 257};
+  for (;;) {
+    conv_shape s;
+    s.batch = t % 7 == 3 ? 2 + static_cast<std::int64_t>(r.next() % 2) : 1;
+    const std::int64_t mult = t % 3 == 1 ? r.range(2, 8) : 1;
+    s.in_c = mult > 1 ? channels[r.next() % 11] : channels[r.next() % (sizeof channels / sizeof channels[0])];
+    s.out_c = s.in_c * mult;
+    s.kernel_h = t % 4 == 0 ? 3 : t % 4 == 1 ? 5 : r.range(1, 7);
+    s.kernel_w = t % 4 == 0 ? 3 : t % 4 == 1 ? 5 : r.range(1, 7);
+    s.stride_h = r.range(1, 3);
+    s.stride_w = r.range(1, 3);
+    s.dilation_h = r.next() % 3 == 0 ? r.range(2, 3) : 1;
+    s.dilation_w = r.next() % 3 == 0 ? r.range(2, 3) : 1;
+    const bool big = t % 5 == 2;
+    s.in_h = big ? r.range(8, 24) : r.range(1, 9);
+    s.in_w = big ? r.range(8, 24) : r.range(1, 9);
+    const padding mode = t % 3 == 0 ? padding::same : t % 3 == 1 ? padding::explicit_pads : padding::valid;
+    if (mode == padding::explicit_pads) {
+      s.pad_top = r.range(0, 3);
+      s.pad_left = r.range(0, 3);
+      s.pad_bottom = r.range(0, 3);
+      s.pad_right = r.range(0, 3);
+    }
+    conv_geometry g;
+    if (!make_conv_geometry(s, mode, g)) continue;  // e.g. VALID with a kernel larger than the input
+    if (g.out_elems() * g.taps() > max_macs) continue;
+    return g;
+  }
+}
+
+template <class T> T rand_val(tt::rng& r) {
+  return static_cast<T>(r.range(std::numeric_limits<T>::min(), std::numeric_limits<T>::max()));
+}
+float rand_f(tt::rng& r) { return static_cast<float>(r.range(-1000000, 1000000)) * 1e-6f; }
+
+// ---- conformance --------------------------------------------------------------------------------
+
+/// The case's geometry (explicit pads and output size, as the README defines them).
+bool case_geometry(const nnconf::case_file& f, conv_geometry& g) {
+  conv_shape s;
+  s.batch = f.integer("batches", 1);
+  s.in_h = f.integer("input_h");
+  s.in_w = f.integer("input_w");
+  s.in_c = f.integer("input_c");
+  s.out_c = f.integer("output_c");
+  s.kernel_h = f.integer("filter_h");
+  s.kernel_w = f.integer("filter_w");
+  s.stride_h = f.integer("stride_h", 1);
+  s.stride_w = f.integer("stride_w", 1);
+  s.dilation_h = f.integer("dilation_h", 1);
+  s.dilation_w = f.integer("dilation_w", 1);
+  s.pad_top = f.integer("pad_top");
+  s.pad_left = f.integer("pad_left");
+  s.pad_bottom = f.integer("pad_bottom");
+  s.pad_right = f.integer("pad_right");
+  s.out_h = f.integer("output_h");
+  s.out_w = f.integer("output_w");
+  return make_conv_geometry(s, padding::explicit_pads, g).ok() && g.out_h == static_cast<std::size_t>(s.out_h) &&
+         g.out_w == static_cast<std::size_t>(s.out_w);
+}
+
+template <class T> std::vector<T> vals(const nnconf::case_file& f, const char* name) {
+  std::vector<T> out;
+  for (auto v : f.arr(name).values) out.push_back(static_cast<T>(v));
+  return out;
+}
+
+template <class Out> bool equals_case(const nnconf::case_file& f, const std::vector<Out>& out) {
+  const auto& want = f.arr("output").values;
+  REQUIRE(want.size() == out.size());
+  for (std::size_t i = 0; i < out.size(); ++i)
+    if (out[i] != want[i]) {
+      FAIL_CHECK(f.path << ": element " << i << " is " << int{out[i]} << ", TFLite says " << want[i]);
+      return false;
+    }
+  return true;
+}
+
+template <class K> bool run_case_s8(const nnconf::case_file& f) {
+  using dw = op_s8<K>;
+  conv_geometry g;
+  REQUIRE(case_geometry(f, g));
+  REQUIRE(g.out_c / g.in_c == static_cast<std::size_t>(f.integer("depth_multiplier", 1)));
+  REQUIRE(f.integer("weight_zero_point") == 0);
+  const auto zin = static_cast<std::int32_t>(f.integer("input_zero_point"));
+  const auto in = vals<std::int8_t>(f, "input"), w = vals<std::int8_t>(f, "filter");
+  const auto bias = vals<std::int32_t>(f, "bias"), mult = vals<std::int32_t>(f, "output_multiplier"),
+             shift = vals<std::int32_t>(f, "output_shift");
+  REQUIRE(in.size() == g.in_elems());
+  REQUIRE(w.size() == g.taps() * g.out_c);
+  const std::size_t bytes = dw::packed_weights_bytes(g);
+  REQUIRE(bytes > 0);
+  auto packed = storage(bytes), ws = storage(dw::workspace_bytes(g));
+  if (f.word("weight_dtype") == "s4") {
+    std::vector<std::uint8_t> w4(storage_bytes<s4>(w.size()));
+    pack_s4(w.size(), w.data(), w4.data());
+    REQUIRE(dw::pack_weights_s4(g, w4.data(), bias.empty() ? nullptr : bias.data(), zin, packed.data(), bytes).ok());
+  } else {
+    REQUIRE(dw::pack_weights(g, w.data(), bias.empty() ? nullptr : bias.data(), zin, packed.data(), bytes).ok());
+  }
+  std::vector<std::int8_t> out(g.out_elems());
+  const auto zp = static_cast<std::int32_t>(f.integer("output_zero_point"));
+  const auto lo = static_cast<std::int32_t>(f.integer("activation_min")), hi = static_cast<std::int32_t>(f.integer("activation_max"));
+  status st;
+  if (mult.size() == 1) {
+    st = dw::run(g, in.data(), packed.data(), out.data(), output_stage<requant::per_tensor>{{mult[0], shift[0]}, zp, lo, hi},
+                 zin, ws.data(), ws.size() * 8);
+  } else {
+    st = dw::run(g, in.data(), packed.data(), out.data(),
+                 output_stage<requant::per_channel>{{mult.data(), shift.data()}, zp, lo, hi}, zin, ws.data(), ws.size() * 8);
+  }
+  REQUIRE_MESSAGE(st.ok(), std::string(st.message()));
+  return equals_case(f, out);
+}
+
+template <class K> bool run_case_s16(const nnconf::case_file& f) {
+  using dw = op_s16<K>;
+  conv_geometry g;
+  REQUIRE(case_geometry(f, g));
+  REQUIRE(f.integer("input_zero_point") == 0);
+  const auto in = vals<std::int16_t>(f, "input");
+  const auto w = vals<std::int8_t>(f, "filter");
+  const auto mult = vals<std::int32_t>(f, "output_multiplier"), shift = vals<std::int32_t>(f, "output_shift");
+  const std::size_t bytes = dw::packed_weights_bytes(g);
+  auto packed = storage(bytes), ws = storage(dw::workspace_bytes(g));
+  if (f.word("bias_dtype") == "s32") {
+    const auto bias = vals<std::int32_t>(f, "bias");
+    REQUIRE(dw::pack_weights(g, w.data(), bias.empty() ? nullptr : bias.data(), packed.data(), bytes).ok());
+    CHECK(dw::accumulator_bits(packed.data()) == 32);
+  } else {
+    const auto bias = vals<std::int64_t>(f, "bias");
+    REQUIRE(dw::pack_weights(g, w.data(), bias.empty() ? nullptr : bias.data(), packed.data(), bytes).ok());
+    CHECK(dw::accumulator_bits(packed.data()) == 64);
+  }
+  std::vector<std::int16_t> out(g.out_elems());
+  const auto zp = static_cast<std::int32_t>(f.integer("output_zero_point"));
+  const auto lo = static_cast<std::int32_t>(f.integer("activation_min")), hi = static_cast<std::int32_t>(f.integer("activation_max"));
+  status st;
+  if (mult.size() == 1)
+    st = dw::run(g, in.data(), packed.data(), out.data(), output_stage<requant::per_tensor>{{mult[0], shift[0]}, zp, lo, hi},
+                 ws.data(), ws.size() * 8);
+  else
+    st = dw::run(g, in.data(), packed.data(), out.data(),
+                 output_stage<requant::per_channel>{{mult.data(), shift.data()}, zp, lo, hi}, ws.data(), ws.size() * 8);
+  REQUIRE_MESSAGE(st.ok(), std::string(st.message()));
+  return equals_case(f, out);
+}
+}  // namespace
+
+TEST_CASE_TEMPLATE_DEFINE("depthwise s8/s4 conformance vectors, bit-exact", K, dw_conf_s8) {
+  TT_REQUIRE_RUNNABLE(K);
+  int checked = 0;
+  for (const char* dir : {"depthwise_s8/", "depthwise_s4/"})
+    for (const auto& path : nnconf::list(tt::conformance_dir(), dir)) {
+      nnconf::case_file f;
+      std::string err;
+      REQUIRE_MESSAGE(nnconf::load(path, f, err), err);
+      CHECK_MESSAGE(run_case_s8<K>(f), path);
+      ++checked;
+    }
+  CHECK(checked == 24);  // 14 s8 + 10 s4 cases
+}
+TEST_CASE_TEMPLATE_APPLY(dw_conf_s8, as_tuple<kernels::dwconv_qs8_registry>::type);
+
+TEST_CASE_TEMPLATE_DEFINE("depthwise 16x8 conformance vectors (s64 and s32 bias), bit-exact", K, dw_conf_s16) {
+  TT_REQUIRE_RUNNABLE(K);
+  int checked = 0;
+  for (const auto& path : nnconf::list(tt::conformance_dir(), "depthwise_s16/")) {
+    nnconf::case_file f;
+    std::string err;
+    REQUIRE_MESSAGE(nnconf::load(path, f, err), err);
+    CHECK_MESSAGE(run_case_s16<K>(f), path);
+    ++checked;
+  }
+  CHECK(checked == 12);
+}
+TEST_CASE_TEMPLATE_APPLY(dw_conf_s16, as_tuple<kernels::dwconv_qs16_registry>::type);
+
+// ---- random geometries against the direct reference ----------------------------------------------
+
+TEST_CASE_TEMPLATE_DEFINE("depthwise s8/s4 equals the direct reference on random geometries", K, dw_rand_s8) {
+  TT_REQUIRE_RUNNABLE(K);
+  using dw = op_s8<K>;
+  tt::rng r(101);
+  const std::size_t cases = tt::scaled(160);
+  for (std::size_t t = 0; t < cases; ++t) {
+    const conv_geometry g = random_geometry(r, t, 60000);
+    INFO(describe(g) << " case " << t);
+    const auto zin = static_cast<std::int32_t>(r.range(-128, 127));
+    const bool s4w = t % 4 == 2;
+    std::vector<std::int8_t> in(g.in_elems()), w(g.taps() * g.out_c);
+    for (auto& v : in) v = rand_val<std::int8_t>(r);
+    for (auto& v : w) v = s4w ? static_cast<std::int8_t>(r.range(-8, 7)) : rand_val<std::int8_t>(r);
+    std::vector<std::int32_t> bias(g.out_c), mult(g.out_c), shift(g.out_c);
+    for (std::size_t o = 0; o < g.out_c; ++o) {
+      bias[o] = static_cast<std::int32_t>(r.range(-40000, 40000));
+      mult[o] = static_cast<std::int32_t>(r.range(1 << 30, 0x7FFFFFFF));
+      shift[o] = static_cast<std::int32_t>(r.range(-12, 0));
+    }
+    const bool null_bias = t % 6 == 5;
+    const std::size_t bytes = dw::packed_weights_bytes(g);
+    auto packed = storage(bytes), ws = storage(dw::workspace_bytes(g));
+    if (s4w) {
+      std::vector<std::uint8_t> w4(storage_bytes<s4>(w.size()));
+      pack_s4(w.size(), w.data(), w4.data());
+      REQUIRE(dw::pack_weights_s4(g, w4.data(), null_bias ? nullptr : bias.data(), zin, packed.data(), bytes).ok());
+    } else {
+      REQUIRE(dw::pack_weights(g, w.data(), null_bias ? nullptr : bias.data(), zin, packed.data(), bytes).ok());
+    }
+    const auto zp = static_cast<std::int32_t>(r.range(-128, 127));
+    const auto lo = static_cast<std::int32_t>(r.range(-128, -20)), hi = static_cast<std::int32_t>(r.range(20, 127));
+    output_stage<requant::per_channel> pc{{mult.data(), shift.data()}, zp, lo, hi};
+    output_stage<requant::per_tensor> pt{{mult[0], shift[0]}, zp, lo, hi};
+    auto bias_at = [&](std::size_t o) { return null_bias ? std::int64_t{0} : std::int64_t{bias[o]}; };
+    std::vector<std::int8_t> want(g.out_elems()), got(g.out_elems(), 0x55);
+    reference<std::int64_t>(g, in.data(), w.data(), std::int64_t{zin}, bias_at,
+                            [&](std::int64_t acc, std::size_t o) {
+                              return requantize_one<std::int8_t>(static_cast<std::int32_t>(acc), pc, o);
+                            }, want.data());
+    status st = dw::run(g, in.data(), packed.data(), got.data(), pc, zin, ws.data(), ws.size() * 8);
+    REQUIRE_MESSAGE(st.ok(), std::string(st.message()));
+    REQUIRE(got == want);
+    reference<std::int64_t>(g, in.data(), w.data(), std::int64_t{zin}, bias_at,
+                            [&](std::int64_t acc, std::size_t) {
+                              return requantize_one<std::int8_t>(static_cast<std::int32_t>(acc), pt, 0);
+                            }, want.data());
+    st = dw::run(g, in.data(), packed.data(), got.data(), pt, zin, ws.data(), ws.size() * 8);
+    REQUIRE_MESSAGE(st.ok(), std::string(st.message()));
+    REQUIRE(got == want);
+  }
+}
+TEST_CASE_TEMPLATE_APPLY(dw_rand_s8, as_tuple<kernels::dwconv_qs8_registry>::type);
+
+TEST_CASE_TEMPLATE_DEFINE("depthwise 16x8 equals the direct reference on random geometries", K, dw_rand_s16) {
+  TT_REQUIRE_RUNNABLE(K);
+  using dw = op_s16<K>;
+  tt::rng r(202);
+  const std::size_t cases = tt::scaled(120);
+  for (std::size_t t = 0; t < cases; ++t) {
+    const conv_geometry g = random_geometry(r, t, 60000);
+    const bool acc32 = t % 2 == 1;
+    INFO(describe(g) << " case " << t << (acc32 ? " int32 bias" : " int64 bias"));
+    std::vector<std::int16_t> in(g.in_elems());
+    std::vector<std::int8_t> w(g.taps() * g.out_c);
+    for (auto& v : in) v = rand_val<std::int16_t>(r);
+    for (auto& v : w) v = rand_val<std::int8_t>(r);
+    std::vector<std::int64_t> bias64(g.out_c);
+    std::vector<std::int32_t> bias32(g.out_c), mult(g.out_c), shift(g.out_c);
+    for (std::size_t o = 0; o < g.out_c; ++o) {
+      bias64[o] = r.range(-(std::int64_t{1} << 40), std::int64_t{1} << 40);
+      bias32[o] = static_cast<std::int32_t>(r.range(-(1 << 24), 1 << 24));
+      mult[o] = static_cast<std::int32_t>(r.range(1 << 30, 0x7FFFFFFF));
+      shift[o] = static_cast<std::int32_t>(r.range(-24, -8));
+    }
+    const std::size_t bytes = dw::packed_weights_bytes(g);
+    auto packed = storage(bytes), ws = storage(dw::workspace_bytes(g));
+    if (acc32) REQUIRE(dw::pack_weights(g, w.data(), bias32.data(), packed.data(), bytes).ok());
+    else REQUIRE(dw::pack_weights(g, w.data(), bias64.data(), packed.data(), bytes).ok());
+    const auto zp = static_cast<std::int32_t>(r.range(-100, 100));
+    const auto lo = static_cast<std::int32_t>(r.range(-32768, -1000)), hi = static_cast<std::int32_t>(r.range(1000, 32767));
+    output_stage<requant::per_channel> pc{{mult.data(), shift.data()}, zp, lo, hi};
+    output_stage<requant::per_tensor> pt{{mult[0], shift[0]}, zp, lo, hi};
+    auto bias_at = [&](std::size_t o) { return acc32 ? std::int64_t{bias32[o]} : bias64[o]; };
+    auto fin = [&](const auto& stage, bool per_tensor) {
+      return [&acc32, per_tensor, stage](std::int64_t acc, std::size_t o) {
+        const std::size_t c = per_tensor ? 0 : o;
+        return acc32 ? requantize_one<std::int16_t>(static_cast<std::int32_t>(acc), stage, c)   // wraps like TFLite
+                     : requantize_one<std::int16_t>(acc, stage, c);
+      };
+    };
+    std::vector<std::int16_t> want(g.out_elems()), got(g.out_elems(), 0x5555);
+    reference<std::int64_t>(g, in.data(), w.data(), std::int64_t{0}, bias_at, fin(pc, false), want.data());
+    status st = dw::run(g, in.data(), packed.data(), got.data(), pc, ws.data(), ws.size() * 8);
+    REQUIRE_MESSAGE(st.ok(), std::string(st.message()));
+    REQUIRE(got == want);
+    reference<std::int64_t>(g, in.data(), w.data(), std::int64_t{0}, bias_at, fin(pt, true), want.data());
+    st = dw::run(g, in.data(), packed.data(), got.data(), pt, ws.data(), ws.size() * 8);
+    REQUIRE_MESSAGE(st.ok(), std::string(st.message()));
+    REQUIRE(got == want);
+  }
+}
+TEST_CASE_TEMPLATE_APPLY(dw_rand_s16, as_tuple<kernels::dwconv_qs16_registry>::type);
+
+TEST_CASE_TEMPLATE_DEFINE("depthwise f32 matches a double reference and the scalar kernel", K, dw_rand_f32) {
+  TT_REQUIRE_RUNNABLE(K);
+  using dw = op_f32<K>;
+  using ref = depthwise_conv2d_f32<arch::scalar, kernels::dwconv_f32_scalar>;
+  tt::rng r(303);
+  const std::size_t cases = tt::scaled(120);
+  for (std::size_t t = 0; t < cases; ++t) {
+    const conv_geometry g = random_geometry(r, t, 60000);
+    INFO(describe(g) << " case " << t);
+    std::vector<float> in(g.in_elems()), w(g.taps() * g.out_c), bias(g.out_c);
+    for (auto& v : in) v = rand_f(r);
+    for (auto& v : w) v = rand_f(r);
+    for (auto& v : bias) v = rand_f(r);
+    const bool null_bias = t % 6 == 5;
+    f32_clamp clamp;
+    if (t % 3 == 0) clamp = {-0.4f, 0.6f};
+    const std::size_t bytes = dw::packed_weights_bytes(g), rbytes = ref::packed_weights_bytes(g);
+    auto packed = storage(bytes), rpacked = storage(rbytes), ws = storage(dw::workspace_bytes(g));
+    REQUIRE(dw::pack_weights(g, w.data(), null_bias ? nullptr : bias.data(), packed.data(), bytes).ok());
+    REQUIRE(ref::pack_weights(g, w.data(), null_bias ? nullptr : bias.data(), rpacked.data(), rbytes).ok());
+    std::vector<float> got(g.out_elems(), 1e30f), other(g.out_elems(), 1e30f);
+    std::vector<double> want(g.out_elems()), mag(g.out_elems());
+    reference<double>(g, in.data(), w.data(), 0.0, [&](std::size_t o) { return null_bias ? 0.0 : double{bias[o]}; },
+                      [&](double acc, std::size_t) { return std::fmin(std::fmax(acc, double{clamp.min}), double{clamp.max}); },
+                      want.data());
+    std::vector<float> ain(in), aw(w);
+    for (auto& v : ain) v = std::fabs(v);
+    for (auto& v : aw) v = std::fabs(v);
+    reference<double>(g, ain.data(), aw.data(), 0.0, [&](std::size_t o) { return null_bias ? 0.0 : std::fabs(double{bias[o]}); },
+                      [](double acc, std::size_t) { return acc; }, mag.data());
+    status st = dw::run(g, in.data(), packed.data(), got.data(), clamp, ws.data(), ws.size() * 8);
+    REQUIRE_MESSAGE(st.ok(), std::string(st.message()));
+    REQUIRE(ref::run(g, in.data(), rpacked.data(), other.data(), clamp, ws.data(), ws.size() * 8).ok());
+    for (std::size_t i = 0; i < got.size(); ++i) {
+      // fp32 rounding of at most taps+1 terms: |error| <= (taps + 1) * 2^-24 * sum |terms| (loose bound).
+      const double tol = static_cast<double>(g.taps() + 2) * 6e-8 * mag[i] + 1e-30;
+      if (!(std::fabs(double{got[i]} - want[i]) <= tol) || !(std::fabs(double{got[i]} - double{other[i]}) <= 2 * tol)) {
+        FAIL("element " << i << ": kernel " << got[i] << ", double reference " << want[i] << ", scalar kernel "
+                        << other[i] << ", tolerance " << tol);
+      }
+    }
+  }
+}
+TEST_CASE_TEMPLATE_APPLY(dw_rand_f32, as_tuple<kernels::dwconv_f32_registry>::type);
+
+TEST_CASE("depthwise f32 on a hand-checked 3x3 SAME example") {
+  // 3x3 input of ones, 3x3 weights of ones, SAME: each output counts the in-bounds taps (corner 4,
+  // edge 6, centre 9), plus bias 0.5, clamped to [0, 8].
+  conv_shape s{.batch = 1, .in_h = 3, .in_w = 3, .in_c = 1, .out_c = 1, .kernel_h = 3, .kernel_w = 3};
+  conv_geometry g;
+  REQUIRE(make_conv_geometry(s, padding::same, g).ok());
+  using dw = depthwise_conv2d_f32<>;
+  const float in[9] = {1, 1, 1, 1, 1, 1, 1, 1, 1}, w[9] = {1, 1, 1, 1, 1, 1, 1, 1, 1}, bias[1] = {0.5f};
+  auto packed = storage(dw::packed_weights_bytes(g)), ws = storage(dw::workspace_bytes(g));
+  REQUIRE(dw::pack_weights(g, w, bias, packed.data(), packed.size() * 8).ok());
+  float out[9];
+  REQUIRE(dw::run(g, in, packed.data(), out, f32_clamp{0.0f, 8.0f}, ws.data(), ws.size() * 8).ok());
+  const float want[9] = {4.5f, 6.5f, 4.5f, 6.5f, 8.0f, 6.5f, 4.5f, 6.5f, 4.5f};
+  for (int i = 0; i < 9; ++i) CHECK(out[i] == want[i]);
+}
+
+// ---- ks = 9 / 25 specialisations against the general loop ------------------------------------------
+
+namespace {
+/// Runs kernel K on `pixels` pixels with `ks` taps and again with ks + 1 taps, the extra tap having
+/// weight 0: the first hits the ks = 9 / 25 specialisation, the second the general loop; they must
+/// agree exactly (integer sums are equal; f32: fma(x, 0, acc) == acc).
+template <class K, class T, class Bias, class Run>
+void check_specialisation(std::size_t ks, std::size_t channels, tt::rng& r, Run&& run) {
+  const std::size_t pixels = 3, ks1 = ks + 1;
+  std::vector<T> data(pixels * ks1 * channels);
+  for (auto& v : data) {
+    if constexpr (std::is_same_v<T, float>) v = rand_f(r);
+    else v = rand_val<T>(r);
+  }
+  std::vector<const T*> ptr_a(pixels * ks), ptr_b(pixels * ks1);
+  for (std::size_t p = 0; p < pixels; ++p) {
+    for (std::size_t t = 0; t < ks; ++t) ptr_a[p * ks + t] = ptr_b[p * ks1 + t] = data.data() + (p * ks1 + t) * channels;
+    ptr_b[p * ks1 + ks] = data.data() + (p * ks1 + ks) * channels;
+  }
+  using W = std::conditional_t<std::is_same_v<T, float>, float, std::int8_t>;
+  std::vector<W> w(ks * channels);
+  std::vector<Bias> bias(channels);
+  for (auto& v : w) {
+    if constexpr (std::is_same_v<W, float>) v = rand_f(r);
+    else v = rand_val<std::int8_t>(r);
+  }
+  for (auto& v : bias) {
+    if constexpr (std::is_same_v<Bias, float>) v = rand_f(r);
+    else v = static_cast<Bias>(r.range(-100000, 100000));
+  }
+  const std::size_t cr = K::cr();
+  auto pa = storage(kernels::packed_dw_bytes(channels, ks, cr, sizeof(Bias), sizeof(W)));
+  auto pb = storage(kernels::packed_dw_bytes(channels, ks1, cr, sizeof(Bias), sizeof(W)));
+  kernels::pack_dw<Bias, W>(channels, ks, cr, [&](std::size_t t, std::size_t c) { return w[t * channels + c]; },
+                            [&](std::size_t c) { return bias[c]; }, pa.data());
+  kernels::pack_dw<Bias, W>(channels, ks1, cr,
+                            [&](std::size_t t, std::size_t c) { return t < ks ? w[t * channels + c] : W{0}; },
+                            [&](std::size_t c) { return bias[c]; }, pb.data());
+  std::vector<T> oa(pixels * channels), ob(pixels * channels);
+  run(channels, pixels, ks, ptr_a.data(), pa.data(), oa.data());
+  run(channels, pixels, ks1, ptr_b.data(), pb.data(), ob.data());
+  INFO("ks=" << ks << " channels=" << channels);
+  CHECK(oa == ob);
+}
+}  // namespace
+
+TEST_CASE_TEMPLATE_DEFINE("dwconv_qs8 kernels: ks 9 and 25 equal the general loop", K, dw_spec_s8) {
+  TT_REQUIRE_RUNNABLE(K);
+  tt::rng r(11);
+  std::vector<std::int32_t> mult(600, 1 << 30), shift(600, -6);
+  output_stage<requant::per_channel> p{{mult.data(), shift.data()}, 3, -128, 127};
+  const std::size_t cr = K::cr();
+  for (std::size_t ks : {9u, 25u})
+    for (std::size_t ch : {std::size_t{1}, std::size_t{3}, cr - 1 == 0 ? 2 : cr - 1, cr, cr + 1, 2 * cr + 3, std::size_t{67}})
+      check_specialisation<K, std::int8_t, std::int32_t>(ks, ch, r, [&](std::size_t c, std::size_t px, std::size_t k,
+                                                                        const std::int8_t* const* in, const void* pk,
+                                                                        std::int8_t* out) {
+        K::run(c, px, k, in, k, pk, out, c, p);
+      });
+}
+TEST_CASE_TEMPLATE_APPLY(dw_spec_s8, as_tuple<kernels::dwconv_qs8_registry>::type);
+
+TEST_CASE_TEMPLATE_DEFINE("dwconv_qs16 kernels: ks 9 and 25 equal the general loop (both accumulators)", K, dw_spec_s16) {
+  TT_REQUIRE_RUNNABLE(K);
+  tt::rng r(12);
+  std::vector<std::int32_t> mult(600, 1 << 30), shift(600, -10);
+  output_stage<requant::per_channel> p{{mult.data(), shift.data()}, 0, -32768, 32767};
+  const std::size_t cr = K::cr();
+  for (std::size_t ks : {9u, 25u})
+    for (std::size_t ch : {std::size_t{1}, std::size_t{3}, cr - 1 == 0 ? 2 : cr - 1, cr, cr + 1, 2 * cr + 3, std::size_t{67}}) {
+      check_specialisation<K, std::int16_t, std::int64_t>(ks, ch, r, [&](std::size_t c, std::size_t px, std::size_t k,
+                                                                         const std::int16_t* const* in, const void* pk,
+                                                                         std::int16_t* out) {
+        K::template run<std::int64_t>(c, px, k, in, k, pk, out, c, p);
+      });
+      check_specialisation<K, std::int16_t, std::int64_t>(ks, ch, r, [&](std::size_t c, std::size_t px, std::size_t k,
+                                                                         const std::int16_t* const* in, const void* pk,
+                                                                         std::int16_t* out) {
+        K::template run<std::int32_t>(c, px, k, in, k, pk, out, c, p);
+      });
+    }
+}
+TEST_CASE_TEMPLATE_APPLY(dw_spec_s16, as_tuple<kernels::dwconv_qs16_registry>::type);
+
+TEST_CASE_TEMPLATE_DEFINE("dwconv_f32 kernels: ks 9 and 25 equal the general loop", K, dw_spec_f32) {
+  TT_REQUIRE_RUNNABLE(K);
+  tt::rng r(13);
+  const std::size_t cr = K::cr();
+  for (std::size_t ks : {9u, 25u})
+    for (std::size_t ch : {std::size_t{1}, std::size_t{3}, cr - 1 == 0 ? 2 : cr - 1, cr, cr + 1, 2 * cr + 3, std::size_t{67}})
+      check_specialisation<K, float, float>(ks, ch, r, [&](std::size_t c, std::size_t px, std::size_t k,
+                                                           const float* const* in, const void* pk, float* out) {
+        K::run(c, px, k, in, k, pk, out, c, f32_clamp{-0.9f, 0.9f});
+      });
+}
+TEST_CASE_TEMPLATE_APPLY(dw_spec_f32, as_tuple<kernels::dwconv_f32_registry>::type);
+
+// ---- guard pages --------------------------------------------------------------------------------
+
+namespace {
+/// Geometries for the guard tests: channel tails of every tile, padding on every side, multiplier > 1.
+std::vector<conv_geometry> guard_geometries() {
+  std::vector<conv_geometry> out;
+  struct spec { std::int64_t h, w, c, mult, k, stride, dil; padding mode; };
+  const spec specs[] = {{1, 1, 1, 1, 1, 1, 1, padding::valid},   {5, 4, 3, 1, 3, 1, 1, padding::same},
+                        {6, 7, 17, 1, 3, 2, 1, padding::same},   {4, 5, 33, 1, 5, 1, 1, padding::same},
+                        {3, 3, 65, 1, 3, 1, 2, padding::same},   {5, 5, 64, 1, 2, 2, 1, padding::valid},
+                        {4, 4, 129, 1, 3, 1, 1, padding::same},  {3, 5, 7, 3, 3, 1, 1, padding::same},
+                        {2, 3, 257, 1, 1, 1, 1, padding::valid}, {7, 6, 31, 1, 7, 3, 1, padding::same}};
+  for (const spec& s : specs) {
+    conv_shape cs{.batch = 2, .in_h = s.h, .in_w = s.w, .in_c = s.c, .out_c = s.c * s.mult, .kernel_h = s.k,
+                  .kernel_w = s.k, .stride_h = s.stride, .stride_w = s.stride, .dilation_h = s.dil, .dilation_w = s.dil};
+    conv_geometry g;
+    REQUIRE(make_conv_geometry(cs, s.mode, g).ok());
+    out.push_back(g);
+  }
+  return out;
+}
+}  // namespace
+
+TEST_CASE_TEMPLATE_DEFINE("dwconv_qs8 kernels stay inside input, packed, workspace and output (guard pages)", K, dw_guard_s8) {
+  TT_REQUIRE_RUNNABLE(K);
+  using dw = op_s8<K>;
+  tt::rng r(31);
+  for (auto side : {tt::guard_side::after, tt::guard_side::before})
+    for (const conv_geometry& g : guard_geometries()) {
+      INFO(describe(g));
+      const std::size_t nw = g.taps() * g.out_c, bytes = dw::packed_weights_bytes(g), wsb = dw::workspace_bytes(g);
+      REQUIRE(bytes % 4 == 0);
+      tt::guarded<std::int8_t> in(g.in_elems(), side), w(nw, side), out(g.out_elems(), side);
+      tt::guarded<std::int32_t> bias(g.out_c, side), mult(g.out_c, side), shift(g.out_c, side), packed(bytes / 4, side);
+      tt::guarded<std::uint8_t> ws(wsb, side);
+      REQUIRE(in.ok());
+      for (std::size_t i = 0; i < g.in_elems(); ++i) in[i] = rand_val<std::int8_t>(r);
+      for (std::size_t i = 0; i < nw; ++i) w[i] = rand_val<std::int8_t>(r);
+      for (std::size_t o = 0; o < g.out_c; ++o) {
+        bias[o] = static_cast<std::int32_t>(r.range(-5000, 5000));
+        mult[o] = 1 << 30;
+        shift[o] = -7;
+      }
+      REQUIRE(dw::pack_weights(g, w.data(), bias.data(), -7, packed.data(), bytes).ok());
+      output_stage<requant::per_channel> p{{mult.data(), shift.data()}, 2, -128, 127};
+      REQUIRE(dw::run(g, in.data(), packed.data(), out.data(), p, -7, ws.data(), wsb).ok());
+      std::vector<std::int8_t> want(g.out_elems());
+      reference<std::int64_t>(g, in.data(), w.data(), std::int64_t{-7}, [&](std::size_t o) { return std::int64_t{bias[o]}; },
+                              [&](std::int64_t acc, std::size_t o) {
+                                return requantize_one<std::int8_t>(static_cast<std::int32_t>(acc), p, o);
+                              }, want.data());
+      CHECK(std::vector<std::int8_t>(out.data(), out.data() + g.out_elems()) == want);
+    }
+  MESSAGE(std::string(K::name) << ": guard pages " << std::string(TT_HAS_GUARD_PAGES ? "on" : "unavailable (bare metal)"));
+}
+TEST_CASE_TEMPLATE_APPLY(dw_guard_s8, as_tuple<kernels::dwconv_qs8_registry>::type);
+
+TEST_CASE_TEMPLATE_DEFINE("dwconv_qs16 kernels stay inside input, packed, workspace and output (guard pages)", K, dw_guard_s16) {
+  TT_REQUIRE_RUNNABLE(K);
+  using dw = op_s16<K>;
+  tt::rng r(32);
+  for (auto side : {tt::guard_side::after, tt::guard_side::before})
+    for (const conv_geometry& g : guard_geometries())
+      for (bool acc32 : {false, true}) {
+        INFO(describe(g) << (acc32 ? " int32 bias" : " int64 bias"));
+        const std::size_t nw = g.taps() * g.out_c, bytes = dw::packed_weights_bytes(g), wsb = dw::workspace_bytes(g);
+        REQUIRE(bytes % 8 == 0);
+        tt::guarded<std::int16_t> in(g.in_elems(), side), out(g.out_elems(), side);
+        tt::guarded<std::int8_t> w(nw, side);
+        tt::guarded<std::int32_t> bias32(g.out_c, side);
+        tt::guarded<std::int64_t> bias64(g.out_c, side), packed(bytes / 8, side);
+        tt::guarded<std::uint8_t> ws(wsb, side);
+        REQUIRE(in.ok());
+        for (std::size_t i = 0; i < g.in_elems(); ++i) in[i] = rand_val<std::int16_t>(r);
+        for (std::size_t i = 0; i < nw; ++i) w[i] = rand_val<std::int8_t>(r);
+        for (std::size_t o = 0; o < g.out_c; ++o) bias64[o] = bias32[o] = static_cast<std::int32_t>(r.range(-500000, 500000));
+        if (acc32) REQUIRE(dw::pack_weights(g, w.data(), bias32.data(), packed.data(), bytes).ok());
+        else REQUIRE(dw::pack_weights(g, w.data(), bias64.data(), packed.data(), bytes).ok());
+        output_stage<requant::per_tensor> p{{1 << 30, -14}, 0, -32768, 32767};
+        REQUIRE(dw::run(g, in.data(), packed.data(), out.data(), p, ws.data(), wsb).ok());
+        std::vector<std::int16_t> want(g.out_elems());
+        reference<std::int64_t>(g, in.data(), w.data(), std::int64_t{0}, [&](std::size_t o) { return bias64[o]; },
+                                [&](std::int64_t acc, std::size_t) {
+                                  return acc32 ? requantize_one<std::int16_t>(static_cast<std::int32_t>(acc), p, 0)
+                                               : requantize_one<std::int16_t>(acc, p, 0);
+                                }, want.data());
+        CHECK(std::vector<std::int16_t>(out.data(), out.data() + g.out_elems()) == want);
+      }
+}
+TEST_CASE_TEMPLATE_APPLY(dw_guard_s16, as_tuple<kernels::dwconv_qs16_registry>::type);
+
+TEST_CASE_TEMPLATE_DEFINE("dwconv_f32 kernels stay inside input, packed, workspace and output (guard pages)", K, dw_guard_f32) {
+  TT_REQUIRE_RUNNABLE(K);
+  using dw = op_f32<K>;
+  using ref = depthwise_conv2d_f32<arch::scalar, kernels::dwconv_f32_scalar>;
+  tt::rng r(33);
+  for (auto side : {tt::guard_side::after, tt::guard_side::before})
+    for (const conv_geometry& g : guard_geometries()) {
+      INFO(describe(g));
+      const std::size_t nw = g.taps() * g.out_c, bytes = dw::packed_weights_bytes(g), wsb = dw::workspace_bytes(g);
+      REQUIRE(bytes % 4 == 0);
+      tt::guarded<float> in(g.in_elems(), side), w(nw, side), out(g.out_elems(), side), bias(g.out_c, side);
+      tt::guarded<std::int32_t> packed(bytes / 4, side);
+      tt::guarded<std::uint8_t> ws(wsb, side);
+      REQUIRE(in.ok());
+      for (std::size_t i = 0; i < g.in_elems(); ++i) in[i] = rand_f(r);
+      for (std::size_t i = 0; i < nw; ++i) w[i] = rand_f(r);
+      for (std::size_t o = 0; o < g.out_c; ++o) bias[o] = rand_f(r);
+      REQUIRE(dw::pack_weights(g, w.data(), bias.data(), packed.data(), bytes).ok());
+      REQUIRE(dw::run(g, in.data(), packed.data(), out.data(), f32_clamp{}, ws.data(), wsb).ok());
+      auto rp = storage(ref::packed_weights_bytes(g)), rws = storage(ref::workspace_bytes(g));
+      REQUIRE(ref::pack_weights(g, w.data(), bias.data(), rp.data(), rp.size() * 8).ok());
+      std::vector<float> want(g.out_elems());
+      REQUIRE(ref::run(g, in.data(), rp.data(), want.data(), f32_clamp{}, rws.data(), rws.size() * 8).ok());
+      for (std::size_t i = 0; i < want.size(); ++i)
+        if (!(std::fabs(out[i] - want[i]) <= 1e-4f)) FAIL("element " << i << ": " << out[i] << " vs scalar " << want[i]);
+    }
+}
+TEST_CASE_TEMPLATE_APPLY(dw_guard_f32, as_tuple<kernels::dwconv_f32_registry>::type);
+
+// ---- parameter validation -----------------------------------------------------------------------
+
+TEST_CASE("depthwise operators reject bad parameters with a message") {
+  using dw = depthwise_conv2d_s8<>;
+  auto expect = [](status st, status_code code) {
+    CHECK(st.code() == code);
+    CHECK(std::string(st.message()).size() > 10);
+    MESSAGE(std::string(to_string(st.code())) << ": " << std::string(st.message()));
+  };
+  // Geometry errors come from make_conv_geometry.
+  conv_geometry g;
+  conv_shape s{.batch = 1, .in_h = 4, .in_w = 4, .in_c = 2, .out_c = 4, .kernel_h = 3, .kernel_w = 3};
+  for (auto field : {&conv_shape::batch, &conv_shape::in_h, &conv_shape::in_c, &conv_shape::out_c, &conv_shape::kernel_w,
+                     &conv_shape::stride_h, &conv_shape::dilation_w}) {
+    conv_shape b = s;
+    b.*field = 0;
+    expect(make_conv_geometry(b, padding::same, g), status_code::invalid_argument);
+    b.*field = -3;
+    expect(make_conv_geometry(b, padding::same, g), status_code::invalid_argument);
+  }
+  {
+    conv_shape b = s;
+    b.kernel_h = 5;
+    expect(make_conv_geometry(b, padding::valid, g), status_code::invalid_argument);  // kernel > input
+    b.in_h = b.in_w = 1 << 20;
+    expect(make_conv_geometry(b, padding::same, g), status_code::overflow);
+  }
+  REQUIRE(make_conv_geometry(s, padding::same, g).ok());
+  const std::size_t bytes = dw::packed_weights_bytes(g), wsb = dw::workspace_bytes(g);
+  REQUIRE(bytes > 0);
+  REQUIRE(wsb > 0);
+  auto packed = storage(bytes + 8), ws = storage(wsb);
+  std::int8_t w[36] = {}, in[32] = {}, out[64] = {};
+  std::int32_t bias[4] = {};
+  REQUIRE(dw::pack_weights(g, w, bias, 3, packed.data(), bytes).ok());
+  output_stage<requant::per_tensor> p{{1 << 30, 0}, 0, -128, 127};
+  REQUIRE(dw::run(g, in, packed.data(), out, p, 3, ws.data(), wsb).ok());
+
+  // Operator-side geometry checks (hand-made geometries).
+  {
+    conv_geometry b = g;
+    b.in_c = 3;  // out_c = 4 is not a multiple
+    CHECK(dw::packed_weights_bytes(b) == 0);
+    expect(dw::pack_weights(b, w, bias, 3, packed.data(), bytes), status_code::invalid_argument);
+    expect(dw::run(b, in, packed.data(), out, p, 3, ws.data(), wsb), status_code::invalid_argument);
+    conv_shape sm = s;
+    sm.in_c = 3;
+    sm.out_c = 4;
+    REQUIRE(make_conv_geometry(sm, padding::same, b).ok());  // groups = 1: fine for the geometry...
+    expect(dw::pack_weights(b, w, bias, 3, packed.data(), bytes), status_code::invalid_argument);  // ...not here
+    b = g;
+    b.kernel_w = 0;
+    expect(dw::run(b, in, packed.data(), out, p, 3, ws.data(), wsb), status_code::invalid_argument);
+    CHECK(dw::workspace_bytes(b) == 0);
+    b = g;
+    b.out_h = 9;  // windows past the padded input
+    expect(dw::run(b, in, packed.data(), out, p, 3, ws.data(), wsb), status_code::invalid_argument);
+    b = g;
+    b.in_h = b.in_w = 1 << 14;
+    b.in_c = 1 << 6;
+    b.out_c = 1 << 6;  // 2^34 input elements
+    expect(dw::run(b, in, packed.data(), out, p, 3, ws.data(), wsb), status_code::overflow);
+    CHECK(dw::packed_weights_bytes(b) == 0);
+    b = g;
+    b.out_w = std::size_t{1} << 25;
+    expect(dw::run(b, in, packed.data(), out, p, 3, ws.data(), wsb), status_code::overflow);
+  }
+  // Buffers.
+  expect(dw::pack_weights(g, nullptr, bias, 3, packed.data(), bytes), status_code::invalid_argument);
+  expect(dw::pack_weights(g, w, bias, 3, nullptr, bytes), status_code::invalid_argument);
+  expect(dw::pack_weights(g, w, bias, 3, packed.data(), bytes - 1), status_code::buffer_too_small);
+  expect(dw::pack_weights(g, w, bias, 3, reinterpret_cast<std::uint8_t*>(packed.data()) + 2, bytes), status_code::invalid_argument);
+  expect(dw::pack_weights(g, w, bias, 200, packed.data(), bytes), status_code::invalid_argument);
+  expect(dw::run(g, nullptr, packed.data(), out, p, 3, ws.data(), wsb), status_code::invalid_argument);
+  expect(dw::run(g, in, nullptr, out, p, 3, ws.data(), wsb), status_code::invalid_argument);
+  expect(dw::run(g, in, packed.data(), nullptr, p, 3, ws.data(), wsb), status_code::invalid_argument);
+  expect(dw::run(g, in, reinterpret_cast<std::uint8_t*>(packed.data()) + 1, out, p, 3, ws.data(), wsb), status_code::invalid_argument);
+  expect(dw::run(g, in, packed.data(), out, p, 3, ws.data(), wsb - 1), status_code::buffer_too_small);
+  expect(dw::run(g, in, packed.data(), out, p, 3, nullptr, wsb), status_code::buffer_too_small);
+  // Zero points and the output stage.
+  expect(dw::run(g, in, packed.data(), out, p, 4, ws.data(), wsb), status_code::invalid_argument);   // packed with 3
+  expect(dw::run(g, in, packed.data(), out, p, -129, ws.data(), wsb), status_code::invalid_argument);
+  auto bad = p;
+  bad.act_max = 300;
+  expect(dw::run(g, in, packed.data(), out, bad, 3, ws.data(), wsb), status_code::invalid_argument);
+  bad = p;
+  bad.q.shift = 40;
+  expect(dw::run(g, in, packed.data(), out, bad, 3, ws.data(), wsb), status_code::invalid_argument);
+  output_stage<requant::per_channel> pc{{nullptr, nullptr}, 0, -128, 127};
+  expect(dw::run(g, in, packed.data(), out, pc, 3, ws.data(), wsb), status_code::invalid_argument);
+  {
+    conv_shape o = s;
+    o.kernel_w = 2;  // packed for 3x3, run as 3x2
+    conv_geometry g2;
+    REQUIRE(make_conv_geometry(o, padding::same, g2).ok());
+    expect(dw::run(g2, in, packed.data(), out, p, 3, ws.data(), wsb), status_code::shape_mismatch);
+  }
+
+  // 16x8: wrong packed buffer, MBQM64 limits, bias range.
+  using dw16 = depthwise_conv2d_s16<>;
+  std::int16_t in16[32] = {}, out16[64] = {};
+  const std::size_t b16 = dw16::packed_weights_bytes(g), ws16 = dw16::workspace_bytes(g);
+  auto p16 = storage(b16), w16 = storage(ws16);
+  output_stage<requant::per_tensor> q16{{1 << 30, -3}, 0, -32768, 32767};
+  expect(dw16::run(g, in16, packed.data(), out16, q16, w16.data(), ws16), status_code::invalid_argument);  // s8 buffer
+  const std::int64_t huge[4] = {0, std::int64_t{1} << 50, 0, 0};
+  expect(dw16::pack_weights(g, w, huge, p16.data(), b16), status_code::invalid_argument);
+  expect(dw16::pack_weights(g, w, nullptr, reinterpret_cast<std::uint8_t*>(p16.data()) + 4, b16), status_code::invalid_argument);
+  REQUIRE(dw16::pack_weights(g, w, nullptr, p16.data(), b16).ok());
+  CHECK(dw16::accumulator_bits(p16.data()) == 64);
+  REQUIRE(dw16::run(g, in16, p16.data(), out16, q16, w16.data(), ws16).ok());
+  auto neg = q16;
+  neg.q.multiplier = -(1 << 30);
+  expect(dw16::run(g, in16, p16.data(), out16, neg, w16.data(), ws16), status_code::invalid_argument);
+  auto big_shift = q16;
+  big_shift.q.shift = 10;  // fine for MBQM32, not for MBQM64
+  expect(dw16::run(g, in16, p16.data(), out16, big_shift, w16.data(), ws16), status_code::invalid_argument);
+  const std::int32_t b32[4] = {1, 2, 3, 4};
+  REQUIRE(dw16::pack_weights(g, w, b32, p16.data(), b16).ok());
+  CHECK(dw16::accumulator_bits(p16.data()) == 32);
+  CHECK(dw16::run(g, in16, p16.data(), out16, big_shift, w16.data(), ws16).ok());
+
+  // f32: clamp.
+  using dwf = depthwise_conv2d_f32<>;
+  float inf32[32] = {}, outf[64] = {}, wf[36] = {};
+  auto pf = storage(dwf::packed_weights_bytes(g)), wsf = storage(dwf::workspace_bytes(g));
+  REQUIRE(dwf::pack_weights(g, wf, nullptr, pf.data(), pf.size() * 8).ok());
+  CHECK(dwf::run(g, inf32, pf.data(), outf, f32_clamp{}, wsf.data(), wsf.size() * 8).ok());
+  expect(dwf::run(g, inf32, pf.data(), outf, f32_clamp{1.0f, 0.0f}, wsf.data(), wsf.size() * 8), status_code::invalid_argument);
+  expect(dwf::run(g, inf32, pf.data(), outf, f32_clamp{std::nanf(""), 1.0f}, wsf.data(), wsf.size() * 8),
+         status_code::invalid_argument);
+  expect(dwf::run(g, inf32, pf.data(), outf, f32_clamp{}, wsf.data(), 3), status_code::buffer_too_small);
+}
