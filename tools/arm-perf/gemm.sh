@@ -8,6 +8,8 @@
 #   tools/arm-perf/gemm.sh                 GCC 12 (the project's compiler)
 #   tools/arm-perf/gemm.sh --clang         + clang-16 rows (a failing clang build is reported, not fatal)
 #   tools/arm-perf/gemm.sh --out FILE      write elsewhere (default tools/arm-perf/results-gemm.md)
+#   tools/arm-perf/gemm.sh --out FILE D.cpp...  only these drivers (FILE then holds only their rows: use a
+#                                          scratch FILE and copy the rows into results-gemm.md)
 # Build products: $TESSERA_PERF_BUILD (default build/arm-perf)/<driver>.<target>-<compiler>/
 # (kernel.s, region.s = the analysed loop, mac.s = its MAC instructions alone, prog.elf).
 "$(dirname "$0")/../../scripts/install-deps" perf || exit 1

@@ -18,7 +18,7 @@
 #include <tessera/kernels/gemm/neon/gemm_qs8_4x16c4_neon_dot.hpp>
 #endif
 #if TESSERA_HAS_NEON_I8MM
-#include <tessera/kernels/gemm/neon/gemm_qs8_4x8c8_neon_i8mm.hpp>
+#include <tessera/kernels/gemm/neon/gemm_qs8_4x16c8_neon_i8mm.hpp>
 #endif
 #if TESSERA_HAS_SVE
 #include <tessera/kernels/gemm/sve/gemm_f32_8x2vl_sve_fmla.hpp>
@@ -45,7 +45,7 @@ using gemm_qs8_registry = arch::type_list<gemm_qs8_1x4c1_scalar
                                           , gemm_qs8_4x16c4_neon_dot
 #endif
 #if TESSERA_HAS_NEON_I8MM
-                                          , gemm_qs8_4x8c8_neon_i8mm
+                                          , gemm_qs8_4x16c8_neon_i8mm
 #endif
 #if TESSERA_HAS_SVE
                                           , gemm_qs8_8x2vlc4_sve_dot
