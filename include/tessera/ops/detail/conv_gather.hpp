@@ -11,6 +11,7 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <algorithm>
 #include <cstring>
 
 namespace tessera::detail {
@@ -33,6 +34,33 @@ struct conv_axis {
   }
 };
 
+/// `count` copies of `Bytes` bytes, `dst_step` / `src_step` elements apart: fixed-size copies the
+/// compiler inlines (a memcpy call per 9-27 element run cost more than the copy itself).
+template <std::size_t Bytes, class T>
+void copy_runs(T* dst, std::size_t dst_step, const T* src, std::size_t src_step, std::size_t count) noexcept {
+  for (std::size_t i = 0; i < count; ++i, dst += dst_step, src += src_step) std::memcpy(dst, src, Bytes);
+}
+
+/// `count` copies of `n` elements: short runs of the common first-layer sizes (3 channels, 3x3,
+/// 5x5 and 7x7 windows; 1, 2 and 4 byte elements) take a fixed-size path.
+template <class T>
+void copy_runs(T* dst, std::size_t dst_step, const T* src, std::size_t src_step, std::size_t count,
+               std::size_t n) noexcept {
+  switch (n * sizeof(T)) {
+    case 9: return copy_runs<9>(dst, dst_step, src, src_step, count);
+    case 18: return copy_runs<18>(dst, dst_step, src, src_step, count);
+    case 36: return copy_runs<36>(dst, dst_step, src, src_step, count);
+    case 15: return copy_runs<15>(dst, dst_step, src, src_step, count);
+    case 30: return copy_runs<30>(dst, dst_step, src, src_step, count);
+    case 60: return copy_runs<60>(dst, dst_step, src, src_step, count);
+    case 21: return copy_runs<21>(dst, dst_step, src, src_step, count);
+    case 42: return copy_runs<42>(dst, dst_step, src, src_step, count);
+    case 84: return copy_runs<84>(dst, dst_step, src, src_step, count);
+    default:
+      for (std::size_t i = 0; i < count; ++i, dst += dst_step, src += src_step) std::memcpy(dst, src, n * sizeof(T));
+  }
+}
+
 /// One panel: rows for output pixels [p0, p0 + rows) of an (batch, out_h, out_w) grid, each row
 /// `kh * kw * cg` values in (ky, kx, c) order, read from channels [c0, c0 + cg) of the NHWC input
 /// (`in_w` columns, `in_c` channels per pixel).
@@ -49,9 +77,42 @@ void gather_panel(T* panel, std::size_t p0, std::size_t rows, const T* in, std::
   const bool whole_pixels = cg == in_c && ax.dilation == 1;
   const std::int64_t w_in = static_cast<std::int64_t>(in_w), h_in = static_cast<std::int64_t>(in_h);
   const std::int64_t x_span = static_cast<std::int64_t>(kw - 1) * ax.dilation;
+  // Output columns whose window lies inside the input in x: [ox_lo, ox_hi).
+  std::size_t ox_lo = 0, ox_hi = 0;
+  if (forward) {
+    ox_lo = static_cast<std::size_t>((ax.pad + ax.stride - 1) / ax.stride);
+    const std::int64_t last = w_in - 1 - x_span + ax.pad;  // ox * stride <= last
+    ox_hi = last < 0 ? 0 : std::min<std::size_t>(out_w, static_cast<std::size_t>(last / ax.stride) + 1);
+    if (ox_hi < ox_lo) ox_hi = ox_lo;
+  }
   for (std::size_t r = 0; r < rows; ++r) {
     T* dst = panel + r * row_len;
     const T* image = in + n * in_h * in_w * in_c + c0;
+    // A run of interior pixels of one output row, every tap row inside the input: copy tap row by
+    // tap row across the run (the same run length each time).
+    if (forward && whole_pixels && ox >= ox_lo && ox < ox_hi) {
+      const std::int64_t iy0 = static_cast<std::int64_t>(oy) * ay.stride - ay.pad;
+      const std::int64_t iy_last = iy0 + static_cast<std::int64_t>(kh - 1) * ay.dilation;
+      if (iy0 >= 0 && iy_last < h_in) {
+        const std::size_t run = std::min(rows - r, ox_hi - ox);
+        const std::int64_t ix0 = static_cast<std::int64_t>(ox) * ax.stride - ax.pad;
+        for (std::size_t ky = 0; ky < kh; ++ky) {
+          const std::size_t iy = static_cast<std::size_t>(iy0 + static_cast<std::int64_t>(ky) * ay.dilation);
+          copy_runs(dst + ky * kw * cg, row_len, image + (iy * in_w + static_cast<std::size_t>(ix0)) * in_c,
+                    ax.stride * in_c, run, kw * cg);
+        }
+        r += run - 1;
+        ox += run;
+        if (ox == out_w) {
+          ox = 0;
+          if (++oy == out_h) {
+            oy = 0;
+            ++n;
+          }
+        }
+        continue;
+      }
+    }
     if (forward) {
       const std::int64_t iy0 = static_cast<std::int64_t>(oy) * ay.stride - ay.pad;
       const std::int64_t ix0 = static_cast<std::int64_t>(ox) * ax.stride - ax.pad;
