@@ -8,15 +8,18 @@
 /// Consumes op.hpp's packed format with nr() = 3, kr() = 16: per block of 3 channels
 /// `int32 bias'[3]`, then `int8 w[ceil(K/16)][3][16]` (zero padded), so one k-group is three
 /// consecutive 16-byte vectors, one per channel.
-/// Inner loop (16 k): 3 B loads + 1 A load per row (VLDRB.8), and one VMLADAVA.S8
-/// (`vmladavaq_s8`: 16 int8 products summed into a 32-bit accumulator) per row and channel:
-/// 6 VMLADAVA per 5 loads, so the loads can overlap the MACs (M55 dual-beat overlap); 5 of the
-/// 8 Q registers.
+/// Inner loop (16 k, software-pipelined): 5 post-indexed VLDRB.8 (A row 1; B channel 2 of this
+/// k-group, then A row 0 and B channels 0, 1 of the next) and 6 VMLADAVA.S8 (`vmladavaq_s8`: 16
+/// int8 products summed into a 32-bit accumulator), one per row and channel, alternating
+/// (M L M L M L M L M L M): M55 overlaps each load with a MAC. 11 instructions and LE (the
+/// counter), no MOV or ADD; llvm-mca cortex-m55 12 cycles per 6 VMLADAVA with GCC 12 (the VMLADAVA limit; the
+/// unpipelined loop, which starts with two loads, was 14); 5 of the 8 Q registers.
 /// Epilogue: the 3 channel sums of a row are gathered into one int32x4 (VDUP + VMOV to lanes),
 /// + bias' + row_offset, MBQM through tessera::arch::helium_ops (VQRDMULH + rounding shift,
 /// bit-exact with TFLite), + zero point (wrapping), clamp, and a narrowing VSTRB.32 under a VCTP32
 /// predicate of min(3, channels left) lanes.
-/// Tails: M by a 1-row tile instance (no row is computed twice); K (k % 16) by one more k-group
+/// Tails: M by a 1-row tile instance (no row is computed twice); the last whole k-group is peeled
+/// (it loads nothing of the next group, so A is never read past k); K (k % 16) by one more k-group
 /// whose A loads are VCTP8-predicated zeroing loads (`vldrbq_z_s8`: bytes past k read as zero and
 /// are never accessed), the zero-padded B group is read whole; N by the VCTP32-predicated store,
 /// bias' and per-channel parameter loads (nothing at or past channel n is read or written).
@@ -72,10 +75,26 @@ struct gemm_qs8_2x3c16_helium {
  private:
   static constexpr std::size_t NR = 3, KR = 16;
 
-  /// Compiler scheduling fence (emits nothing): loads are not moved across it. GCC 12's pre-RA
-  /// scheduler otherwise hoists the k-group's five loads ahead of its MACs, which M55 cannot
-  /// overlap (llvm-mca cortex-m55: 21 instead of 14 cycles per 16 k of the 2-row tile).
+  /// Compiler scheduling fence (emits nothing): a volatile asm, which GCC's schedulers do not move
+  /// anything across. Without fences GCC 12 groups the loads ahead of the MACs (M55 cannot overlap
+  /// two loads in a row with a MAC) and merges the B pointers into one with offsets and a MOV.
   static inline void schedule_fence() noexcept { __asm__ volatile("" ::: "memory"); }
+
+  /// Loads 16 int8 at `p` and advances `p` past them (post-indexed VLDRB.8).
+  [[gnu::always_inline]] static inline int8x16_t ldq(const std::int8_t*& p) noexcept {
+    const int8x16_t v = vldrbq_s8(p);
+    p += KR;
+    __asm__("" : "+r"(p));  // opaque step: GCC keeps the post-index instead of offsets + MOV/ADD
+    return v;
+  }
+
+  /// acc += sum(a * b) over 16 lanes (VMLADAVA.S8), fenced on both sides so that every load stays
+  /// alone between two MACs, where the M55 overlaps it with the MAC's beats.
+  [[gnu::always_inline]] static inline void mac(std::int32_t& acc, int8x16_t a, int8x16_t b) noexcept {
+    schedule_fence();
+    acc = vmladavaq_s8(acc, a, b);
+    schedule_fence();
+  }
 
   /// The 3 channel sums of one row as an int32x4 (lane j = channel j of the block; lane 3 unused).
   static inline int32x4_t gather(std::int32_t s0, std::int32_t s1, std::int32_t s2) noexcept {
@@ -116,34 +135,38 @@ struct gemm_qs8_2x3c16_helium {
       const std::int8_t* x1 = a1;
       std::int32_t s00 = 0, s01 = 0, s02 = 0;
       [[maybe_unused]] std::int32_t s10 = 0, s11 = 0, s12 = 0;
-      // One pointer per channel row of B (post-incremented loads, no address arithmetic between
-      // a load and its MAC); each load sits between MACs (L L M | L M | L M | L M M M), the order
-      // in which M55 overlaps every load with a MAC.
-      const std::int8_t* w1 = w + KR;
-      const std::int8_t* w2 = w + 2 * KR;
-      for (std::size_t g = groups; g != 0; --g) {
-        const int8x16_t b0 = vldrbq_s8(w);
-        w += NR * KR;
-        const int8x16_t v0 = vldrbq_s8(x0);
-        x0 += KR;
-        s00 = vmladavaq_s8(s00, v0, b0);
+      if (groups != 0) {
+        // Software-pipelined over the k-groups: A row 0 and B channels 0, 1 of group g + 1 are
+        // loaded during group g. Every load sits alone between two MACs (M L M L M L M L M L M: the
+        // order in which M55 overlaps each load with a MAC), at least one MAC before its first use
+        // and after the last use of the register it overwrites. B is read by one post-incremented
+        // pointer: channel 2 of group g, then channels 0, 1 of group g + 1 are consecutive.
+        int8x16_t v0 = ldq(x0), b0 = ldq(w), b1 = ldq(w), b2;
         [[maybe_unused]] int8x16_t v1;
-        if constexpr (R > 1) {
-          schedule_fence();
-          v1 = vldrbq_s8(x1);
-          x1 += KR;
-          s10 = vmladavaq_s8(s10, v1, b0);
+        for (std::size_t g = groups - 1; g != 0; --g) {
+          mac(s00, v0, b0);
+          if constexpr (R > 1) v1 = ldq(x1);
+          mac(s01, v0, b1);
+          b2 = ldq(w);
+          if constexpr (R > 1) mac(s10, v1, b0);
+          b0 = ldq(w);
+          mac(s02, v0, b2);
+          v0 = ldq(x0);
+          if constexpr (R > 1) mac(s11, v1, b1);
+          b1 = ldq(w);
+          if constexpr (R > 1) mac(s12, v1, b2);
         }
-        schedule_fence();
-        const int8x16_t b1 = vldrbq_s8(w1);
-        w1 += NR * KR;
-        s01 = vmladavaq_s8(s01, v0, b1);
-        schedule_fence();
-        const int8x16_t b2 = vldrbq_s8(w2);
-        w2 += NR * KR;
-        if constexpr (R > 1) s11 = vmladavaq_s8(s11, v1, b1);
-        s02 = vmladavaq_s8(s02, v0, b2);
-        if constexpr (R > 1) s12 = vmladavaq_s8(s12, v1, b2);
+        // Last whole group: nothing of the next group is loaded (A may end here).
+        mac(s00, v0, b0);
+        if constexpr (R > 1) v1 = ldq(x1);
+        mac(s01, v0, b1);
+        b2 = ldq(w);
+        if constexpr (R > 1) mac(s10, v1, b0);
+        mac(s02, v0, b2);
+        if constexpr (R > 1) {
+          mac(s11, v1, b1);
+          mac(s12, v1, b2);
+        }
       }
       if (rem != 0) {
         // A bytes past k: zeroing predicated loads (never accessed); B is zero padded to 16.
