@@ -21,6 +21,7 @@
 // (neon depthwise kernels)
 #include <tessera/kernels/dwconv/neon/dwconv_f32_2x16_neon_fma.hpp>
 #include <tessera/kernels/dwconv/neon/dwconv_qs8_16c_neon_mlal.hpp>
+#include <tessera/kernels/dwconv/neon/dwconv_qs16_8c_neon_mlal.hpp>
 #endif
 #if TESSERA_HAS_SVE
 // (sve depthwise kernels)
@@ -31,6 +32,7 @@
 #if TESSERA_HAS_HELIUM
 // (helium integer depthwise kernels)
 #include <tessera/kernels/dwconv/helium/dwconv_qs8_2x8_helium.hpp>
+#include <tessera/kernels/dwconv/helium/dwconv_qs16_2x8_helium.hpp>
 #endif
 #if TESSERA_HAS_HELIUM_FP
 // (helium fp32 depthwise kernels)
@@ -86,6 +88,7 @@ using dwconv_qs16_registry = arch::type_list<dwconv_qs16_scalar
 #endif
 #if TESSERA_HAS_NEON
 // (neon s16 entries)
+                                             , dwconv_qs16_8c_neon_mlal
 #endif
 #if TESSERA_HAS_SVE
 // (sve s16 entries)
@@ -93,6 +96,7 @@ using dwconv_qs16_registry = arch::type_list<dwconv_qs16_scalar
 #endif
 #if TESSERA_HAS_HELIUM
 // (helium s16 entries)
+                                             , dwconv_qs16_2x8_helium
 #endif
                                              >;
 
