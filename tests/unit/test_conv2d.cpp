@@ -433,3 +433,41 @@ TEST_CASE("depthwise_conv2d_s8 takes conv2d_s8's signature and refuses a transpo
   CHECK(dw::packed_weights_bytes(t) == 0);
   CHECK(dw::run(t, in.data(), packed.p, b.data(), st, ws.p, dw::workspace_bytes(g)).code() == status_code::invalid_argument);
 }
+
+// 16x8 depthwise kernels split long tap loops into exact int32 runs of at most 256 taps before
+// widening; a 17x17 window (289 taps) crosses that boundary with extreme values.
+TEST_CASE_TEMPLATE_DEFINE("depthwise_conv2d_s16 is exact past 256 taps", K, dw_s16_long) {
+  TT_REQUIRE_RUNNABLE(K);
+  using dw = depthwise_conv2d_s16<typename K::arch, K>;
+  tt::rng r(37);
+  for (std::int64_t c : {1, 5, 19}) {
+    conv_geometry g;
+    REQUIRE(make_conv_geometry({.in_h = 18, .in_w = 17, .in_c = c, .out_c = c, .kernel_h = 17, .kernel_w = 17},
+                               padding::valid, g).ok());
+    std::vector<std::int16_t> in(g.in_elems());
+    for (auto& v : in) v = static_cast<std::int16_t>(r.next() % 3 == 0 ? -32768 : r.range(-32768, 32767));
+    std::vector<std::int8_t> w(289 * g.out_c);
+    for (auto& v : w) v = static_cast<std::int8_t>(r.next() % 3 == 0 ? -128 : r.range(-128, 127));
+    const auto bias = random_values<std::int64_t>(r, g.out_c, -(std::int64_t{1} << 40), std::int64_t{1} << 40);
+    std::vector<std::int32_t> mult(g.out_c), shift(g.out_c);
+    for (std::size_t o = 0; o < g.out_c; ++o) {
+      mult[o] = static_cast<std::int32_t>(r.range(1 << 30, 0x7FFF0000));
+      shift[o] = static_cast<std::int32_t>(r.range(-31, -20));
+    }
+    output_stage<requant::per_channel> st{{mult.data(), shift.data()}, 0, -32768, 32767};
+    aligned_buf packed(dw::packed_weights_bytes(g)), ws(dw::workspace_bytes(g));
+    REQUIRE(dw::pack_weights(g, w.data(), bias.data(), packed.p, dw::packed_weights_bytes(g)).ok());
+    std::vector<std::int16_t> got(g.out_elems());
+    REQUIRE(dw::run(g, in.data(), packed.p, got.data(), st, ws.p, dw::workspace_bytes(g)).ok());
+    for (std::size_t p = 0; p < g.out_h * g.out_w; ++p)
+      for (std::size_t o = 0; o < g.out_c; ++o) {
+        const std::size_t oy = p / g.out_w, ox = p % g.out_w;
+        std::int64_t acc = bias[o];
+        for (std::size_t t = 0; t < 289; ++t)
+          acc += std::int64_t{in[((oy + t / 17) * g.in_w + ox + t % 17) * g.in_c + o]} * w[t * g.out_c + o];
+        INFO("channels " << c << " pixel " << p << " channel " << o);
+        REQUIRE(got[p * g.out_c + o] == requantize_one<std::int16_t>(acc, st, o));
+      }
+  }
+}
+TEST_CASE_TEMPLATE_APPLY(dw_s16_long, as_tuple<kernels::dwconv_qs16_registry>::type);
