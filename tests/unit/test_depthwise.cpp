@@ -5,6 +5,7 @@
 // around every buffer, and the operators' parameter validation.
 #include "test.hpp"
 #include "nnconf.hpp"
+#include "runner_support.hpp"
 #include "guard.hpp"
 
 #include <tessera/tessera.hpp>
@@ -106,28 +107,7 @@ float rand_f(tt::rng& r) { return static_cast<float>(r.range(-1000000, 1000000))
 // ---- conformance --------------------------------------------------------------------------------
 
 /// The case's geometry (explicit pads and output size, as the README defines them).
-bool case_geometry(const nnconf::case_file& f, conv_geometry& g) {
-  conv_shape s;
-  s.batch = f.integer("batches", 1);
-  s.in_h = f.integer("input_h");
-  s.in_w = f.integer("input_w");
-  s.in_c = f.integer("input_c");
-  s.out_c = f.integer("output_c");
-  s.kernel_h = f.integer("filter_h");
-  s.kernel_w = f.integer("filter_w");
-  s.stride_h = f.integer("stride_h", 1);
-  s.stride_w = f.integer("stride_w", 1);
-  s.dilation_h = f.integer("dilation_h", 1);
-  s.dilation_w = f.integer("dilation_w", 1);
-  s.pad_top = f.integer("pad_top");
-  s.pad_left = f.integer("pad_left");
-  s.pad_bottom = f.integer("pad_bottom");
-  s.pad_right = f.integer("pad_right");
-  s.out_h = f.integer("output_h");
-  s.out_w = f.integer("output_w");
-  return make_conv_geometry(s, padding::explicit_pads, g).ok() && g.out_h == static_cast<std::size_t>(s.out_h) &&
-         g.out_w == static_cast<std::size_t>(s.out_w);
-}
+bool case_geometry(const nnconf::case_file& f, conv_geometry& g) { return tessera_conformance::read_conv_geometry(f, g).empty(); }
 
 template <class T> std::vector<T> vals(const nnconf::case_file& f, const char* name) {
   std::vector<T> out;

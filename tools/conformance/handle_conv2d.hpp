@@ -9,44 +9,6 @@
 
 namespace tessera_conformance {
 
-/// The case's geometry (explicit pads and output size, as the format gives them).
-inline std::string read_conv_geometry(const nnconf::case_file& f, conv_geometry& g) {
-  conv_shape s;
-  s.batch = f.integer("batches", 1);
-  s.in_h = f.integer("input_h");
-  s.in_w = f.integer("input_w");
-  s.in_c = f.integer("input_c");
-  s.out_c = f.integer("output_c");
-  s.kernel_h = f.integer("filter_h");
-  s.kernel_w = f.integer("filter_w");
-  s.stride_h = f.integer("stride_h", 1);
-  s.stride_w = f.integer("stride_w", 1);
-  s.dilation_h = f.integer("dilation_h", 1);
-  s.dilation_w = f.integer("dilation_w", 1);
-  s.pad_top = f.integer("pad_top", 0);
-  s.pad_left = f.integer("pad_left", 0);
-  s.pad_bottom = f.integer("pad_bottom", 0);
-  s.pad_right = f.integer("pad_right", 0);
-  s.out_h = f.integer("output_h");
-  s.out_w = f.integer("output_w");
-  s.groups = f.integer("groups", 1);
-  const status st = make_conv_geometry(s, padding::explicit_pads, g);
-  if (!st) return std::string("geometry rejected: ") + st.message();
-  if (g.out_h != static_cast<std::size_t>(s.out_h) || g.out_w != static_cast<std::size_t>(s.out_w))
-    return "geometry: output size differs from the case's";
-  return {};
-}
-
-/// Runs `run(stage)` with the case's per-tensor (one multiplier) or per-channel output stage.
-template <class Run> status with_conv_stage(const nnconf::case_file& f, Run&& run) {
-  const auto mult = values<std::int32_t>(f, "output_multiplier"), shift = values<std::int32_t>(f, "output_shift");
-  const auto zp = static_cast<std::int32_t>(f.integer("output_zero_point"));
-  const auto lo = static_cast<std::int32_t>(f.integer("activation_min")),
-             hi = static_cast<std::int32_t>(f.integer("activation_max"));
-  if (mult.size() == 1) return run(output_stage<requant::per_tensor>{{mult[0], shift[0]}, zp, lo, hi});
-  return run(output_stage<requant::per_channel>{{mult.data(), shift.data()}, zp, lo, hi});
-}
-
 /// int8 activations, s8 or s4 weights, on GEMM kernel K; `ws_rows` = panel rows (0: the default workspace).
 template <class K> std::string check_conv2d_s8(const nnconf::case_file& f, std::size_t ws_rows = 0) {
   using conv = conv2d_s8<typename K::arch, K>;
@@ -70,7 +32,7 @@ template <class K> std::string check_conv2d_s8(const nnconf::case_file& f, std::
   if (!st) return st.message();
   const std::size_t wsb = ws_rows ? ws_rows * conv::min_workspace_bytes(g) : conv::workspace_bytes(g);
   std::vector<std::int8_t> out(g.out_elems()), ws(wsb + 1);
-  st = with_conv_stage(f, [&](const auto& stage) { return conv::run(g, in.data(), pk, out.data(), stage, ws.data(), wsb); });
+  st = with_case_stage(f, [&](const auto& stage) { return conv::run(g, in.data(), pk, out.data(), stage, ws.data(), wsb); });
   return st ? compare(f, out) : std::string(st.message());
 }
 
@@ -97,7 +59,7 @@ template <class K> std::string check_conv2d_s16(const nnconf::case_file& f, std:
   if (!st) return st.message();
   const std::size_t wsb = ws_rows ? ws_rows * conv::min_workspace_bytes(g) : conv::workspace_bytes(g);
   std::vector<std::int16_t> out(g.out_elems()), ws(wsb / 2 + 1);
-  st = with_conv_stage(f, [&](const auto& stage) { return conv::run(g, in.data(), pk, out.data(), stage, ws.data(), wsb); });
+  st = with_case_stage(f, [&](const auto& stage) { return conv::run(g, in.data(), pk, out.data(), stage, ws.data(), wsb); });
   return st ? compare(f, out) : std::string(st.message());
 }
 

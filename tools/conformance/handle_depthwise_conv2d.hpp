@@ -12,29 +12,9 @@ namespace tessera_conformance {
 
 /// The case's geometry (explicit pads and output size, as the format gives them); "" or why not.
 inline std::string read_dw_geometry(const nnconf::case_file& f, conv_geometry& g) {
-  conv_shape s;
-  s.batch = f.integer("batches", 1);
-  s.in_h = f.integer("input_h");
-  s.in_w = f.integer("input_w");
-  s.in_c = f.integer("input_c");
-  s.out_c = f.integer("output_c");
-  s.kernel_h = f.integer("filter_h");
-  s.kernel_w = f.integer("filter_w");
-  s.stride_h = f.integer("stride_h", 1);
-  s.stride_w = f.integer("stride_w", 1);
-  s.dilation_h = f.integer("dilation_h", 1);
-  s.dilation_w = f.integer("dilation_w", 1);
-  s.pad_top = f.integer("pad_top", 0);
-  s.pad_left = f.integer("pad_left", 0);
-  s.pad_bottom = f.integer("pad_bottom", 0);
-  s.pad_right = f.integer("pad_right", 0);
-  s.out_h = f.integer("output_h");
-  s.out_w = f.integer("output_w");
-  const status st = make_conv_geometry(s, padding::explicit_pads, g);
-  if (!st) return std::string("geometry rejected: ") + st.message();
-  if (g.out_h != static_cast<std::size_t>(s.out_h) || g.out_w != static_cast<std::size_t>(s.out_w))
-    return "geometry: output size differs from the case's";
-  if (s.in_c <= 0 || s.out_c % s.in_c != 0 || f.integer("depth_multiplier", s.out_c / s.in_c) != s.out_c / s.in_c)
+  if (std::string e = read_conv_geometry(f, g); !e.empty()) return e;
+  const std::int64_t in_c = f.integer("input_c"), out_c = f.integer("output_c");
+  if (in_c <= 0 || out_c % in_c != 0 || f.integer("depth_multiplier", out_c / in_c) != out_c / in_c)
     return "malformed case: output_c is not input_c * depth_multiplier";
   if (f.arr("input").values.size() != g.in_elems() || f.arr("filter").values.size() != g.taps() * g.out_c ||
       f.arr("output").values.size() != g.out_elems())
@@ -43,16 +23,6 @@ inline std::string read_dw_geometry(const nnconf::case_file& f, conv_geometry& g
   if ((nb != 0 && nb != g.out_c) || (nm != 1 && nm != g.out_c) || f.arr("output_shift").values.size() != nm)
     return "malformed case: bias / multiplier / shift sizes";
   return {};
-}
-
-/// Runs `run(stage)` with the case's per-tensor (one multiplier) or per-channel output stage.
-template <class Run> status with_dw_stage(const nnconf::case_file& f, Run&& run) {
-  const auto mult = values<std::int32_t>(f, "output_multiplier"), shift = values<std::int32_t>(f, "output_shift");
-  const auto zp = static_cast<std::int32_t>(f.integer("output_zero_point"));
-  const auto lo = static_cast<std::int32_t>(f.integer("activation_min")),
-             hi = static_cast<std::int32_t>(f.integer("activation_max"));
-  if (mult.size() == 1) return run(output_stage<requant::per_tensor>{{mult[0], shift[0]}, zp, lo, hi});
-  return run(output_stage<requant::per_channel>{{mult.data(), shift.data()}, zp, lo, hi});
 }
 
 /// int8 activations, s8 or s4 weights: depthwise_conv2d_s8 on kernel K.
@@ -76,7 +46,7 @@ template <class K> std::string check_depthwise_s8(const nnconf::case_file& f) {
   }
   if (!st) return st.message();
   std::vector<std::int8_t> out(g.out_elems());
-  st = with_dw_stage(f, [&](const auto& stage) {
+  st = with_case_stage(f, [&](const auto& stage) {
     return dw::run(g, in.data(), packed.data(), out.data(), stage, zin, ws.data(), ws.size() * 8);
   });
   return st ? compare(f, out) : std::string(st.message());
@@ -103,7 +73,7 @@ template <class K> std::string check_depthwise_s16(const nnconf::case_file& f) {
   }
   if (!st) return st.message();
   std::vector<std::int16_t> out(g.out_elems());
-  st = with_dw_stage(f, [&](const auto& stage) {
+  st = with_case_stage(f, [&](const auto& stage) {
     return dw::run(g, in.data(), packed.data(), out.data(), stage, ws.data(), ws.size() * 8);
   });
   return st ? compare(f, out) : std::string(st.message());
