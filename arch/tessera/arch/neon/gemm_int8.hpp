@@ -46,4 +46,20 @@ inline int8x16_t narrow_clamp(int32x4_t y0, int32x4_t y1, int32x4_t y2, int32x4_
   return vminq_s8(vmaxq_s8(vqmovn_high_s16(vqmovn_s16(h0), h1), lo), hi);
 }
 
+/// Stores lanes 0..nb-1 of v (nb in [1, 15]) to p[0, nb): nothing past p[nb-1] is written.
+inline void store_partial(std::int8_t* p, int8x16_t v, std::size_t nb) noexcept {
+  if (nb & 8) { vst1_s8(p, vget_low_s8(v)); p += 8; v = vextq_s8(v, v, 8); }
+  if (nb & 4) {
+    vst1q_lane_u32(reinterpret_cast<std::uint32_t*>(static_cast<void*>(p)), vreinterpretq_u32_s8(v), 0);
+    p += 4;
+    v = vextq_s8(v, v, 4);
+  }
+  if (nb & 2) {
+    vst1q_lane_u16(reinterpret_cast<std::uint16_t*>(static_cast<void*>(p)), vreinterpretq_u16_s8(v), 0);
+    p += 2;
+    v = vextq_s8(v, v, 2);
+  }
+  if (nb & 1) vst1q_lane_s8(p, v, 0);
+}
+
 }  // namespace tessera::arch::neon_ops

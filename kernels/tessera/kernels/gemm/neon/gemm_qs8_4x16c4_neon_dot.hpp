@@ -96,21 +96,6 @@ struct gemm_qs8_4x16c4_neon_dot {
 
 
 
-  /// Stores lanes 0..nb-1 of v (nb in [1, 15]) to p[0, nb).
-  static inline void store_partial(std::int8_t* p, int8x16_t v, std::size_t nb) noexcept {
-    if (nb & 8) { vst1_s8(p, vget_low_s8(v)); p += 8; v = vextq_s8(v, v, 8); }
-    if (nb & 4) {
-      vst1q_lane_u32(reinterpret_cast<std::uint32_t*>(static_cast<void*>(p)), vreinterpretq_u32_s8(v), 0);
-      p += 4;
-      v = vextq_s8(v, v, 4);
-    }
-    if (nb & 2) {
-      vst1q_lane_u16(reinterpret_cast<std::uint16_t*>(static_cast<void*>(p)), vreinterpretq_u16_s8(v), 0);
-      p += 2;
-      v = vextq_s8(v, v, 2);
-    }
-    if (nb & 1) vst1q_lane_s8(p, v, 0);
-  }
 
   /// Row r of the tile: the 16 biases into (d0..d3).
   static inline void load_row(int32x4_t& d0, int32x4_t& d1, int32x4_t& d2, int32x4_t& d3,
@@ -277,10 +262,10 @@ struct gemm_qs8_4x16c4_neon_dot {
           vst1q_s8(c1 + n0, r1);
           vst1q_s8(c0 + n0, r0);
         } else {
-          store_partial(c3 + n0, r3, nb);
-          store_partial(c2 + n0, r2, nb);
-          store_partial(c1 + n0, r1, nb);
-          store_partial(c0 + n0, r0, nb);
+          tessera::arch::neon_ops::store_partial(c3 + n0, r3, nb);
+          tessera::arch::neon_ops::store_partial(c2 + n0, r2, nb);
+          tessera::arch::neon_ops::store_partial(c1 + n0, r1, nb);
+          tessera::arch::neon_ops::store_partial(c0 + n0, r0, nb);
         }
       }
     }
