@@ -309,7 +309,7 @@ template <class T> void bm_gather(benchmark::State& state, std::size_t li) {
     x = in.xq.data();
     fill = static_cast<T>(kInputZp);
   }
-  const auto ay = detail::forward_axis_y(g), ax = detail::forward_axis_x(g);
+  const auto ay = detail::axis_y(g), ax = detail::axis_x(g);
   const std::size_t m = g.out_pixels(), icg = g.group_in_c();
   state.SetLabel("gather_panel only, " + std::to_string(rows) + " rows x " + std::to_string(g.depth()) + " per panel");
   for (auto _ : state) {

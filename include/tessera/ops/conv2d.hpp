@@ -102,12 +102,22 @@ inline status check_conv_packed(const conv_geometry& g, const void* packed, std:
   return status::success();
 }
 
+/// The y and x axes of `g` for the gather (forward or transposed, as `g` says).
+inline conv_axis axis_y(const conv_geometry& g) noexcept {
+  return {static_cast<std::int64_t>(g.stride_h), static_cast<std::int64_t>(g.dilation_h),
+          static_cast<std::int64_t>(g.pad_top), static_cast<std::int64_t>(g.in_h), g.transposed};
+}
+inline conv_axis axis_x(const conv_geometry& g) noexcept {
+  return {static_cast<std::int64_t>(g.stride_w), static_cast<std::int64_t>(g.dilation_w),
+          static_cast<std::int64_t>(g.pad_left), static_cast<std::int64_t>(g.in_w), g.transposed};
+}
+
 /// Shared driver: for each block of output pixels and each group, gather (unless pointwise) and
-/// call `gemm(rows, a, a_stride, group, out_offset)`.
+/// call `gemm(first_pixel, rows, a, a_stride, group)`.
 template <class T, class Gemm>
 status conv_drive(const conv_geometry& g, const T* in, T fill, void* workspace, std::size_t workspace_bytes,
-                  const conv_axis& ay, const conv_axis& ax, std::size_t in_h, std::size_t in_w, Gemm&& gemm) noexcept {
-  const std::size_t m = g.out_pixels(), icg = g.group_in_c(), ocg = g.group_out_c();
+                  Gemm&& gemm) noexcept {
+  const std::size_t m = g.out_pixels(), icg = g.group_in_c();
   if (choose_conv_algorithm(g) == conv_algorithm::pointwise_gemm) {
     for (std::size_t grp = 0; grp < g.groups; ++grp) gemm(std::size_t{0}, m, in + grp * icg, g.in_c, grp);
     return status::success();
@@ -118,25 +128,16 @@ status conv_drive(const conv_geometry& g, const T* in, T fill, void* workspace, 
   if (reinterpret_cast<std::uintptr_t>(workspace) % alignof(T) != 0)
     return {status_code::invalid_argument, "conv2d: workspace is not aligned for the element type"};
   T* panel = static_cast<T*>(workspace);
+  const conv_axis ay = axis_y(g), ax = axis_x(g);
   for (std::size_t p0 = 0; p0 < m; p0 += rows) {
     const std::size_t r = std::min(rows, m - p0);
     for (std::size_t grp = 0; grp < g.groups; ++grp) {
-      gather_panel(panel, p0, r, in, in_h, in_w, g.in_c, grp * icg, icg, g.out_h, g.out_w, g.kernel_h, g.kernel_w,
+      gather_panel(panel, p0, r, in, g.in_h, g.in_w, g.in_c, grp * icg, icg, g.out_h, g.out_w, g.kernel_h, g.kernel_w,
                    ay, ax, fill);
       gemm(p0, r, static_cast<const T*>(panel), g.depth(), grp);
     }
   }
-  (void)ocg;
   return status::success();
-}
-
-inline conv_axis forward_axis_y(const conv_geometry& g) noexcept {
-  return {static_cast<std::int64_t>(g.stride_h), static_cast<std::int64_t>(g.dilation_h),
-          static_cast<std::int64_t>(g.pad_top), static_cast<std::int64_t>(g.in_h), g.transposed};
-}
-inline conv_axis forward_axis_x(const conv_geometry& g) noexcept {
-  return {static_cast<std::int64_t>(g.stride_w), static_cast<std::int64_t>(g.dilation_w),
-          static_cast<std::int64_t>(g.pad_left), static_cast<std::int64_t>(g.in_w), g.transposed};
 }
 
 /// The output stage of group `grp`: per-channel arrays start at its first channel.
@@ -209,8 +210,7 @@ struct conv2d_s8 {
     const auto* blocks = static_cast<const std::uint8_t*>(packed) + sizeof(detail::conv_packed_header);
     const std::size_t ocg = g.group_out_c(), k = g.depth();
     return detail::conv_drive<std::int8_t>(
-        g, in, static_cast<std::int8_t>(h->input_zp), workspace, workspace_size, detail::forward_axis_y(g),
-        detail::forward_axis_x(g), g.in_h, g.in_w,
+        g, in, static_cast<std::int8_t>(h->input_zp), workspace, workspace_size,
         [&](std::size_t p0, std::size_t rows, const std::int8_t* a, std::size_t a_stride, std::size_t grp) {
           const auto sg = detail::group_stage(stage, grp * ocg);
           Kernel::run(rows, ocg, k, a, a_stride, blocks + grp * h->group_bytes, nullptr, out + p0 * g.out_c + grp * ocg, g.out_c, sg);
@@ -307,7 +307,7 @@ struct conv2d_f32 {
     const auto* blocks = static_cast<const std::uint8_t*>(packed) + sizeof(detail::conv_packed_header);
     const std::size_t ocg = g.group_out_c(), k = g.depth();
     return detail::conv_drive<float>(
-        g, in, 0.0f, workspace, workspace_size, detail::forward_axis_y(g), detail::forward_axis_x(g), g.in_h, g.in_w,
+        g, in, 0.0f, workspace, workspace_size,
         [&](std::size_t p0, std::size_t rows, const float* a, std::size_t a_stride, std::size_t grp) {
           Kernel::run(rows, ocg, k, a, a_stride, blocks + grp * h->group_bytes, out + p0 * g.out_c + grp * ocg,
                       g.out_c, clamp);
@@ -376,8 +376,7 @@ struct conv2d_s16 {
                    std::int16_t* out, const output_stage<Q>& stage, void* workspace, std::size_t workspace_size) noexcept {
     const std::size_t ocg = g.group_out_c(), k = g.depth();
     return detail::conv_drive<std::int16_t>(
-        g, in, std::int16_t{0}, workspace, workspace_size, detail::forward_axis_y(g), detail::forward_axis_x(g), g.in_h,
-        g.in_w, [&](std::size_t p0, std::size_t rows, const std::int16_t* a, std::size_t a_stride, std::size_t grp) {
+        g, in, std::int16_t{0}, workspace, workspace_size, [&](std::size_t p0, std::size_t rows, const std::int16_t* a, std::size_t a_stride, std::size_t grp) {
           Kernel::template run<Acc>(rows, ocg, k, a, a_stride, kernels::qs16_blocks(blocks + grp * gbytes),
                                     out + p0 * g.out_c + grp * ocg, g.out_c, detail::group_stage(stage, grp * ocg));
         });
