@@ -38,11 +38,12 @@
 ///     static void run(size_t channels, size_t pixels, size_t ks, const int16_t* const* in, size_t in_step,
 ///                     const void* packed, int16_t* out, size_t out_stride, const output_stage<Q>& p) noexcept;
 ///
-/// Kernels may specialise ks = 9 (3x3) and ks = 25 (5x5) at compile time and fall back to a
-/// general ks loop; all three must give identical results.
+/// Kernels specialise ks = 9 (3x3) and ks = 25 (5x5) at compile time through `dispatch_taps` and
+/// fall back to a general ks loop; all three must give identical results.
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <type_traits>
 #include <tessera/kernels/gemm/op_f32.hpp>  // f32_clamp
 
 namespace tessera::op {
@@ -52,6 +53,15 @@ struct dwconv_qs16 {};  ///< int16 x int8 depthwise (16x8)
 }  // namespace tessera::op
 
 namespace tessera::kernels {
+
+/// The tap counts every depthwise kernel specialises at compile time: calls `f` with
+/// std::integral_constant<size_t, 9> (3x3), <25> (5x5), or <0> (the run-time ks loop), so the
+/// policy lives here once.
+template <class F> inline void dispatch_taps(std::size_t ks, F&& f) {
+  if (ks == 9) f(std::integral_constant<std::size_t, 9>{});
+  else if (ks == 25) f(std::integral_constant<std::size_t, 25>{});
+  else f(std::integral_constant<std::size_t, 0>{});
+}
 
 /// Bytes of one packed block of `cr` channels, `ks` taps: bias then weights, padded to `bias_size`.
 constexpr std::size_t packed_dw_block_bytes(std::size_t cr, std::size_t ks, std::size_t bias_size,

@@ -62,9 +62,7 @@ struct dwconv_qs16_8c_neon_mlal {
                   const output_stage<Q>& p) noexcept {
     static_assert(std::is_same_v<Acc, std::int64_t> || std::is_same_v<Acc, std::int32_t>,
                   "dwconv_qs16: the accumulator is int64_t or int32_t");
-    if (ks == 9) run_ks<9, Acc>(channels, pixels, ks, in, in_step, packed, out, out_stride, p);
-    else if (ks == 25) run_ks<25, Acc>(channels, pixels, ks, in, in_step, packed, out, out_stride, p);
-    else run_ks<0, Acc>(channels, pixels, ks, in, in_step, packed, out, out_stride, p);
+    dispatch_taps(ks, [&](auto taps) { run_ks<decltype(taps)::value, Acc>(channels, pixels, ks, in, in_step, packed, out, out_stride, p); });
   }
 
  private:

@@ -71,9 +71,7 @@ struct dwconv_qs8_2v_simd {
   static void run(std::size_t channels, std::size_t pixels, std::size_t ks, const std::int8_t* const* in,
                   std::size_t in_step, const void* packed, std::int8_t* out, std::size_t out_stride,
                   const output_stage<Q>& p) noexcept {
-    if (ks == 9) run_ks<9>(channels, pixels, ks, in, in_step, packed, out, out_stride, p);
-    else if (ks == 25) run_ks<25>(channels, pixels, ks, in, in_step, packed, out, out_stride, p);
-    else run_ks<0>(channels, pixels, ks, in, in_step, packed, out, out_stride, p);
+    dispatch_taps(ks, [&](auto taps) { run_ks<decltype(taps)::value>(channels, pixels, ks, in, in_step, packed, out, out_stride, p); });
   }
 
  private:

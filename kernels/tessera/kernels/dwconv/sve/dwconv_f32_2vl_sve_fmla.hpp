@@ -42,9 +42,7 @@ struct dwconv_f32_2vl_sve_fmla {
   static void run(std::size_t channels, std::size_t pixels, std::size_t ks, const float* const* in,
                   std::size_t in_step, const void* packed, float* out, std::size_t out_stride,
                   const f32_clamp& clamp) noexcept {
-    if (ks == 9) run_ks<9>(channels, pixels, ks, in, in_step, packed, out, out_stride, clamp);
-    else if (ks == 25) run_ks<25>(channels, pixels, ks, in, in_step, packed, out, out_stride, clamp);
-    else run_ks<0>(channels, pixels, ks, in, in_step, packed, out, out_stride, clamp);
+    dispatch_taps(ks, [&](auto taps) { run_ks<decltype(taps)::value>(channels, pixels, ks, in, in_step, packed, out, out_stride, clamp); });
   }
 
  private:
