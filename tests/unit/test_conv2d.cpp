@@ -471,3 +471,34 @@ TEST_CASE_TEMPLATE_DEFINE("depthwise_conv2d_s16 is exact past 256 taps", K, dw_s
   }
 }
 TEST_CASE_TEMPLATE_APPLY(dw_s16_long, as_tuple<kernels::dwconv_qs16_registry>::type);
+
+TEST_CASE("conv2d and depthwise check hand-made geometries before any size arithmetic") {
+  conv_geometry ok;
+  REQUIRE(make_conv_geometry({.in_h = 6, .in_w = 6, .in_c = 4, .out_c = 4, .kernel_h = 3, .kernel_w = 3}, padding::same, ok).ok());
+  CHECK(check_conv_geometry(ok).ok());
+  std::vector<std::int8_t> w(4 * 36, 1), in(144, 1), out(144);
+  aligned_buf packed(conv2d_s8<>::packed_weights_bytes(ok)), ws(conv2d_s8<>::workspace_bytes(ok));
+  REQUIRE(conv2d_s8<>::pack_weights(ok, w.data(), nullptr, 0, packed.p, conv2d_s8<>::packed_weights_bytes(ok)).ok());
+  const output_stage<requant::per_tensor> st{{1 << 30, -4}, 0, -128, 127};
+  auto broken = [&](auto edit, status_code want) {
+    conv_geometry g = ok;
+    edit(g);
+    CHECK(check_conv_geometry(g).code() == want);
+    CHECK(conv2d_s8<>::packed_weights_bytes(g) == 0);
+    CHECK(conv2d_s8<>::workspace_bytes(g) == 0);
+    CHECK(conv2d_f32<>::min_workspace_bytes(g) == 0);
+    CHECK(conv2d_s16<>::packed_weights_bytes(g) == 0);
+    CHECK(conv2d_s8<>::pack_weights(g, w.data(), nullptr, 0, packed.p, 1 << 20).code() == want);
+    CHECK(conv2d_s8<>::run(g, in.data(), packed.p, out.data(), st, ws.p, 1 << 16).code() == want);
+    if (g.groups != 0) CHECK(depthwise_conv2d_s8<>::packed_weights_bytes(g) == 0);  // depthwise ignores groups
+  };
+  broken([](conv_geometry& g) { g.groups = 0; }, status_code::invalid_argument);  // was a division by zero
+  broken([](conv_geometry& g) { g.in_h = 0; }, status_code::invalid_argument);
+  broken([](conv_geometry& g) { g.stride_w = 0; }, status_code::invalid_argument);
+  broken([](conv_geometry& g) { g.out_h = 40; }, status_code::invalid_argument);  // windows past the padded input
+  broken([](conv_geometry& g) { g.in_c = std::size_t{1} << 30; }, status_code::overflow);
+  conv_geometry g = ok;
+  g.groups = 3;  // does not divide 4 channels
+  CHECK(check_conv_geometry(g).code() == status_code::invalid_argument);
+  CHECK(conv2d_s8<>::run(g, in.data(), packed.p, out.data(), st, ws.p, 1 << 16).code() == status_code::invalid_argument);
+}

@@ -68,6 +68,7 @@ constexpr std::size_t round64(std::size_t v) noexcept { return (v + 63) / 64 * 6
 
 /// Bytes of a packed conv2d filter whose groups each take `group_bytes` (0 on overflow).
 constexpr std::size_t conv_packed_bytes(std::size_t groups, std::size_t group_bytes) noexcept {
+  if (groups == 0) return 0;
   const std::size_t gb = round64(group_bytes);
   if (group_bytes == 0 || gb / 64 > (std::size_t(-1) - 64) / 64 / groups) return 0;
   return sizeof(conv_packed_header) + groups * gb;
@@ -80,7 +81,7 @@ constexpr std::size_t panel_rows(const conv_geometry& g, std::size_t elem, std::
 
 /// Default workspace: a ~64 KiB panel, at least min(16, pixels) rows; 0 for pointwise shapes.
 constexpr std::size_t conv_workspace_bytes(const conv_geometry& g, std::size_t elem) noexcept {
-  if (choose_conv_algorithm(g) == conv_algorithm::pointwise_gemm) return 0;
+  if (!check_conv_geometry(g).ok() || choose_conv_algorithm(g) == conv_algorithm::pointwise_gemm) return 0;
   const std::size_t row = g.depth() * elem;
   const std::size_t rows = std::min(std::max<std::size_t>(65536 / row, 16), g.out_pixels());
   return rows * row;
@@ -89,6 +90,7 @@ constexpr std::size_t conv_workspace_bytes(const conv_geometry& g, std::size_t e
 /// Validates the header against the geometry and kernel tile; returns it or a status.
 inline status check_conv_packed(const conv_geometry& g, const void* packed, std::uint32_t bits, std::size_t nr,
                                 std::size_t kr, const char* who, const conv_packed_header*& h) noexcept {
+  TESSERA_TRY(check_conv_geometry(g));
   if (packed == nullptr || reinterpret_cast<std::uintptr_t>(packed) % 16 != 0)
     return {status_code::invalid_argument, who};
   h = static_cast<const conv_packed_header*>(packed);
@@ -166,7 +168,7 @@ struct conv2d_s8 {
 
   /// Bytes of the packed filter for `g` (0 if it would overflow).
   static std::size_t packed_weights_bytes(const conv_geometry& g) noexcept {
-    return detail::conv_packed_bytes(g.groups, group_bytes(g));
+    return check_conv_geometry(g).ok() ? detail::conv_packed_bytes(g.groups, group_bytes(g)) : 0;
   }
   /// Default workspace (0 for pointwise shapes); `run` accepts any size >= min_workspace_bytes.
   static constexpr std::size_t workspace_bytes(const conv_geometry& g) noexcept {
@@ -174,6 +176,7 @@ struct conv2d_s8 {
   }
   /// The smallest workspace `run` accepts: one panel row (0 for pointwise shapes).
   static constexpr std::size_t min_workspace_bytes(const conv_geometry& g) noexcept {
+    if (!check_conv_geometry(g).ok()) return 0;
     return choose_conv_algorithm(g) == conv_algorithm::pointwise_gemm ? 0 : g.depth();
   }
 
@@ -241,6 +244,7 @@ struct conv2d_s8 {
   }
   static status check_pack(const conv_geometry& g, const void* w, std::int32_t input_zp, void* packed,
                            std::size_t packed_bytes) noexcept {
+    TESSERA_TRY(check_conv_geometry(g));
     if (w == nullptr || packed == nullptr) return {status_code::invalid_argument, "conv2d_s8: null filter or packed buffer"};
     if (reinterpret_cast<std::uintptr_t>(packed) % 16 != 0)
       return {status_code::invalid_argument, "conv2d_s8: packed buffer must be 16-byte aligned"};
@@ -260,7 +264,7 @@ struct conv2d_f32 {
 
   /// Bytes of the packed filter for `g` (0 if it would overflow).
   static std::size_t packed_weights_bytes(const conv_geometry& g) noexcept {
-    return detail::conv_packed_bytes(g.groups, group_bytes(g));
+    return check_conv_geometry(g).ok() ? detail::conv_packed_bytes(g.groups, group_bytes(g)) : 0;
   }
   /// Default workspace (0 for pointwise shapes); `run` accepts any size >= min_workspace_bytes.
   static constexpr std::size_t workspace_bytes(const conv_geometry& g) noexcept {
@@ -268,11 +272,13 @@ struct conv2d_f32 {
   }
   /// The smallest workspace `run` accepts: one panel row (0 for pointwise shapes).
   static constexpr std::size_t min_workspace_bytes(const conv_geometry& g) noexcept {
+    if (!check_conv_geometry(g).ok()) return 0;
     return choose_conv_algorithm(g) == conv_algorithm::pointwise_gemm ? 0 : g.depth() * sizeof(float);
   }
   /// Packs `filter[out_c][kh][kw][in_c/groups]` and `bias[out_c]` (nullable). `packed` must be 16-byte aligned.
   static status pack_weights(const conv_geometry& g, const float* filter, const float* bias, void* packed,
                              std::size_t packed_bytes) noexcept {
+    TESSERA_TRY(check_conv_geometry(g));
     if (filter == nullptr || packed == nullptr) return {status_code::invalid_argument, "conv2d_f32: null filter or packed buffer"};
     if (reinterpret_cast<std::uintptr_t>(packed) % 16 != 0)
       return {status_code::invalid_argument, "conv2d_f32: packed buffer must be 16-byte aligned"};
@@ -328,6 +334,7 @@ struct conv2d_s16 {
 
   /// Bytes of the packed filter for `g` (0 if it would overflow).
   static std::size_t packed_weights_bytes(const conv_geometry& g) noexcept {
+    if (!check_conv_geometry(g).ok()) return 0;
     const std::size_t gb = kernels::packed_qs16_bytes(g.group_out_c(), g.depth(), Kernel::nr(), Kernel::kr());
     return gb == 0 ? 0 : detail::conv_packed_bytes(g.groups, gb);
   }
@@ -337,6 +344,7 @@ struct conv2d_s16 {
   }
   /// The smallest workspace `run` accepts: one panel row (0 for pointwise shapes).
   static constexpr std::size_t min_workspace_bytes(const conv_geometry& g) noexcept {
+    if (!check_conv_geometry(g).ok()) return 0;
     return choose_conv_algorithm(g) == conv_algorithm::pointwise_gemm ? 0 : g.depth() * sizeof(std::int16_t);
   }
   /// Packs the filter with an int64 bias (nullable): int64 accumulation, MBQM64.
@@ -384,6 +392,7 @@ struct conv2d_s16 {
   template <class BiasAt>
   static status pack(const conv_geometry& g, const std::int8_t* filter, void* packed, std::size_t packed_bytes,
                      std::uint32_t acc_bits, BiasAt&& bias_at) noexcept {
+    TESSERA_TRY(check_conv_geometry(g));
     if (filter == nullptr || packed == nullptr) return {status_code::invalid_argument, "conv2d_s16: null filter or packed buffer"};
     if (reinterpret_cast<std::uintptr_t>(packed) % 16 != 0)
       return {status_code::invalid_argument, "conv2d_s16: packed buffer must be 16-byte aligned"};

@@ -106,6 +106,46 @@ constexpr const char* conv_dim(std::int64_t in, std::int64_t k, std::int64_t str
 }
 }  // namespace detail
 
+/// Checks a geometry however it was made (make_* or by hand): every size, stride, dilation and
+/// `groups` >= 1 and at most 2^24, paddings at most 2^24, groups dividing in_c and out_c, input,
+/// output and filter (out_c x kh x kw x in_c/groups) below 2^31 elements, kh*kw*in_c/groups at most
+/// 2^24, and for forward geometries every window inside the padded input. Operators call it before
+/// any size arithmetic, so a hand-made geometry gets a status, never a division by zero.
+constexpr status check_conv_geometry(const conv_geometry& g) noexcept {
+  constexpr auto bad = status_code::invalid_argument;
+  constexpr std::size_t dim = conv_geometry::max_dim, cap = conv_geometry::max_elems;
+  const std::size_t sizes[] = {g.batch,    g.in_h,     g.in_w,     g.in_c,     g.out_h,      g.out_w,      g.out_c,
+                               g.kernel_h, g.kernel_w, g.stride_h, g.stride_w, g.dilation_h, g.dilation_w, g.groups};
+  for (std::size_t v : sizes)
+    if (v == 0) return {bad, "conv geometry: every size, stride, dilation and groups must be >= 1"};
+  for (std::size_t v : sizes)
+    if (v > dim) return {status_code::overflow, "conv geometry: a size is larger than 2^24"};
+  for (std::size_t v : {g.pad_top, g.pad_left, g.pad_bottom, g.pad_right})
+    if (v > dim) return {status_code::overflow, "conv geometry: a padding is larger than 2^24"};
+  if (g.in_c % g.groups != 0 || g.out_c % g.groups != 0)
+    return {bad, "conv geometry: groups must divide both input and output channels"};
+  std::size_t t = 0;
+  using detail::mul_within;
+  if (!mul_within(g.batch, g.in_h, cap, t) || !mul_within(t, g.in_w, cap, t) || !mul_within(t, g.in_c, cap, t))
+    return {status_code::overflow, "conv geometry: the input has more than 2^31 elements"};
+  if (!mul_within(g.batch, g.out_h, cap, t) || !mul_within(t, g.out_w, cap, t) || !mul_within(t, g.out_c, cap, t))
+    return {status_code::overflow, "conv geometry: the output has more than 2^31 elements"};
+  if (!mul_within(g.kernel_h, g.kernel_w, dim, t) || !mul_within(t, g.group_in_c(), dim, t))
+    return {status_code::overflow, "conv geometry: kernel_h * kernel_w * input channels per group is larger than 2^24"};
+  if (!mul_within(t, g.out_c, cap, t)) return {status_code::overflow, "conv geometry: the filter has more than 2^31 elements"};
+  if (!g.transposed) {
+    // Every window lies in the padded input (all factors <= 2^24: exact in 64 bits).
+    auto fits = [](std::uint64_t out, std::uint64_t stride, std::uint64_t k, std::uint64_t dil, std::uint64_t in,
+                   std::uint64_t before, std::uint64_t after) {
+      return (out - 1) * stride + (k - 1) * dil + 1 <= in + before + after;
+    };
+    if (!fits(g.out_h, g.stride_h, g.kernel_h, g.dilation_h, g.in_h, g.pad_top, g.pad_bottom) ||
+        !fits(g.out_w, g.stride_w, g.kernel_w, g.dilation_w, g.in_w, g.pad_left, g.pad_right))
+      return {bad, "conv geometry: the (dilated) kernel windows reach past the padded input"};
+  }
+  return status::success();
+}
+
 /// Checks `s` and computes output size and padding into `g`.
 /// Errors: a size, stride or dilation < 1; groups not dividing in_c and out_c; a kernel larger
 /// than the padded input; sizes past 2^24 or tensors past 2^31 elements (overflow).
@@ -148,19 +188,12 @@ constexpr status make_conv_geometry(const conv_shape& s, padding mode, conv_geom
   r.pad_bottom = static_cast<std::size_t>(pb);
   r.pad_right = static_cast<std::size_t>(pr);
   r.groups = static_cast<std::size_t>(s.groups);
-  std::size_t t = 0;
-  constexpr std::size_t cap = conv_geometry::max_elems;
-  if (!detail::mul_within(r.batch * 1, r.in_h, cap, t) || !detail::mul_within(t, r.in_w, cap, t) ||
-      !detail::mul_within(t, r.in_c, cap, t))
-    return {status_code::overflow, "conv: the input has more than 2^31 elements"};
-  if (!detail::mul_within(r.batch, r.out_h, cap, t) || !detail::mul_within(t, r.out_w, cap, t) ||
-      !detail::mul_within(t, r.out_c, cap, t))
-    return {status_code::overflow, "conv: the output has more than 2^31 elements"};
-  if (!detail::mul_within(r.kernel_h, r.kernel_w, cap, t) || !detail::mul_within(t, r.in_c, cap, t) ||
-      !detail::mul_within(t, r.out_c, cap, t))
+  TESSERA_TRY(check_conv_geometry(r));
+  std::size_t t = 0;  // the filter bound of make_conv_geometry counts every input channel
+  if (!detail::mul_within(r.kernel_h, r.kernel_w, conv_geometry::max_elems, t) ||
+      !detail::mul_within(t, r.in_c, conv_geometry::max_elems, t) ||
+      !detail::mul_within(t, r.out_c, conv_geometry::max_elems, t))
     return {status_code::overflow, "conv: the filter has more than 2^31 elements"};
-  if (!detail::mul_within(r.kernel_h * r.kernel_w, r.group_in_c(), conv_geometry::max_dim, t))
-    return {status_code::overflow, "conv: kernel_h * kernel_w * input channels per group is larger than 2^24"};
   g = r;
   return status::success();
 }
@@ -210,17 +243,7 @@ constexpr status make_transpose_conv_geometry(const transpose_conv_shape& s, pad
   r.pad_left = static_cast<std::size_t>(pad_of(s.out_w, s.kernel_w, s.stride_w, s.pad_left));
   if (r.pad_top >= r.kernel_h + (r.in_h - 1) * r.stride_h || r.pad_left >= r.kernel_w + (r.in_w - 1) * r.stride_w)
     return {bad, "transpose_conv: the padding removes every output the input reaches"};
-  std::size_t t = 0;
-  constexpr std::size_t cap = conv_geometry::max_elems;
-  if (!detail::mul_within(r.batch, r.in_h, cap, t) || !detail::mul_within(t, r.in_w, cap, t) ||
-      !detail::mul_within(t, r.in_c, cap, t))
-    return {status_code::overflow, "transpose_conv: the input has more than 2^31 elements"};
-  if (!detail::mul_within(r.batch, r.out_h, cap, t) || !detail::mul_within(t, r.out_w, cap, t) ||
-      !detail::mul_within(t, r.out_c, cap, t))
-    return {status_code::overflow, "transpose_conv: the output has more than 2^31 elements"};
-  if (!detail::mul_within(r.kernel_h, r.kernel_w, cap, t) || !detail::mul_within(t, r.in_c, conv_geometry::max_dim, t) ||
-      !detail::mul_within(t, r.out_c, cap, t))
-    return {status_code::overflow, "transpose_conv: the filter is too large"};
+  TESSERA_TRY(check_conv_geometry(r));
   g = r;
   return status::success();
 }

@@ -64,40 +64,17 @@ namespace detail::dw {
 constexpr std::size_t max_dim = conv_geometry::max_dim;
 constexpr std::size_t max_elems = conv_geometry::max_elems;
 
-/// Checks a geometry (also a hand-made one): sizes in [1, 2^24], tensors below 2^31 elements,
-/// out_c a multiple of in_c, every output window inside the padded input.
+/// Checks a geometry (also a hand-made one): not transposed, out_c a multiple of in_c, and
+/// check_conv_geometry's rules for the grouped conv with one group per input channel.
 inline status check_geometry(const conv_geometry& g) noexcept {
   constexpr auto bad = status_code::invalid_argument;
   if (g.transposed) return {bad, "depthwise_conv2d: a transposed geometry is not supported (use transpose_conv2d)"};
-  const std::size_t sizes[] = {g.batch,    g.in_h,     g.in_w,     g.in_c,       g.out_h,      g.out_w,     g.out_c,
-                               g.kernel_h, g.kernel_w, g.stride_h, g.stride_w, g.dilation_h, g.dilation_w};
-  for (std::size_t v : sizes)
-    if (v == 0) return {bad, "depthwise_conv2d: every size, stride and dilation of the geometry must be >= 1"};
-  for (std::size_t v : sizes)
-    if (v > max_dim) return {status_code::overflow, "depthwise_conv2d: a size of the geometry is larger than 2^24"};
-  for (std::size_t v : {g.pad_top, g.pad_left, g.pad_bottom, g.pad_right})
-    if (v > max_dim) return {status_code::overflow, "depthwise_conv2d: a padding is larger than 2^24"};
-  if (g.out_c % g.in_c != 0)
+  if (g.in_c != 0 && g.out_c % g.in_c != 0)
     return {bad, "depthwise_conv2d: output channels must be a multiple of input channels (depth multiplier)"};
-  std::size_t t = 0;
-  using tessera::detail::mul_within;
-  if (!mul_within(g.batch, g.in_h, max_elems, t) || !mul_within(t, g.in_w, max_elems, t) ||
-      !mul_within(t, g.in_c, max_elems, t))
-    return {status_code::overflow, "depthwise_conv2d: the input has more than 2^31 elements"};
-  if (!mul_within(g.batch, g.out_h, max_elems, t) || !mul_within(t, g.out_w, max_elems, t) ||
-      !mul_within(t, g.out_c, max_elems, t))
-    return {status_code::overflow, "depthwise_conv2d: the output has more than 2^31 elements"};
-  if (!mul_within(g.kernel_h, g.kernel_w, max_dim, t) || !mul_within(t, g.out_c, max_elems, t))
-    return {status_code::overflow, "depthwise_conv2d: the filter has more than 2^31 elements"};
-  // Every window must lie in the padded input (all factors <= 2^24: exact in 64 bits).
-  auto fits = [](std::uint64_t out, std::uint64_t stride, std::uint64_t k, std::uint64_t dil, std::uint64_t in,
-                 std::uint64_t before, std::uint64_t after) {
-    return (out - 1) * stride + (k - 1) * dil + 1 <= in + before + after;
-  };
-  if (!fits(g.out_h, g.stride_h, g.kernel_h, g.dilation_h, g.in_h, g.pad_top, g.pad_bottom) ||
-      !fits(g.out_w, g.stride_w, g.kernel_w, g.dilation_w, g.in_w, g.pad_left, g.pad_right))
-    return {bad, "depthwise_conv2d: the (dilated) kernel windows reach past the padded input"};
-  return status::success();
+  // A depthwise layer is the grouped conv with one group per input channel (`groups` is ignored).
+  conv_geometry grouped = g;
+  grouped.groups = g.in_c;
+  return check_conv_geometry(grouped);
 }
 
 /// Workspace bytes for element type T: out_w * KH * KW pointers (at the aligned start), the zero
