@@ -609,6 +609,197 @@ TEST_CASE_TEMPLATE_DEFINE("dwconv_f32 kernels stay inside input, packed, workspa
 }
 TEST_CASE_TEMPLATE_APPLY(dw_guard_f32, as_tuple<kernels::dwconv_f32_registry>::type);
 
+// ---- 3x3 row kernels ----------------------------------------------------------------------------
+
+namespace {
+/// Pixel counts and channel counts the row-kernel tests sweep for a kernel of channel tile `cr`.
+std::vector<std::size_t> row_pixels() { return {1, 2, 3, 4, 5, 7, 8, 9, 13, 17, 30}; }
+std::vector<std::size_t> row_channels(std::size_t cr) {
+  return {1, 3, cr - 1 == 0 ? 2 : cr - 1, cr, cr + 1, 2 * cr + 3, 67};
+}
+
+/// Runs `row(channels, pixels, stride, r0, r1, r2, packed, out)` on guarded buffers (rows of exactly
+/// ((pixels - 1) * stride + 3) * channels elements, packed blocks of the kernel's tile, output of
+/// pixels * channels) and `unipass(channels, pixels, ptrs, packed4, out)` (the scalar kernel on the
+/// equivalent tap pointers); the outputs must be equal.
+template <class T, class Bias, class RowCall, class UniCall>
+void check_row_kernel(std::size_t cr, tt::rng& r, T lo_val, T hi_val, RowCall&& row, UniCall&& unipass) {
+  for (std::size_t stride : {1u, 2u})
+    for (std::size_t ch : row_channels(cr))
+      for (std::size_t px : row_pixels())
+        for (auto side : {tt::guard_side::after, tt::guard_side::before}) {
+          INFO("stride=" << stride << " channels=" << ch << " pixels=" << px);
+          const std::size_t n_in = ((px - 1) * stride + 3) * ch;
+          tt::guarded<T> r0(n_in, side), r1(n_in, side), r2(n_in, side);
+          tt::guarded<T> out(px * ch, side);
+          REQUIRE(r0.ok());
+          T* rows[3] = {r0.data(), r1.data(), r2.data()};
+          for (T* rw : rows)
+            for (std::size_t i = 0; i < n_in; ++i)
+              if constexpr (std::is_floating_point_v<T>) rw[i] = rand_f(r);
+              else rw[i] = static_cast<T>(r.range(lo_val, hi_val));
+          std::vector<T> w(9 * ch);
+          std::vector<Bias> bias(ch);
+          for (auto& v : w)
+            if constexpr (std::is_floating_point_v<T>) v = rand_f(r);
+            else v = static_cast<T>(r.range(-128, 127));
+          for (auto& v : bias)
+            if constexpr (std::is_floating_point_v<Bias>) v = rand_f(r);
+            else v = static_cast<Bias>(r.range(-40000, 40000));
+          const std::size_t bytes = kernels::packed_dw_bytes(ch, 9, cr, sizeof(Bias), sizeof(T));
+          tt::guarded<std::int32_t> packed(bytes / 4, side);
+          kernels::pack_dw<Bias, T>(ch, 9, cr, [&](std::size_t t, std::size_t c) { return w[t * ch + c]; },
+                                    [&](std::size_t c) { return bias[c]; }, packed.data());
+          auto packed4 = storage(kernels::packed_dw_bytes(ch, 9, 4, sizeof(Bias), sizeof(T)));
+          kernels::pack_dw<Bias, T>(ch, 9, 4, [&](std::size_t t, std::size_t c) { return w[t * ch + c]; },
+                                    [&](std::size_t c) { return bias[c]; }, packed4.data());
+          std::vector<const T*> ptrs(px * 9);
+          for (std::size_t j = 0; j < px; ++j)
+            for (std::size_t t = 0; t < 9; ++t) ptrs[j * 9 + t] = rows[t / 3] + (j * stride + t % 3) * ch;
+          std::vector<T> want(px * ch);
+          unipass(ch, px, ptrs.data(), static_cast<const void*>(packed4.data()), want.data());
+          row(ch, px, stride, r0.data(), r1.data(), r2.data(), static_cast<const void*>(packed.data()), out.data());
+          for (std::size_t i = 0; i < want.size(); ++i)
+            if (!(out[i] == want[i])) FAIL("element " << i << ": row kernel " << +out[i] << ", scalar " << +want[i]);
+        }
+}
+}  // namespace
+
+TEST_CASE_TEMPLATE_DEFINE("dwconv3x3_f32 row kernels equal the scalar kernel bit for bit, inside guard pages", R, dw_row_f32) {
+  TT_REQUIRE_RUNNABLE(R);
+  tt::rng r(41);
+  const f32_clamp clamp{-0.9f, 0.9f};
+  check_row_kernel<float, float>(
+      R::cr(), r, 0.0f, 0.0f,
+      [&](std::size_t c, std::size_t px, std::size_t s, const float* r0, const float* r1, const float* r2,
+          const void* pk, float* out) { R::run(c, px, s, r0, r1, r2, pk, out, clamp); },
+      [&](std::size_t c, std::size_t px, const float* const* ptrs, const void* pk, float* out) {
+        kernels::dwconv_f32_scalar::run(c, px, 9, ptrs, 9, pk, out, c, clamp);
+      });
+}
+TEST_CASE_TEMPLATE_APPLY(dw_row_f32, as_tuple<kernels::dwconv3x3_f32_registry>::type);
+
+TEST_CASE_TEMPLATE_DEFINE("dwconv3x3_qs8 row kernels equal the scalar kernel bit for bit, inside guard pages", R, dw_row_s8) {
+  TT_REQUIRE_RUNNABLE(R);
+  tt::rng r(42);
+  std::vector<std::int32_t> mult(600), shift(600);
+  for (auto& m : mult) m = static_cast<std::int32_t>(r.range(1 << 30, 0x7FFFFFFF));
+  for (auto& v : shift) v = static_cast<std::int32_t>(r.range(-11, -4));
+  const output_stage<requant::per_channel> pc{{mult.data(), shift.data()}, -3, -128, 127};
+  const output_stage<requant::per_tensor> pt{{mult[0], shift[0]}, 5, -100, 90};
+  for (int extreme = 0; extreme < 2; ++extreme) {  // full-range inputs, then only -128 and -127 (largest products)
+    const std::int8_t lo = -128, hi = extreme ? -127 : 127;
+    check_row_kernel<std::int8_t, std::int32_t>(
+        R::cr(), r, lo, hi,
+        [&](std::size_t c, std::size_t px, std::size_t s, const std::int8_t* r0, const std::int8_t* r1,
+            const std::int8_t* r2, const void* pk, std::int8_t* out) { R::run(c, px, s, r0, r1, r2, pk, out, pc); },
+        [&](std::size_t c, std::size_t px, const std::int8_t* const* ptrs, const void* pk, std::int8_t* out) {
+          kernels::dwconv_qs8_scalar::run(c, px, 9, ptrs, 9, pk, out, c, pc);
+        });
+    check_row_kernel<std::int8_t, std::int32_t>(
+        R::cr(), r, lo, hi,
+        [&](std::size_t c, std::size_t px, std::size_t s, const std::int8_t* r0, const std::int8_t* r1,
+            const std::int8_t* r2, const void* pk, std::int8_t* out) { R::run(c, px, s, r0, r1, r2, pk, out, pt); },
+        [&](std::size_t c, std::size_t px, const std::int8_t* const* ptrs, const void* pk, std::int8_t* out) {
+          kernels::dwconv_qs8_scalar::run(c, px, 9, ptrs, 9, pk, out, c, pt);
+        });
+  }
+}
+TEST_CASE_TEMPLATE_APPLY(dw_row_s8, as_tuple<kernels::dwconv3x3_qs8_registry>::type);
+
+namespace {
+/// A random 3x3 geometry the row path serves (multiplier 1, dilation_w 1, stride_w 1 or 2), wide
+/// enough for interiors; stride_h and dilation_h vary, every padding mode.
+conv_geometry random_row_geometry(tt::rng& r, std::size_t t) {
+  static const std::int64_t channels[] = {1, 3, 4, 7, 8, 9, 16, 17, 31, 32, 33, 64, 65, 67};
+  for (;;) {
+    conv_shape s;
+    s.batch = t % 5 == 4 ? 2 : 1;
+    s.in_c = s.out_c = channels[r.next() % (sizeof channels / sizeof channels[0])];
+    s.kernel_h = s.kernel_w = 3;
+    s.stride_w = r.range(1, 2);
+    s.stride_h = r.range(1, 3);
+    s.dilation_h = r.next() % 4 == 0 ? 2 : 1;
+    s.in_h = r.range(1, 7);
+    s.in_w = r.range(1, 40);
+    const padding mode = t % 3 == 0 ? padding::same : t % 3 == 1 ? padding::explicit_pads : padding::valid;
+    if (mode == padding::explicit_pads) {
+      s.pad_top = r.range(0, 2);
+      s.pad_left = r.range(0, 3);
+      s.pad_bottom = r.range(0, 2);
+      s.pad_right = r.range(0, 3);
+    }
+    conv_geometry g;
+    if (make_conv_geometry(s, mode, g)) return g;
+  }
+}
+}  // namespace
+
+TEST_CASE_TEMPLATE_DEFINE("depthwise 3x3 layers on the row path equal the references", K, dw_row_op_s8) {
+  TT_REQUIRE_RUNNABLE(K);
+  using dw = op_s8<K>;
+  tt::rng r(43);
+  const std::size_t cases = tt::scaled(60);
+  for (std::size_t t = 0; t < cases; ++t) {
+    const conv_geometry g = random_row_geometry(r, t);
+    INFO(describe(g) << " case " << t << " row kernel " << dw::row_kernel::name);
+    const auto zin = static_cast<std::int32_t>(r.range(-128, 127));
+    std::vector<std::int8_t> in(g.in_elems()), w(9 * g.out_c);
+    for (auto& v : in) v = rand_val<std::int8_t>(r);
+    for (auto& v : w) v = rand_val<std::int8_t>(r);
+    std::vector<std::int32_t> bias(g.out_c), mult(g.out_c), shift(g.out_c);
+    for (std::size_t o = 0; o < g.out_c; ++o) {
+      bias[o] = static_cast<std::int32_t>(r.range(-40000, 40000));
+      mult[o] = static_cast<std::int32_t>(r.range(1 << 30, 0x7FFFFFFF));
+      shift[o] = static_cast<std::int32_t>(r.range(-12, -4));
+    }
+    const std::size_t bytes = dw::packed_weights_bytes(g);
+    auto packed = storage(bytes), ws = storage(dw::workspace_bytes(g));
+    REQUIRE(dw::pack_weights(g, w.data(), bias.data(), zin, packed.data(), bytes).ok());
+    output_stage<requant::per_channel> pc{{mult.data(), shift.data()}, -2, -128, 127};
+    std::vector<std::int8_t> want(g.out_elems()), got(g.out_elems(), 0x55);
+    reference<std::int64_t>(g, in.data(), w.data(), std::int64_t{zin}, [&](std::size_t o) { return std::int64_t{bias[o]}; },
+                            [&](std::int64_t acc, std::size_t o) {
+                              return requantize_one<std::int8_t>(static_cast<std::int32_t>(acc), pc, o);
+                            }, want.data());
+    REQUIRE(dw::run(g, in.data(), packed.data(), got.data(), pc, zin, ws.data(), ws.size() * 8).ok());
+    REQUIRE(got == want);
+  }
+}
+TEST_CASE_TEMPLATE_APPLY(dw_row_op_s8, as_tuple<kernels::dwconv_qs8_registry>::type);
+
+TEST_CASE_TEMPLATE_DEFINE("depthwise 3x3 f32 layers on the row path equal the scalar kernel and a double reference", K, dw_row_op_f32) {
+  TT_REQUIRE_RUNNABLE(K);
+  using dw = op_f32<K>;
+  using ref = depthwise_conv2d_f32<arch::scalar, kernels::dwconv_f32_scalar>;
+  tt::rng r(44);
+  const std::size_t cases = tt::scaled(60);
+  for (std::size_t t = 0; t < cases; ++t) {
+    const conv_geometry g = random_row_geometry(r, t);
+    INFO(describe(g) << " case " << t << " row kernel " << dw::row_kernel::name);
+    std::vector<float> in(g.in_elems()), w(9 * g.out_c), bias(g.out_c);
+    for (auto& v : in) v = rand_f(r);
+    for (auto& v : w) v = rand_f(r);
+    for (auto& v : bias) v = rand_f(r);
+    const f32_clamp clamp{-1.5f, 1.25f};
+    auto packed = storage(dw::packed_weights_bytes(g)), rpacked = storage(ref::packed_weights_bytes(g));
+    auto ws = storage(dw::workspace_bytes(g));
+    REQUIRE(dw::pack_weights(g, w.data(), bias.data(), packed.data(), packed.size() * 8).ok());
+    REQUIRE(ref::pack_weights(g, w.data(), bias.data(), rpacked.data(), rpacked.size() * 8).ok());
+    std::vector<float> got(g.out_elems(), 1e30f), other(g.out_elems(), 1e30f);
+    std::vector<double> want(g.out_elems());
+    reference<double>(g, in.data(), w.data(), 0.0, [&](std::size_t o) { return double{bias[o]}; },
+                      [&](double acc, std::size_t) { return std::fmin(std::fmax(acc, double{clamp.min}), double{clamp.max}); },
+                      want.data());
+    REQUIRE(dw::run(g, in.data(), packed.data(), got.data(), clamp, ws.data(), ws.size() * 8).ok());
+    REQUIRE(ref::run(g, in.data(), rpacked.data(), other.data(), clamp, ws.data(), ws.size() * 8).ok());
+    for (std::size_t i = 0; i < got.size(); ++i)
+      if (!(got[i] == other[i]) || !(std::fabs(double{got[i]} - want[i]) <= 2e-5))  // |terms| <= 1: 10 terms, error < 1e-5
+        FAIL("element " << i << ": kernel " << got[i] << ", scalar kernel " << other[i] << ", double " << want[i]);
+  }
+}
+TEST_CASE_TEMPLATE_APPLY(dw_row_op_f32, as_tuple<kernels::dwconv_f32_registry>::type);
+
 // ---- parameter validation -----------------------------------------------------------------------
 
 TEST_CASE("depthwise operators reject bad parameters with a message") {

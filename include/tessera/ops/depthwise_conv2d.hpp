@@ -23,6 +23,10 @@
 /// per output row (pixels = out_w, in_step = KH * KW). Stride, dilation and padding live only in
 /// the pointers. Depth multiplier M = 1 runs on the microkernel; M > 1 runs on a portable scalar
 /// loop over the same pointers and the same packed weights (correct and bit-exact, not tuned).
+/// 3x3 layers with multiplier 1, dilation 1 and stride 1 or 2 along x (fp32 and int8) send the
+/// pixels whose windows lie inside the input to a row kernel instead (direct addressing, no
+/// pointers; neighbouring outputs share input loads); only the edge pixels and the rows whose
+/// window crosses the top or bottom take pointers. Both give identical results.
 ///
 /// `conv_geometry::groups` is ignored (a depthwise layer is defined by in_c and out_c alone);
 /// out_c must be a multiple of in_c. Packed buffers start with a `depthwise_packed_header` that
@@ -160,50 +164,115 @@ status check_run(const conv_geometry& g, const T* in, const void* packed, const 
   return status::success();
 }
 
+/// The workspace's pointer area and its zero row (in_c copies of `zero`), laid out as sized by
+/// workspace_bytes: pointers at the aligned start, the zero row flush with the end.
+template <class T> struct row_scratch {
+  const T** ptrs;
+  const T* zero_row;
+};
+template <class T>
+row_scratch<T> make_scratch(const conv_geometry& g, T zero, void* workspace, std::size_t workspace_size) noexcept {
+  const auto start = reinterpret_cast<std::uintptr_t>(workspace);
+  const T** ptrs = reinterpret_cast<const T**>((start + alignof(const T*) - 1) / alignof(const T*) * alignof(const T*));
+  const std::uintptr_t zero_at = (start + workspace_size - g.in_c * sizeof(T)) / alignof(T) * alignof(T);
+  T* zero_row = reinterpret_cast<T*>(zero_at);  // after the pointers: workspace_size >= workspace_bytes()
+  for (std::size_t c = 0; c < g.in_c; ++c) zero_row[c] = zero;
+  return {ptrs, zero_row};
+}
+
+/// Writes the tap pointers of output pixels [ox0, ox1) of output row `oy` of `image` to `ptrs`:
+/// pointer (ox, ky, kx) at ptrs[(ox - ox0) * ks + ky * kw + kx], padding taps at `zero_row`. Rows
+/// are filled tap row by tap row; windows inside the image in x need no range checks.
+template <class T>
+void row_pointers(const conv_geometry& g, const T* image, std::size_t oy, std::size_t ox0, std::size_t ox1,
+                  const T* zero_row, const T** ptrs) noexcept {
+  const std::size_t ks = g.kernel_h * g.kernel_w, kw = g.kernel_w;
+  const std::size_t kstep = g.dilation_w * g.in_c;
+  const auto ih = static_cast<std::int64_t>(g.in_h), iw = static_cast<std::int64_t>(g.in_w);
+  const auto span = static_cast<std::int64_t>((kw - 1) * g.dilation_w);
+  for (std::size_t ky = 0; ky < g.kernel_h; ++ky) {
+    const std::int64_t iy = static_cast<std::int64_t>(oy * g.stride_h + ky * g.dilation_h) - static_cast<std::int64_t>(g.pad_top);
+    const T** p = ptrs + ky * kw;
+    if (iy < 0 || iy >= ih) {
+      for (std::size_t ox = ox0; ox < ox1; ++ox, p += ks)
+        for (std::size_t kx = 0; kx < kw; ++kx) p[kx] = zero_row;
+      continue;
+    }
+    const T* base = image + static_cast<std::size_t>(iy) * g.in_w * g.in_c;
+    std::int64_t ix0 = static_cast<std::int64_t>(ox0 * g.stride_w) - static_cast<std::int64_t>(g.pad_left);
+    for (std::size_t ox = ox0; ox < ox1; ++ox, p += ks, ix0 += static_cast<std::int64_t>(g.stride_w)) {
+      if (ix0 >= 0 && ix0 + span < iw) {
+        const T* q = base + static_cast<std::size_t>(ix0) * g.in_c;
+        for (std::size_t kx = 0; kx < kw; ++kx, q += kstep) p[kx] = q;
+      } else {
+        for (std::size_t kx = 0; kx < kw; ++kx) {
+          const std::int64_t ix = ix0 + static_cast<std::int64_t>(kx * g.dilation_w);
+          p[kx] = (ix >= 0 && ix < iw) ? base + static_cast<std::size_t>(ix) * g.in_c : zero_row;
+        }
+      }
+    }
+  }
+}
+
 /// Runs `row(ptrs, o0)` for every output row of every image: `ptrs` holds out_w * KH * KW tap
 /// pointers (pixel-major, taps in ky, kx order), padding taps pointing at a zero row of in_c
 /// copies of `zero`; `o0` is the index of the row's first output element. Workspace as sized above.
 template <class T, class Row>
 void for_each_row(const conv_geometry& g, const T* in, T zero, void* workspace, std::size_t workspace_size,
                   Row&& row) noexcept {
-  const auto start = reinterpret_cast<std::uintptr_t>(workspace);
-  const T** ptrs = reinterpret_cast<const T**>((start + alignof(const T*) - 1) / alignof(const T*) * alignof(const T*));
-  const std::uintptr_t zero_at = (start + workspace_size - g.in_c * sizeof(T)) / alignof(T) * alignof(T);
-  T* zero_row = reinterpret_cast<T*>(zero_at);  // after the pointers: workspace_size >= workspace_bytes()
-  for (std::size_t c = 0; c < g.in_c; ++c) zero_row[c] = zero;
-  const auto pt = static_cast<std::int64_t>(g.pad_top), pl = static_cast<std::int64_t>(g.pad_left);
-  const auto ih = static_cast<std::int64_t>(g.in_h), iw = static_cast<std::int64_t>(g.in_w);
+  const row_scratch<T> s = make_scratch(g, zero, workspace, workspace_size);
   for (std::size_t n = 0; n < g.batch; ++n) {
     const T* image = in + n * g.in_h * g.in_w * g.in_c;
     for (std::size_t oy = 0; oy < g.out_h; ++oy) {
-      // Pointer (ox, ky, kx) sits at ptrs[ox * ks + ky * kw + kx]. Rows are filled tap row by tap
-      // row; windows inside the image in x need no range checks (strength-reduced addresses).
-      const std::size_t ks = g.kernel_h * g.kernel_w, kw = g.kernel_w;
-      const std::size_t kstep = g.dilation_w * g.in_c;
-      const auto span = static_cast<std::int64_t>((kw - 1) * g.dilation_w);
-      for (std::size_t ky = 0; ky < g.kernel_h; ++ky) {
-        const std::int64_t iy = static_cast<std::int64_t>(oy * g.stride_h + ky * g.dilation_h) - pt;
-        const T** p = ptrs + ky * kw;
-        if (iy < 0 || iy >= ih) {
-          for (std::size_t ox = 0; ox < g.out_w; ++ox, p += ks)
-            for (std::size_t kx = 0; kx < kw; ++kx) p[kx] = zero_row;
-          continue;
-        }
-        const T* base = image + static_cast<std::size_t>(iy) * g.in_w * g.in_c;
-        std::int64_t ix0 = -pl;
-        for (std::size_t ox = 0; ox < g.out_w; ++ox, p += ks, ix0 += static_cast<std::int64_t>(g.stride_w)) {
-          if (ix0 >= 0 && ix0 + span < iw) {
-            const T* q = base + static_cast<std::size_t>(ix0) * g.in_c;
-            for (std::size_t kx = 0; kx < kw; ++kx, q += kstep) p[kx] = q;
-          } else {
-            for (std::size_t kx = 0; kx < kw; ++kx) {
-              const std::int64_t ix = ix0 + static_cast<std::int64_t>(kx * g.dilation_w);
-              p[kx] = (ix >= 0 && ix < iw) ? base + static_cast<std::size_t>(ix) * g.in_c : zero_row;
-            }
-          }
-        }
+      row_pointers(g, image, oy, 0, g.out_w, s.zero_row, s.ptrs);
+      row(static_cast<const T* const*>(s.ptrs), (n * g.out_h + oy) * g.out_w * g.out_c);
+    }
+  }
+}
+
+/// True when the 3x3 row kernels (kernels/dwconv/op.hpp) can serve `g`: channel multiplier 1,
+/// a 3x3 window, dilation 1 and stride 1 or 2 along x (any stride and dilation along y).
+inline bool row3x3_applies(const conv_geometry& g) noexcept {
+  return g.out_c == g.in_c && g.kernel_h == 3 && g.kernel_w == 3 && g.dilation_w == 1 &&
+         (g.stride_w == 1 || g.stride_w == 2);
+}
+
+/// As for_each_row, for geometries where row3x3_applies: in each output row the pixels whose
+/// windows lie inside the input go to `row3(r0, r1, r2, pixels, o)` (r_ky: the first such window's
+/// input pixel in tap row ky; o: its first output element), the others (left and right edges,
+/// and whole rows whose window crosses the top or bottom) to `unipass(ptrs, pixels, o)`.
+template <class T, class Unipass, class Row3>
+void for_each_row_3x3(const conv_geometry& g, const T* in, T zero, void* workspace, std::size_t workspace_size,
+                      Unipass&& unipass, Row3&& row3) noexcept {
+  const row_scratch<T> s = make_scratch(g, zero, workspace, workspace_size);
+  const std::size_t sw = g.stride_w, pl = g.pad_left, c = g.in_c;
+  // Interior pixels: ox * sw >= pl and ox * sw - pl + 2 < in_w.
+  const std::size_t lo = (pl + sw - 1) / sw;
+  std::size_t hi = g.in_w + pl >= 3 ? (g.in_w + pl - 3) / sw + 1 : 0;
+  if (hi > g.out_w) hi = g.out_w;
+  const bool any = lo < hi;
+  for (std::size_t n = 0; n < g.batch; ++n) {
+    const T* image = in + n * g.in_h * g.in_w * c;
+    for (std::size_t oy = 0; oy < g.out_h; ++oy) {
+      const std::size_t o0 = (n * g.out_h + oy) * g.out_w * g.out_c;
+      const std::size_t iy0 = oy * g.stride_h;  // + ky * dilation_h - pad_top
+      const bool inside = iy0 >= g.pad_top && iy0 - g.pad_top + 2 * g.dilation_h < g.in_h;
+      if (!inside || !any) {
+        row_pointers(g, image, oy, 0, g.out_w, s.zero_row, s.ptrs);
+        unipass(static_cast<const T* const*>(s.ptrs), g.out_w, o0);
+        continue;
       }
-      row(static_cast<const T* const*>(ptrs), (n * g.out_h + oy) * g.out_w * g.out_c);
+      if (lo > 0) {
+        row_pointers(g, image, oy, 0, lo, s.zero_row, s.ptrs);
+        unipass(static_cast<const T* const*>(s.ptrs), lo, o0);
+      }
+      const T* r0 = image + ((iy0 - g.pad_top) * g.in_w + (lo * sw - pl)) * c;
+      const std::size_t pitch = g.dilation_h * g.in_w * c;
+      row3(r0, r0 + pitch, r0 + 2 * pitch, hi - lo, o0 + lo * g.out_c);
+      if (hi < g.out_w) {
+        row_pointers(g, image, oy, hi, g.out_w, s.zero_row, s.ptrs);
+        unipass(static_cast<const T* const*>(s.ptrs), g.out_w - hi, o0 + hi * g.out_c);
+      }
     }
   }
 }
@@ -236,9 +305,13 @@ template <class Q> constexpr std::size_t stage_channels(std::size_t out_c) noexc
 
 /// fp32 depthwise convolution with bias and clamp on the microkernel `Kernel` (by default the one
 /// selected for `Tag`). Results of different kernels may differ in the last bits (fma order).
-template <class Tag = arch::native, class Kernel = select_t<op::dwconv_f32, Tag>>
+/// `RowKernel` serves the pixels of 3x3 layers whose windows lie inside the input (op.hpp's row
+/// contract) when its channel tile equals `Kernel`'s; the rest run on `Kernel`.
+template <class Tag = arch::native, class Kernel = select_t<op::dwconv_f32, Tag>,
+          class RowKernel = select_t<op::dwconv3x3_f32, typename Kernel::arch>>
 struct depthwise_conv2d_f32 {
   using kernel = Kernel;
+  using row_kernel = RowKernel;
 
   /// Bytes of packed weights for `g` (header + blocks); 0 if `g` is invalid or too large.
   static std::size_t packed_weights_bytes(const conv_geometry& g) noexcept {
@@ -273,6 +346,17 @@ struct depthwise_conv2d_f32 {
       return {status_code::invalid_argument, "depthwise_conv2d_f32: clamp needs min <= max (and no NaN)"};
     const void* blocks = detail::dw::blocks(packed);
     const std::size_t ks = g.taps(), oc = g.out_c, mult = g.out_c / g.in_c;
+    if (detail::dw::row3x3_applies(g) && RowKernel::cr() == Kernel::cr()) {
+      detail::dw::for_each_row_3x3(
+          g, in, 0.0f, workspace, workspace_size,
+          [&](const float* const* ptrs, std::size_t pixels, std::size_t o) {
+            Kernel::run(oc, pixels, ks, ptrs, ks, blocks, out + o, oc, clamp);
+          },
+          [&](const float* r0, const float* r1, const float* r2, std::size_t pixels, std::size_t o) {
+            RowKernel::run(oc, pixels, g.stride_w, r0, r1, r2, blocks, out + o, clamp);
+          });
+      return status::success();
+    }
     detail::dw::for_each_row(g, in, 0.0f, workspace, workspace_size, [&](const float* const* ptrs, std::size_t o0) {
       float* orow = out + o0;
       if (mult == 1) {
@@ -297,9 +381,13 @@ struct depthwise_conv2d_f32 {
 /// stage) on the microkernel `Kernel` (by default the one selected for `Tag`). Weight zero point 0.
 /// The input zero point is folded into the packed bias (`bias - input_zp * sum w`); `run` must be
 /// given the same input_zp (it fills the zero row with it, and checks it against the packing).
-template <class Tag = arch::native, class Kernel = select_t<op::dwconv_qs8, Tag>>
+/// `RowKernel` serves the pixels of 3x3 layers whose windows lie inside the input (op.hpp's row
+/// contract) when its channel tile equals `Kernel`'s; the rest run on `Kernel`.
+template <class Tag = arch::native, class Kernel = select_t<op::dwconv_qs8, Tag>,
+          class RowKernel = select_t<op::dwconv3x3_qs8, typename Kernel::arch>>
 struct depthwise_conv2d_s8 {
   using kernel = Kernel;
+  using row_kernel = RowKernel;
 
   /// Bytes of packed weights for `g` (header + blocks); 0 if `g` is invalid or too large.
   static std::size_t packed_weights_bytes(const conv_geometry& g) noexcept {
@@ -354,6 +442,17 @@ struct depthwise_conv2d_s8 {
     TESSERA_TRY(validate<std::int8_t>(stage, detail::dw::stage_channels<Q>(g.out_c), -31, 30));
     const void* blocks = detail::dw::blocks(packed);
     const std::size_t ks = g.taps(), oc = g.out_c, mult = g.out_c / g.in_c;
+    if (detail::dw::row3x3_applies(g) && RowKernel::cr() == Kernel::cr()) {
+      detail::dw::for_each_row_3x3(
+          g, in, static_cast<std::int8_t>(input_zp), workspace, workspace_size,
+          [&](const std::int8_t* const* ptrs, std::size_t pixels, std::size_t o) {
+            Kernel::run(oc, pixels, ks, ptrs, ks, blocks, out + o, oc, stage);
+          },
+          [&](const std::int8_t* r0, const std::int8_t* r1, const std::int8_t* r2, std::size_t pixels, std::size_t o) {
+            RowKernel::run(oc, pixels, g.stride_w, r0, r1, r2, blocks, out + o, stage);
+          });
+      return status::success();
+    }
     detail::dw::for_each_row(g, in, static_cast<std::int8_t>(input_zp), workspace, workspace_size,
                              [&](const std::int8_t* const* ptrs, std::size_t o0) {
                                std::int8_t* orow = out + o0;

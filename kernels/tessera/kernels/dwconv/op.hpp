@@ -40,6 +40,31 @@
 ///
 /// Kernels specialise ks = 9 (3x3) and ks = 25 (5x5) at compile time through `dispatch_taps` and
 /// fall back to a general ks loop; all three must give identical results.
+///
+/// Row microkernels for 3x3 windows (ops `dwconv3x3_f32`, `dwconv3x3_qs8`; registered per tag
+/// like the unipass kernels, scalar ones serve every chain). A row kernel computes `pixels`
+/// neighbouring output pixels of one output row whose 3x3 windows lie wholly inside the input,
+/// with dilation 1 and stride S = `stride` (1 or 2) along x, by direct addressing instead of tap
+/// pointers, so neighbouring outputs can share input loads:
+///
+///     acc[j][c] = bias[c] + sum_{ky < 3, kx < 3} r_ky[(j * S + kx) * channels + c] * w[ky * 3 + kx][c]
+///     out[j * channels + c] = stage(acc[j][c])                     (j < pixels, c < channels)
+///
+/// r_ky points at the first window's input pixel in tap row ky (channel 0): the row pitch,
+/// stride_h and dilation_h live in the three pointers. Channel multiplier 1: input and output
+/// pixel pitches are both `channels`. Packed weights are the unipass blocks above with ks = 9,
+/// and `cr()` must equal the unipass kernel's of the same tag (the operator uses a row kernel only
+/// when the two agree). A row kernel reads only r_ky[0, ((pixels - 1) * S + 3) * channels) and
+/// writes only out[0, pixels * channels). Results equal the scalar unipass kernel's on the same
+/// pixels bit for bit (f32: the accumulator starts at the bias and takes the nine taps in ky, kx
+/// order, one fma each; the clamp may turn -0.0 into +0.0).
+///
+///     static std::size_t cr() noexcept;
+///     static void run(size_t channels, size_t pixels, size_t stride, const float* r0, const float* r1,
+///                     const float* r2, const void* packed, float* out, const f32_clamp& clamp) noexcept;
+///     template <class Q>
+///     static void run(size_t channels, size_t pixels, size_t stride, const int8_t* r0, const int8_t* r1,
+///                     const int8_t* r2, const void* packed, int8_t* out, const output_stage<Q>& p) noexcept;
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -50,6 +75,8 @@ namespace tessera::op {
 struct dwconv_f32 {};   ///< fp32 depthwise with bias and clamp
 struct dwconv_qs8 {};   ///< int8 depthwise, fused TFLite requantization
 struct dwconv_qs16 {};  ///< int16 x int8 depthwise (16x8)
+struct dwconv3x3_f32 {};  ///< fp32 3x3 depthwise row kernel (windows inside the input, stride 1 or 2)
+struct dwconv3x3_qs8 {};  ///< int8 3x3 depthwise row kernel, fused TFLite requantization
 }  // namespace tessera::op
 
 namespace tessera::kernels {
@@ -61,6 +88,24 @@ template <class F> inline void dispatch_taps(std::size_t ks, F&& f) {
   if (ks == 9) f(std::integral_constant<std::size_t, 9>{});
   else if (ks == 25) f(std::integral_constant<std::size_t, 25>{});
   else f(std::integral_constant<std::size_t, 0>{});
+}
+
+/// For row kernels built on a unipass kernel: calls `f(ptrs, j0, n)` for chunks of n <= 16
+/// consecutive pixels j0.. of a row-kernel call, with `ptrs` holding their 9 tap pointers each
+/// (pixel-major, ky, kx order) as the unipass contract wants them.
+template <class T, class F>
+void for_each_row_chunk(std::size_t channels, std::size_t pixels, std::size_t stride, const T* r0, const T* r1,
+                        const T* r2, F&& f) noexcept {
+  constexpr std::size_t chunk = 16;
+  const T* ptrs[chunk * 9];
+  const T* rows[3] = {r0, r1, r2};
+  for (std::size_t j0 = 0; j0 < pixels; j0 += chunk) {
+    const std::size_t n = pixels - j0 < chunk ? pixels - j0 : chunk;
+    for (std::size_t j = 0; j < n; ++j)
+      for (std::size_t ky = 0; ky < 3; ++ky)
+        for (std::size_t kx = 0; kx < 3; ++kx) ptrs[j * 9 + ky * 3 + kx] = rows[ky] + ((j0 + j) * stride + kx) * channels;
+    f(static_cast<const T* const*>(ptrs), j0, n);
+  }
 }
 
 /// Bytes of one packed block of `cr` channels, `ks` taps: bias then weights, padded to `bias_size`.

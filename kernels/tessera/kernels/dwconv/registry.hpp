@@ -10,21 +10,26 @@
 #include <tessera/kernels/dwconv/scalar/dwconv_f32_scalar.hpp>
 #include <tessera/kernels/dwconv/scalar/dwconv_qs16_scalar.hpp>
 #include <tessera/kernels/dwconv/scalar/dwconv_qs8_scalar.hpp>
+#include <tessera/kernels/dwconv/scalar/dwconv3x3_f32_scalar.hpp>
+#include <tessera/kernels/dwconv/scalar/dwconv3x3_qs8_scalar.hpp>
 
 // ---- includes of the vector kernels, one block per arch macro ----------------------------------
 #if TESSERA_HAS_SIMD
 // (simd depthwise kernels)
+// (simd 3x3 row kernels)
 #include <tessera/kernels/dwconv/simd/dwconv_f32_3x2v_simd_fma.hpp>
 #include <tessera/kernels/dwconv/simd/dwconv_qs8_2v_simd.hpp>
 #endif
 #if TESSERA_HAS_NEON
 // (neon depthwise kernels)
+// (neon 3x3 row kernels)
 #include <tessera/kernels/dwconv/neon/dwconv_f32_2x16_neon_fma.hpp>
 #include <tessera/kernels/dwconv/neon/dwconv_qs8_16c_neon_mlal.hpp>
 #include <tessera/kernels/dwconv/neon/dwconv_qs16_8c_neon_mlal.hpp>
 #endif
 #if TESSERA_HAS_SVE
 // (sve depthwise kernels)
+// (sve 3x3 row kernels)
 #include <tessera/kernels/dwconv/sve/dwconv_f32_2vl_sve_fmla.hpp>
 #include <tessera/kernels/dwconv/sve/dwconv_qs8_4vl_sve.hpp>
 #include <tessera/kernels/dwconv/sve/dwconv_qs16_2vl_sve.hpp>
@@ -99,5 +104,31 @@ using dwconv_qs16_registry = arch::type_list<dwconv_qs16_scalar
                                              , dwconv_qs16_2x8_helium
 #endif
                                              >;
+
+/// fp32 3x3 row kernels (op.hpp's row contract) in this build.
+using dwconv3x3_f32_registry = arch::type_list<dwconv3x3_f32_scalar
+#if TESSERA_HAS_SIMD
+// (simd f32 row entries)
+#endif
+#if TESSERA_HAS_NEON
+// (neon f32 row entries)
+#endif
+#if TESSERA_HAS_SVE
+// (sve f32 row entries)
+#endif
+                                               >;
+
+/// int8 3x3 row kernels (op.hpp's row contract) in this build.
+using dwconv3x3_qs8_registry = arch::type_list<dwconv3x3_qs8_scalar
+#if TESSERA_HAS_SIMD
+// (simd s8 row entries)
+#endif
+#if TESSERA_HAS_NEON
+// (neon s8 row entries)
+#endif
+#if TESSERA_HAS_SVE
+// (sve s8 row entries)
+#endif
+                                               >;
 
 }  // namespace tessera::kernels
