@@ -42,6 +42,7 @@
 #if TESSERA_HAS_HELIUM_FP
 // (helium fp32 depthwise kernels)
 #include <tessera/kernels/dwconv/helium/dwconv_f32_2x8_helium_fma.hpp>
+#include <tessera/kernels/dwconv/helium/dwconv3x3_f32_4x4_helium_fma.hpp>
 #endif
 
 namespace tessera::kernels {
@@ -115,6 +116,9 @@ using dwconv3x3_f32_registry = arch::type_list<dwconv3x3_f32_scalar
 #endif
 #if TESSERA_HAS_SVE
 // (sve f32 row entries)
+#endif
+#if TESSERA_HAS_HELIUM_FP
+                                               , dwconv3x3_f32_4x4_helium_fma
 #endif
                                                >;
 
