@@ -6,6 +6,7 @@
 
 #include <tessera/tessera.hpp>
 #include <tuple>
+#include <limits>
 #include <vector>
 
 using namespace tessera;
@@ -187,6 +188,59 @@ TEST_CASE_TEMPLATE_DEFINE("gemm_qs8 kernels stay inside their buffers (guard pag
   MESSAGE(std::string(K::name) << ": guard pages " << std::string(TT_HAS_GUARD_PAGES ? "on" : "unavailable (bare metal)"));
 }
 TEST_CASE_TEMPLATE_APPLY(fc_guard, as_tuple<kernels::gemm_qs8_registry>::type);
+
+TEST_CASE_TEMPLATE_DEFINE("gemm_qs8 kernels with many rows: every output stage kind, guard pages", K, fc_many_rows) {
+  TT_REQUIRE_RUNNABLE(K);
+  using dut = fully_connected_s8<typename K::arch, K>;
+  using ref = fully_connected_s8<arch::scalar, kernels::gemm_qs8_1x4c1_scalar>;
+  tt::rng r(29);
+  // m >= 12 reaches the simd kernel's widened-weight groups (K <= 512 on AVX2, several groups for
+  // n = 300) and, for K > 512, its panel path; odd m and n leave row and channel tails.
+  const std::size_t shapes[][3] = {{12, 16, 2}, {13, 33, 27}, {17, 128, 128}, {31, 70, 101},
+                                   {25, 5, 513}, {19, 48, 600}, {12, 300, 9}};
+  for (auto side : {tt::guard_side::after, tt::guard_side::before}) {
+    for (const auto& s : shapes) {
+      for (int kind = 0; kind < 3; ++kind) {
+        const std::size_t m = s[0], n = s[1], k = s[2];
+        tt::guarded<std::int8_t> in(m * k, side), w(n * k, side), out(m * n, side);
+        tt::guarded<std::int32_t> bias(n, side), mult(n, side), shift(n, side), ws(m, side);
+        REQUIRE(in.ok());
+        for (std::size_t i = 0; i < m * k; ++i) in[i] = static_cast<std::int8_t>(r.range(-128, 127));
+        for (std::size_t i = 0; i < n * k; ++i) w[i] = static_cast<std::int8_t>(r.range(-128, 127));
+        // kind 0: TFLite's usual stage (multiplier in [2^30, 2^31), shift <= 0); kind 1: left
+        // shifts too; kind 2: negative and INT32_MIN multipliers (SRDHM's saturating case).
+        for (std::size_t i = 0; i < n; ++i) {
+          bias[i] = static_cast<std::int32_t>(r.range(-100000, 100000));
+          mult[i] = static_cast<std::int32_t>(r.range(1 << 30, 0x7FFFFFFF));
+          shift[i] = static_cast<std::int32_t>(kind == 1 ? r.range(-10, 6) : r.range(-14, 0));
+          if (kind == 2) mult[i] = i % 3 == 0 ? std::numeric_limits<std::int32_t>::min() : -mult[i];
+        }
+        const std::int32_t zw = kind == 1 ? 3 : 0;
+        const std::size_t bytes = dut::packed_weights_bytes(n, k);
+        tt::guarded<std::int32_t> packed(bytes / 4, side);
+        REQUIRE(bytes % 4 == 0);
+        REQUIRE(dut::pack_weights(n, k, w.data(), bias.data(), -128, zw, packed.data(), bytes).ok());
+        output_stage<requant::per_channel> p{{mult.data(), shift.data()}, static_cast<std::int32_t>(r.range(-128, 127)),
+                                             static_cast<std::int32_t>(r.range(-128, -1)),
+                                             static_cast<std::int32_t>(r.range(0, 127))};
+        REQUIRE(dut::run(m, k, n, in.data(), k, packed.data(), out.data(), n, p, zw, ws.data(), m * 4).ok());
+        std::vector<std::int8_t> got(out.data(), out.data() + m * n), want(m * n);
+        auto pr = words(ref::packed_weights_bytes(n, k));
+        REQUIRE(ref::pack_weights(n, k, w.data(), bias.data(), -128, zw, pr.data(), pr.size() * 4).ok());
+        std::vector<std::int32_t> ws2(m);
+        REQUIRE(ref::run(m, k, n, in.data(), k, pr.data(), want.data(), n, p, zw, ws2.data(), m * 4).ok());
+        INFO("m=" << m << " n=" << n << " k=" << k << " kind=" << kind);
+        CHECK(got == want);
+        output_stage<requant::per_tensor> pt{{mult[n - 1], shift[n - 1]}, p.zero_point, p.act_min, p.act_max};
+        REQUIRE(dut::run(m, k, n, in.data(), k, packed.data(), out.data(), n, pt, zw, ws.data(), m * 4).ok());
+        got.assign(out.data(), out.data() + m * n);
+        REQUIRE(ref::run(m, k, n, in.data(), k, pr.data(), want.data(), n, pt, zw, ws2.data(), m * 4).ok());
+        CHECK(got == want);
+      }
+    }
+  }
+}
+TEST_CASE_TEMPLATE_APPLY(fc_many_rows, as_tuple<kernels::gemm_qs8_registry>::type);
 
 TEST_CASE_TEMPLATE_DEFINE("gemm_qs8 kernels are exact at the int8 extremes (-128 x -128, long K)", K, fc_extremes) {
   TT_REQUIRE_RUNNABLE(K);

@@ -7,6 +7,9 @@
 ///   mbqm(x, m, s)        MultiplyByQuantizedMultiplier, s in [-31, 30] == fixedpoint::mbqm32
 ///   store_narrow(p, v)   stores the low 8/16 bits of every lane (wraps like static_cast<Out>;
 ///                        callers clamp first), size() elements, no access past p + size()
+///   srdhm_nosat(a, b)    srdhm for b != INT32_MIN in every lane (the saturating case cannot occur)
+///   store_s8x2_clamp(p, q, x0, x1, y0, y1, lo, hi)
+///                        two int8 rows of 2 size(): p = clamp(sat8(x0, x1)), q = clamp(sat8(y0, y1))
 /// Everything else (loads, min/max, +) is xsimd's portable API.
 #pragma once
 #include <cstdint>
@@ -79,6 +82,29 @@ inline void store_narrow(std::int16_t* p, i32 v) noexcept {
   _mm_storeu_si128(reinterpret_cast<__m128i*>(p), _mm256_castsi256_si128(packed));
 }
 
+/// srdhm(a, b) for b != INT32_MIN in every lane: a * b then never reaches 2^62, so the saturating
+/// fix-up of srdhm is not needed. The odd lanes move down with VPSHUFD (clang turns srdhm's
+/// VPSRLQ into a generic 64-bit multiply when it is inlined into a larger epilogue).
+inline i32 srdhm_nosat(i32 a, i32 b) noexcept {
+  const __m256i nudge = _mm256_set1_epi64x(std::int64_t{1} << 30);
+  const __m256i pe = _mm256_add_epi64(_mm256_mul_epi32(a, b), nudge);
+  const __m256i po =
+      _mm256_add_epi64(_mm256_mul_epi32(_mm256_shuffle_epi32(a, 0xF5), _mm256_shuffle_epi32(b, 0xF5)), nudge);
+  return _mm256_blend_epi32(_mm256_srli_epi64(pe, 31), _mm256_slli_epi64(po, 1), 0xAA);
+}
+
+/// Two rows of 16 int8 outputs: p[0..16) = clamp(sat8(x0 lanes, x1 lanes), lo, hi), q likewise from
+/// (y0, y1). Saturating to int8 first does not change the clamp's result for lo, hi in int8.
+inline void store_s8x2_clamp(std::int8_t* p, std::int8_t* q, i32 x0, i32 x1, i32 y0, i32 y1, std::int8_t lo,
+                             std::int8_t hi) noexcept {
+  // The packs work per 128-bit half: 4-byte groups x0a x1a y0a y1a | x0b x1b y0b y1b.
+  __m256i b = _mm256_packs_epi16(_mm256_packs_epi32(x0, x1), _mm256_packs_epi32(y0, y1));
+  b = _mm256_permutevar8x32_epi32(b, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+  b = _mm256_min_epi8(_mm256_max_epi8(b, _mm256_set1_epi8(lo)), _mm256_set1_epi8(hi));
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(p), _mm256_castsi256_si128(b));
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(q), _mm256_extracti128_si256(b, 1));
+}
+
 #elif defined(__aarch64__)
 
 /// SQRDMULH is exactly SaturatingRoundingDoublingHighMul.
@@ -106,6 +132,20 @@ inline void store_narrow(std::int8_t* p, i32 v) noexcept {
 }
 /// Stores the low 16 bits of each of the 4 lanes to p[0..3].
 inline void store_narrow(std::int16_t* p, i32 v) noexcept { vst1_s16(p, vmovn_s32(v.data)); }
+
+/// srdhm(a, b) for b != INT32_MIN in every lane (SQRDMULH either way).
+inline i32 srdhm_nosat(i32 a, i32 b) noexcept { return srdhm(a, b); }
+
+/// Two rows of 8 int8 outputs: p[0..8) = clamp(sat8(x0 lanes, x1 lanes), lo, hi), q likewise from
+/// (y0, y1). Saturating to int8 first does not change the clamp's result for lo, hi in int8.
+inline void store_s8x2_clamp(std::int8_t* p, std::int8_t* q, i32 x0, i32 x1, i32 y0, i32 y1, std::int8_t lo,
+                             std::int8_t hi) noexcept {
+  const int8x8_t bx = vqmovn_s16(vcombine_s16(vqmovn_s32(x0.data), vqmovn_s32(x1.data)));
+  const int8x8_t by = vqmovn_s16(vcombine_s16(vqmovn_s32(y0.data), vqmovn_s32(y1.data)));
+  const int8x16_t b = vminq_s8(vmaxq_s8(vcombine_s8(bx, by), vdupq_n_s8(lo)), vdupq_n_s8(hi));
+  vst1_s8(p, vget_low_s8(b));
+  vst1_s8(q, vget_high_s8(b));
+}
 
 #endif
 
