@@ -6,6 +6,9 @@
 //   tessera_gather layer (a) only: detail::gather_panel alone, over every panel as conv_drive runs
 //                  it (same panel rows from workspace_bytes(g), same fill): the panel copy's share
 //                  of tessera's time
+//   tessera_min_ws int8 depthwise layers only: the same operator with min_workspace_bytes(g) of workspace
+//                  (no padded-row cache: edge pixels and padded rows on tap pointers and the unipass
+//                  kernel, interior pixels on the row kernel)
 //   onednn         oneDNN (2.6 in Debian 12) convolution_forward (forward_inference, direct), src and
 //                  dst NHWC, weights in the layout oneDNN picks (format_tag::any, reordered once),
 //                  depthwise as groups = channels; f32 with f32 bias; s8 with s32 bias, per-channel
@@ -250,7 +253,8 @@ template <> struct op_of<float, true> { using type = depthwise_conv2d_f32<>; };
 template <> struct op_of<std::int8_t, false> { using type = conv2d_s8<>; };
 template <> struct op_of<std::int8_t, true> { using type = depthwise_conv2d_s8<>; };
 
-template <class T, bool Dw> void bm_tessera(benchmark::State& state, std::size_t li, std::shared_ptr<double> checked) {
+template <class T, bool Dw, bool MinWs = false>
+void bm_tessera(benchmark::State& state, std::size_t li, std::shared_ptr<double> checked) {
   using op = typename op_of<T, Dw>::type;
   constexpr bool f32 = std::is_same_v<T, float>;
   const std::string who = std::string("tessera ") + op::kernel::name;
@@ -258,7 +262,9 @@ template <class T, bool Dw> void bm_tessera(benchmark::State& state, std::size_t
   const auto& in = get_inputs(li);
   const conv_geometry& g = in.g;
   auto& y = get_output<T>(li);
-  const std::size_t pbytes = op::packed_weights_bytes(g), wbytes = op::workspace_bytes(g);
+  const std::size_t pbytes = op::packed_weights_bytes(g);
+  std::size_t wbytes = op::workspace_bytes(g);
+  if constexpr (MinWs) wbytes = op::min_workspace_bytes(g);
   tb::buffer<std::int32_t> packed(pbytes / 4 + 16), ws(wbytes / 4 + 16);
   status st;
   if constexpr (f32) st = op::pack_weights(g, in.wf.data(), in.bf.data(), packed.data(), pbytes);
@@ -467,8 +473,12 @@ template <class T> void bm_xnnpack(benchmark::State& state, std::size_t li, std:
     using T = typename decltype(type_tag)::type;
     for (std::size_t li = 0; li < kNumLayers; ++li) {
       const std::string p = std::string(prefix) + kLayers[li].name + "/";
-      if (kLayers[li].depthwise) add(p + "tessera", bm_tessera<T, true>, li);
-      else add(p + "tessera", bm_tessera<T, false>, li);
+      if (kLayers[li].depthwise) {
+        add(p + "tessera", bm_tessera<T, true>, li);
+        if constexpr (sizeof(T) == 1) add(p + "tessera_min_ws", bm_tessera<T, true, true>, li);
+      } else {
+        add(p + "tessera", bm_tessera<T, false>, li);
+      }
       if (!kLayers[li].depthwise && !kLayers[li].geometry().is_pointwise())
         benchmark::RegisterBenchmark((p + "tessera_gather").c_str(), bm_gather<T>, li)->Unit(benchmark::kMicrosecond);
 #if TESSERA_BENCH_HAS_ONEDNN

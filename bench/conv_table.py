@@ -6,8 +6,9 @@
 Benchmark names are conv_<f32|s8>/<layer>/<contender>. Per type, one row per layer: every
 contender's median GFLOP/s or Gop/s (% of peak: fp32 99.6 GFLOP/s, int8 195.2 Gop/s) followed,
 for a peer, by tessera / peer; then tessera's effective bandwidth (input + output + filter bytes per
-call), the peers' share of outputs identical to the reference (s8), and tessera_gather's CPU time as
-a share of tessera's (the panel copy, layer a). Medians are the `median` aggregates (or the median
+call), the peers' share of outputs identical to the reference (s8), tessera_gather's CPU time as
+a share of tessera's (the panel copy, layer a), and tessera_min_ws's rate (depthwise layers with the
+smallest workspace). Medians are the `median` aggregates (or the median
 of the runs); ratios are taken inside one report only. Exits 1 on a benchmark error other than a
 skip. Standard library only.
 """
@@ -106,6 +107,10 @@ def table(path):
             print("| " + " | ".join(cells) + " |")
         for lay in sorted(layers):
             row = layers[lay]
+            if "tessera_min_ws" in row and "tessera" in row:
+                m, t = row["tessera_min_ws"], row["tessera"]
+                print(f"\n{dtype} {lay}: with min_workspace_bytes {m['rate']:.1f} {unit} ({m['pct']:.0f}%); "
+                      f"the padded-row cache (workspace_bytes) is {t['rate'] / m['rate']:.2f}x that")
             if "tessera_gather" in row and "tessera" in row:
                 g, t = row["tessera_gather"], row["tessera"]
                 print(f"\n{dtype} {lay}: gather_panel alone {g['cpu']:.1f} us of tessera's {t['cpu']:.1f} us "

@@ -719,7 +719,7 @@ conv_geometry random_row_geometry(tt::rng& r, std::size_t t) {
     s.kernel_h = s.kernel_w = 3;
     s.stride_w = r.range(1, 2);
     s.stride_h = r.range(1, 3);
-    s.dilation_h = r.next() % 4 == 0 ? 2 : 1;
+    s.dilation_h = r.next() % 4 == 0 ? (r.next() % 3 == 0 ? 4 : 2) : 1;  // 4: past the padded-row cache
     s.in_h = r.range(1, 7);
     s.in_w = r.range(1, 40);
     const padding mode = t % 3 == 0 ? padding::same : t % 3 == 1 ? padding::explicit_pads : padding::valid;
@@ -762,7 +762,11 @@ TEST_CASE_TEMPLATE_DEFINE("depthwise 3x3 layers on the row path equal the refere
                             [&](std::int64_t acc, std::size_t o) {
                               return requantize_one<std::int8_t>(static_cast<std::int32_t>(acc), pc, o);
                             }, want.data());
-    REQUIRE(dw::run(g, in.data(), packed.data(), got.data(), pc, zin, ws.data(), ws.size() * 8).ok());
+    REQUIRE(dw::run(g, in.data(), packed.data(), got.data(), pc, zin, ws.data(), dw::workspace_bytes(g)).ok());
+    REQUIRE(got == want);
+    // The smallest workspace: tap pointers for edge pixels and padded rows, the row kernel inside.
+    std::fill(got.begin(), got.end(), std::int8_t{0x55});
+    REQUIRE(dw::run(g, in.data(), packed.data(), got.data(), pc, zin, ws.data(), dw::min_workspace_bytes(g)).ok());
     REQUIRE(got == want);
   }
 }
@@ -791,11 +795,17 @@ TEST_CASE_TEMPLATE_DEFINE("depthwise 3x3 f32 layers on the row path equal the sc
     reference<double>(g, in.data(), w.data(), 0.0, [&](std::size_t o) { return double{bias[o]}; },
                       [&](double acc, std::size_t) { return std::fmin(std::fmax(acc, double{clamp.min}), double{clamp.max}); },
                       want.data());
-    REQUIRE(dw::run(g, in.data(), packed.data(), got.data(), clamp, ws.data(), ws.size() * 8).ok());
-    REQUIRE(ref::run(g, in.data(), rpacked.data(), other.data(), clamp, ws.data(), ws.size() * 8).ok());
-    for (std::size_t i = 0; i < got.size(); ++i)
-      if (!(got[i] == other[i]) || !(std::fabs(double{got[i]} - want[i]) <= 2e-5))  // |terms| <= 1: 10 terms, error < 1e-5
-        FAIL("element " << i << ": kernel " << got[i] << ", scalar kernel " << other[i] << ", double " << want[i]);
+    auto rws = storage(ref::workspace_bytes(g));
+    REQUIRE(ref::run(g, in.data(), rpacked.data(), other.data(), clamp, rws.data(), ref::workspace_bytes(g)).ok());
+    // The full workspace (padded rows, all on the row kernel), then the smallest (edge pixels on tap pointers).
+    for (std::size_t bytes : {dw::workspace_bytes(g), dw::min_workspace_bytes(g)}) {
+      std::fill(got.begin(), got.end(), 1e30f);
+      REQUIRE(dw::run(g, in.data(), packed.data(), got.data(), clamp, ws.data(), bytes).ok());
+      for (std::size_t i = 0; i < got.size(); ++i)
+        if (!(got[i] == other[i]) || !(std::fabs(double{got[i]} - want[i]) <= 2e-5))  // |terms| <= 1: 10 terms, error < 1e-5
+          FAIL("workspace " << bytes << " element " << i << ": kernel " << got[i] << ", scalar kernel " << other[i]
+                            << ", double " << want[i]);
+    }
   }
 }
 TEST_CASE_TEMPLATE_APPLY(dw_row_op_f32, as_tuple<kernels::dwconv_f32_registry>::type);

@@ -23,16 +23,21 @@
 /// per output row (pixels = out_w, in_step = KH * KW). Stride, dilation and padding live only in
 /// the pointers. Depth multiplier M = 1 runs on the microkernel; M > 1 runs on a portable scalar
 /// loop over the same pointers and the same packed weights (correct and bit-exact, not tuned).
-/// 3x3 layers with multiplier 1, dilation 1 and stride 1 or 2 along x (fp32 and int8) send the
-/// pixels whose windows lie inside the input to a row kernel instead (direct addressing, no
-/// pointers; neighbouring outputs share input loads); only the edge pixels and the rows whose
-/// window crosses the top or bottom take pointers. Both give identical results.
+/// 3x3 layers with multiplier 1, dilation 1 and stride 1 or 2 along x (fp32 and int8) run on a
+/// row kernel instead (direct addressing, no pointers; neighbouring outputs share input loads).
+/// Only the pixels whose windows lie inside the input go to the row kernel; the edges take
+/// pointers. For int8 at stride_h 1, given `workspace_bytes(g)` of scratch (more than
+/// `min_workspace_bytes(g)`), the operator instead copies each input row once into a small cache
+/// of zero-point-padded rows and makes one row-kernel call per output row (no edge calls). All
+/// paths give identical results.
 ///
 /// `conv_geometry::groups` is ignored (a depthwise layer is defined by in_c and out_c alone);
 /// out_c must be a multiple of in_c. Packed buffers start with a `depthwise_packed_header` that
 /// lets `run` check them against the geometry, the kernel's channel tile and the input zero point.
 #pragma once
+#include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <cstddef>
 #include <cstdint>
 #include <limits>
@@ -237,6 +242,88 @@ inline bool row3x3_applies(const conv_geometry& g) noexcept {
          (g.stride_w == 1 || g.stride_w == 2);
 }
 
+/// The padded-row path of 3x3 layers: the operator keeps the last `span` = 2 * dilation_h + 1
+/// input rows it used, each copied once into a row of `width` = pad_left + in_w + right padding
+/// pixels whose padding holds the zero point, plus one such row of zero points only for taps above
+/// or below the image. Every output row then is one row-kernel call over whole padded rows: no tap
+/// pointers, no edge pixels, no separate top and bottom rows.
+struct padded_rows {
+  static constexpr std::size_t max_span = 7;  ///< dilation_h <= 3; larger ones take the split path
+  std::size_t span = 0, width = 0;
+};
+inline padded_rows padded_layout(const conv_geometry& g) noexcept {
+  padded_rows r;
+  r.span = 2 * g.dilation_h + 1;
+  const std::size_t reach = (g.out_w - 1) * g.stride_w + 3;  // padded pixels the windows cover
+  r.width = std::max(reach, g.pad_left + g.in_w);
+  return r;
+}
+/// Where the padded-row cache pays, as measured by bench_conv's tessera_min_ws rows (see
+/// docs/performance.md): int8 at stride_h 1 (1.05-1.21x), whose unipass edge calls redo the
+/// requantization set-up of every channel block. fp32 (0.92-0.96x) and stride 2 (0.74-0.90x: each
+/// input row is copied for a quarter of the MACs) lose more to the row copies than they save.
+template <class T> constexpr bool padded_rows_pay(const conv_geometry& g) noexcept {
+  return sizeof(T) == 1 && g.stride_h == 1;
+}
+
+/// Bytes of the padded-row cache (alignment slack included); 0 when the path does not apply.
+template <class T> std::size_t padded_rows_bytes(const conv_geometry& g) noexcept {
+  if (!padded_rows_pay<T>(g) || !check_geometry(g) || !row3x3_applies(g)) return 0;
+  const padded_rows r = padded_layout(g);
+  if (r.span > padded_rows::max_span) return 0;
+  std::size_t n = 0;
+  constexpr std::size_t lim = std::numeric_limits<std::size_t>::max() / 4;
+  if (!tessera::detail::mul_within((r.span + 1) * r.width, g.in_c, lim / sizeof(T), n)) return 0;
+  return n * sizeof(T) + alignof(T) - 1;
+}
+
+/// For geometries with padded_rows_bytes > 0 and a workspace of at least that: calls
+/// `row3(r0, r1, r2, pixels = out_w, o)` once per output row, r_ky pointing at padded column 0
+/// (input column -pad_left) of tap row ky's cached padded row (or the zero-point row).
+template <class T, class Row3>
+void for_each_row_padded(const conv_geometry& g, const T* in, T zero, void* workspace, Row3&& row3) noexcept {
+  const padded_rows r = padded_layout(g);
+  const std::size_t c = g.in_c, row_elems = r.width * c;
+  const auto start = reinterpret_cast<std::uintptr_t>(workspace);
+  T* cache = reinterpret_cast<T*>((start + alignof(T) - 1) / alignof(T) * alignof(T));
+  T* zero_row = cache + r.span * row_elems;
+  // The padding columns of every slot hold zero points for good (copies only write the interior);
+  // the zero-point row is filled when a tap first falls above or below the image.
+  const std::size_t left = g.pad_left * c, right = row_elems - left - g.in_w * c;
+  for (std::size_t slot = 0; slot < r.span; ++slot) {
+    std::fill_n(cache + slot * row_elems, left, zero);
+    std::fill_n(cache + slot * row_elems + left + g.in_w * c, right, zero);
+  }
+  bool zero_ready = false;
+  std::int64_t tag[padded_rows::max_span];
+  const auto ih = static_cast<std::int64_t>(g.in_h);
+  for (std::size_t n = 0; n < g.batch; ++n) {
+    const T* image = in + n * g.in_h * g.in_w * c;
+    for (auto& t : tag) t = -1;
+    for (std::size_t oy = 0; oy < g.out_h; ++oy) {
+      const T* rows[3];
+      for (std::size_t ky = 0; ky < 3; ++ky) {
+        const std::int64_t iy = static_cast<std::int64_t>(oy * g.stride_h + ky * g.dilation_h) -
+                                static_cast<std::int64_t>(g.pad_top);
+        if (iy < 0 || iy >= ih) {
+          if (!zero_ready) std::fill_n(zero_row, row_elems, zero);
+          zero_ready = true;
+          rows[ky] = zero_row;
+          continue;
+        }
+        const std::size_t slot = static_cast<std::size_t>(iy) % r.span;  // a window's rows never share one
+        T* dst = cache + slot * row_elems;
+        if (tag[slot] != iy) {
+          std::memcpy(dst + g.pad_left * c, image + static_cast<std::size_t>(iy) * g.in_w * c, g.in_w * c * sizeof(T));
+          tag[slot] = iy;
+        }
+        rows[ky] = dst;
+      }
+      row3(rows[0], rows[1], rows[2], g.out_w, (n * g.out_h + oy) * g.out_w * g.out_c);
+    }
+  }
+}
+
 /// As for_each_row, for geometries where row3x3_applies: in each output row the pixels whose
 /// windows lie inside the input go to `row3(r0, r1, r2, pixels, o)` (r_ky: the first such window's
 /// input pixel in tap row ky; o: its first output element), the others (left and right edges,
@@ -312,13 +399,22 @@ template <class Tag = arch::native, class Kernel = select_t<op::dwconv_f32, Tag>
 struct depthwise_conv2d_f32 {
   using kernel = Kernel;
   using row_kernel = RowKernel;
+  /// True when `g`'s pixels go to the row kernel (a 3x3 row geometry and matching channel tiles).
+  static bool uses_rows(const conv_geometry& g) noexcept {
+    return detail::dw::row3x3_applies(g) && RowKernel::cr() == Kernel::cr();
+  }
 
   /// Bytes of packed weights for `g` (header + blocks); 0 if `g` is invalid or too large.
   static std::size_t packed_weights_bytes(const conv_geometry& g) noexcept {
     return detail::dw::packed_bytes(g, Kernel::cr(), sizeof(float), sizeof(float));
   }
-  /// Scratch bytes `run` needs (pointers of one output row + zero row); 0 if `g` is invalid.
-  static std::size_t workspace_bytes(const conv_geometry& g) noexcept { return detail::dw::workspace_bytes<float>(g); }
+  /// Scratch bytes for the fastest path (`min_workspace_bytes`: fp32 has no padded-row cache,
+  /// see detail::dw::padded_rows_pay). 0 if `g` is invalid.
+  static std::size_t workspace_bytes(const conv_geometry& g) noexcept { return min_workspace_bytes(g); }
+  /// The scratch `run` needs (tap pointers of one output row + a zero row).
+  static std::size_t min_workspace_bytes(const conv_geometry& g) noexcept {
+    return detail::dw::workspace_bytes<float>(g);
+  }
 
   /// Packs `filter[1][KH][KW][out_c]` and `bias[out_c]` (nullable: zeros).
   /// @param[out] packed  4-byte aligned, `bytes` >= packed_weights_bytes(g)
@@ -346,7 +442,7 @@ struct depthwise_conv2d_f32 {
       return {status_code::invalid_argument, "depthwise_conv2d_f32: clamp needs min <= max (and no NaN)"};
     const void* blocks = detail::dw::blocks(packed);
     const std::size_t ks = g.taps(), oc = g.out_c, mult = g.out_c / g.in_c;
-    if (detail::dw::row3x3_applies(g) && RowKernel::cr() == Kernel::cr()) {
+    if (uses_rows(g)) {
       detail::dw::for_each_row_3x3(
           g, in, 0.0f, workspace, workspace_size,
           [&](const float* const* ptrs, std::size_t pixels, std::size_t o) {
@@ -388,13 +484,26 @@ template <class Tag = arch::native, class Kernel = select_t<op::dwconv_qs8, Tag>
 struct depthwise_conv2d_s8 {
   using kernel = Kernel;
   using row_kernel = RowKernel;
+  /// True when `g`'s pixels go to the row kernel (a 3x3 row geometry and matching channel tiles).
+  static bool uses_rows(const conv_geometry& g) noexcept {
+    return detail::dw::row3x3_applies(g) && RowKernel::cr() == Kernel::cr();
+  }
 
   /// Bytes of packed weights for `g` (header + blocks); 0 if `g` is invalid or too large.
   static std::size_t packed_weights_bytes(const conv_geometry& g) noexcept {
     return detail::dw::packed_bytes(g, Kernel::cr(), sizeof(std::int32_t), sizeof(std::int8_t));
   }
-  /// Scratch bytes `run` needs (pointers of one output row + zero row); 0 if `g` is invalid.
+  /// Scratch bytes for the fastest path: for 3x3 layers on a row kernel, a cache of padded input
+  /// rows at stride_h 1 (about (2 * dilation_h + 2) * (in_w + 2) * in_c bytes); else
+  /// `min_workspace_bytes`.
+  /// 0 if `g` is invalid.
   static std::size_t workspace_bytes(const conv_geometry& g) noexcept {
+    const std::size_t min = min_workspace_bytes(g);
+    return min == 0 || !uses_rows(g) ? min : std::max(min, detail::dw::padded_rows_bytes<std::int8_t>(g));
+  }
+  /// The smallest scratch `run` accepts (tap pointers of one output row + a zero row); with less
+  /// than workspace_bytes, 3x3 layers send only interior pixels to the row kernel.
+  static std::size_t min_workspace_bytes(const conv_geometry& g) noexcept {
     return detail::dw::workspace_bytes<std::int8_t>(g);
   }
 
@@ -442,9 +551,18 @@ struct depthwise_conv2d_s8 {
     TESSERA_TRY(validate<std::int8_t>(stage, detail::dw::stage_channels<Q>(g.out_c), -31, 30));
     const void* blocks = detail::dw::blocks(packed);
     const std::size_t ks = g.taps(), oc = g.out_c, mult = g.out_c / g.in_c;
-    if (detail::dw::row3x3_applies(g) && RowKernel::cr() == Kernel::cr()) {
+    const auto zero = static_cast<std::int8_t>(input_zp);
+    if (uses_rows(g) && detail::dw::padded_rows_bytes<std::int8_t>(g) != 0 &&
+        workspace_size >= detail::dw::padded_rows_bytes<std::int8_t>(g)) {
+      detail::dw::for_each_row_padded(g, in, zero, workspace, [&](const std::int8_t* r0, const std::int8_t* r1,
+                                                                  const std::int8_t* r2, std::size_t pixels, std::size_t o) {
+        RowKernel::run(oc, pixels, g.stride_w, r0, r1, r2, blocks, out + o, stage);
+      });
+      return status::success();
+    }
+    if (uses_rows(g)) {
       detail::dw::for_each_row_3x3(
-          g, in, static_cast<std::int8_t>(input_zp), workspace, workspace_size,
+          g, in, zero, workspace, workspace_size,
           [&](const std::int8_t* const* ptrs, std::size_t pixels, std::size_t o) {
             Kernel::run(oc, pixels, ks, ptrs, ks, blocks, out + o, oc, stage);
           },
