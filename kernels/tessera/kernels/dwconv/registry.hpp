@@ -17,6 +17,8 @@
 #if TESSERA_HAS_SIMD
 // (simd depthwise kernels)
 // (simd 3x3 row kernels)
+#include <tessera/kernels/dwconv/simd/dwconv3x3_f32_2x2v_simd_fma.hpp>
+#include <tessera/kernels/dwconv/simd/dwconv3x3_f32_6x1v_simd_fma.hpp>
 #include <tessera/kernels/dwconv/simd/dwconv_f32_3x2v_simd_fma.hpp>
 #include <tessera/kernels/dwconv/simd/dwconv_qs8_2v_simd.hpp>
 #endif
@@ -110,6 +112,8 @@ using dwconv_qs16_registry = arch::type_list<dwconv_qs16_scalar
 using dwconv3x3_f32_registry = arch::type_list<dwconv3x3_f32_scalar
 #if TESSERA_HAS_SIMD
 // (simd f32 row entries)
+                                               , dwconv3x3_f32_6x1v_simd_fma
+                                               , dwconv3x3_f32_2x2v_simd_fma
 #endif
 #if TESSERA_HAS_NEON
 // (neon f32 row entries)
