@@ -17,6 +17,7 @@
 #if TESSERA_HAS_SIMD
 // (simd depthwise kernels)
 // (simd 3x3 row kernels)
+#include <tessera/kernels/dwconv/simd/dwconv3x3_qs8_2v_simd.hpp>
 #include <tessera/kernels/dwconv/simd/dwconv3x3_f32_2x2v_simd_fma.hpp>
 #include <tessera/kernels/dwconv/simd/dwconv3x3_f32_6x1v_simd_fma.hpp>
 #include <tessera/kernels/dwconv/simd/dwconv_f32_3x2v_simd_fma.hpp>
@@ -130,6 +131,7 @@ using dwconv3x3_f32_registry = arch::type_list<dwconv3x3_f32_scalar
 using dwconv3x3_qs8_registry = arch::type_list<dwconv3x3_qs8_scalar
 #if TESSERA_HAS_SIMD
 // (simd s8 row entries)
+                                               , dwconv3x3_qs8_2v_simd
 #endif
 #if TESSERA_HAS_NEON
 // (neon s8 row entries)

@@ -13,10 +13,13 @@
 /// channels 0-3 and 8-11, "hi" = 4-7 and 12-15 (AVX2 unpacks work per 128-bit half). Per pixel and
 /// pair: 2 tap-pointer loads, 2 VPMOVSXBW loads of 16 inputs, 2 unpacks (the same interleave),
 /// 2 VPMADDWD (x_t w_t + x_t+1 w_t+1 per channel: 32 MACs, every int16 lane used) and 2 VPADDD.
-/// Epilogue per pixel: MBQM (xsimd_bridge.hpp) with per-channel parameters permuted to the lo/hi
-/// channel order once per block, + zero point, clamp in int32; VPACKSSDW of lo and hi restores the
-/// channel order, VPACKSSWB of the two 128-bit halves gives the 16 output bytes (values already
-/// clamped to [-128, 127], so the saturating packs are exact).
+/// Epilogue per pixel (shared with dwconv3x3_qs8_2v_simd), parameters permuted to the lo/hi channel
+/// order once per block. When every channel's shift is in [-23, -1] and |zero point| <= 255 (real
+/// TFLite layers), fast_requant_lo_hi: MBQM + zero point as one int64 rounding per lane (VPMULDQ,
+/// VBLENDVPD-chosen constant, VSHUFPS of the high dwords, VPSRAVD; exactness argued at
+/// fast_requant), saturating packs to int8, clamp in int8. Otherwise requant_lo_hi: MBQM
+/// (xsimd_bridge.hpp), + zero point, clamp in int32; VPACKSSDW of lo and hi restores the channel
+/// order, VPACKSSWB of the two 128-bit halves gives the 16 output bytes (already clamped: exact).
 /// ks = 9 and ks = 25 are compile-time specialisations (pairs unrolled, ks = 9's 5 weight pairs in
 /// registers); any other ks up to 2 * kMaxPairs taps a run-time loop over the stacked pairs; above
 /// that, the weights are widened per pixel (slower, same result).
@@ -49,6 +52,8 @@
 
 namespace tessera::kernels {
 
+struct dwconv3x3_qs8_2v_simd;  // the 3x3 row kernel on these blocks shares the helpers below (friend)
+
 struct dwconv_qs8_2v_simd {
   using arch = tessera::arch::simd;
   static constexpr const char* name = "dwconv_qs8_2v_simd";
@@ -75,6 +80,7 @@ struct dwconv_qs8_2v_simd {
   }
 
  private:
+  friend struct dwconv3x3_qs8_2v_simd;
 #if defined(__x86_64__)
   static constexpr std::size_t kMaxPairs = 13;  // tap pairs kept on the stack per block (ks <= 26)
 
@@ -96,11 +102,89 @@ struct dwconv_qs8_2v_simd {
     hi = _mm256_permute2x128_si256(a, b, 0x31);
   }
 
+  /// The 16 int8 outputs, in channel order, of the lo / hi accumulators: MBQM per lane (parameters
+  /// in the lo / hi order), + zero point, clamp in int32; VPACKSSDW of lo and hi restores the channel
+  /// order, VPACKSSWB of the two 128-bit halves gives the bytes (already clamped: the packs are exact).
+  static __m128i requant_lo_hi(__m256i a_lo, __m256i a_hi, i32 m_lo, i32 m_hi, i32 s_lo, i32 s_hi, i32 zp, i32 lo,
+                               i32 hi) noexcept {
+    namespace ops = tessera::arch::simd_ops;
+    const i32 r_lo = xsimd::min(xsimd::max(ops::mbqm(i32(a_lo), m_lo, s_lo) + zp, lo), hi);
+    const i32 r_hi = xsimd::min(xsimd::max(ops::mbqm(i32(a_hi), m_hi, s_hi) + zp, lo), hi);
+    const __m256i h = _mm256_packs_epi32(r_lo, r_hi);  // int16, channels 0-7 | 8-15
+    return _mm_packs_epi16(_mm256_castsi256_si128(h), _mm256_extracti128_si256(h, 1));
+  }
+
+  static constexpr int kMinFastShift = -23;  // fast epilogue: shift in [-23, -1], |zp| <= 255 (no int64 overflow)
+
+  /// The fast epilogue's per-block constants, per half h (lo, hi): multipliers of the even / odd
+  /// lanes (low dwords), C for P >= 0 / P < 0 of the even and odd lanes (see fast_requant), and
+  /// e - 1 in the VSHUFPS lane order (0, 2, 1, 3) of every 128 bits.
+  struct fast_consts {
+    __m256i m_e[2], m_o[2], cp_e[2], cn_e[2], cp_o[2], cn_o[2], sh[2];
+  };
+
+  /// Fills `k` from the lo / hi multipliers and shifts; false (k unset) unless every lane's shift is
+  /// in [kMinFastShift, -1] and |zp| <= 255, where the fast epilogue is exact.
+  static bool fast_prepare(const __m256i (&m)[2], const __m256i (&s)[2], std::int32_t zp, fast_consts& k) noexcept {
+    const __m256i neg1 = _mm256_set1_epi32(-1), lim = _mm256_set1_epi32(kMinFastShift - 1);
+    const __m256i ok = _mm256_and_si256(_mm256_and_si256(_mm256_cmpgt_epi32(neg1, s[0]), _mm256_cmpgt_epi32(s[0], lim)),
+                                        _mm256_and_si256(_mm256_cmpgt_epi32(neg1, s[1]), _mm256_cmpgt_epi32(s[1], lim)));
+    if (_mm256_movemask_epi8(ok) != -1 || zp < -255 || zp > 255) return false;
+    // C = 2^30 + 2^(e+30) + zp 2^(31+e) = 2^30 + (2^30 + zp 2^31) << e; for P < 0, C - 2^31.
+    const __m256i kk = _mm256_set1_epi64x((std::int64_t{1} << 30) + zp * (std::int64_t{1} << 31));
+    const __m256i base = _mm256_set1_epi64x(std::int64_t{1} << 30), half = _mm256_set1_epi64x(std::int64_t{1} << 31);
+    const __m256i lo32 = _mm256_set1_epi64x(0xFFFFFFFF);
+    for (int h = 0; h < 2; ++h) {
+      const __m256i e = _mm256_sub_epi32(_mm256_setzero_si256(), s[h]);  // 1..23
+      k.m_e[h] = m[h];
+      k.m_o[h] = _mm256_srli_epi64(m[h], 32);
+      k.cp_e[h] = _mm256_add_epi64(base, _mm256_sllv_epi64(kk, _mm256_and_si256(e, lo32)));
+      k.cn_e[h] = _mm256_sub_epi64(k.cp_e[h], half);
+      k.cp_o[h] = _mm256_add_epi64(base, _mm256_sllv_epi64(kk, _mm256_srli_epi64(e, 32)));
+      k.cn_o[h] = _mm256_sub_epi64(k.cp_o[h], half);
+      k.sh[h] = _mm256_sub_epi32(_mm256_shuffle_epi32(e, _MM_SHUFFLE(3, 1, 2, 0)), _mm256_set1_epi32(1));
+    }
+    return true;
+  }
+
+  /// MBQM(a) + zp for the 8 lanes of half h, in the lane order (0, 2, 1, 3) per 128 bits.
+  /// Why it is exact: with P = a m (int64, |P| <= 2^62), SRDHM is y = floor((P + 2^30) / 2^31)
+  /// (its one saturating case, a = m = INT32_MIN, gives the same final result below for e >= 1) and
+  /// RDPOT(y, e) = floor((y + 2^(e-1) - [y < 0]) / 2^e) (round half away from zero). Nested floors
+  /// by powers of two merge: z = floor((P + 2^30 + (2^(e-1) - [y < 0]) 2^31) / 2^(31+e)), and
+  /// z + zp adds zp 2^(31+e) to the numerator. [y < 0] = [P + 2^30 < 0] may be replaced by [P < 0]
+  /// (VBLENDVPD on P's sign picks C): they differ only for P in [-2^30, 0), where y = 0 and z = 0,
+  /// and there the numerator with [P < 0] = 1 lies in [2^(e+30) - 2^31, 2^(e+30) - 2^30), inside
+  /// [0, 2^(31+e)) for e >= 1: also 0. |numerator| < 2^62 + 2^61 for e <= 23 and |zp| <= 255, so
+  /// int64 never overflows; its floor division by 2^(31+e) is the high dword (VSHUFPS gathers them)
+  /// shifted arithmetically by e - 1.
+  static __m256i fast_requant(__m256i a, const fast_consts& k, int h) noexcept {
+    const __m256i pe = _mm256_mul_epi32(a, k.m_e[h]);
+    const __m256i po = _mm256_mul_epi32(_mm256_srli_epi64(a, 32), k.m_o[h]);
+    auto pick = [](__m256i cp, __m256i cn, __m256i prod) {
+      return _mm256_castpd_si256(
+          _mm256_blendv_pd(_mm256_castsi256_pd(cp), _mm256_castsi256_pd(cn), _mm256_castsi256_pd(prod)));
+    };
+    const __m256i re = _mm256_add_epi64(pe, pick(k.cp_e[h], k.cn_e[h], pe));
+    const __m256i ro = _mm256_add_epi64(po, pick(k.cp_o[h], k.cn_o[h], po));
+    const __m256i hi = _mm256_castps_si256(
+        _mm256_shuffle_ps(_mm256_castsi256_ps(re), _mm256_castsi256_ps(ro), _MM_SHUFFLE(3, 1, 3, 1)));
+    return _mm256_srav_epi32(hi, k.sh[h]);
+  }
+
+  /// requant_lo_hi by fast_requant (exact where fast_prepare accepted the block): saturating packs
+  /// to int8, the clamp in int8 (exact: the bounds are int8), VPSHUFB back to channel order.
+  static __m128i fast_requant_lo_hi(__m256i a_lo, __m256i a_hi, const fast_consts& k, __m128i lo8, __m128i hi8) noexcept {
+    const __m256i h = _mm256_packs_epi32(fast_requant(a_lo, k, 0), fast_requant(a_hi, k, 1));
+    __m128i b = _mm_packs_epi16(_mm256_castsi256_si128(h), _mm256_extracti128_si256(h, 1));
+    b = _mm_min_epi8(_mm_max_epi8(b, lo8), hi8);
+    return _mm_shuffle_epi8(b, _mm_setr_epi8(0, 2, 1, 3, 4, 6, 5, 7, 8, 10, 9, 11, 12, 14, 13, 15));
+  }
+
   template <std::size_t KS, class Q>
   static void run_ks(std::size_t channels, std::size_t pixels, std::size_t ks_rt, const std::int8_t* const* in,
                      std::size_t in_step, const void* packed, std::int8_t* out, std::size_t out_stride,
                      const output_stage<Q>& p) noexcept {
-    namespace ops = tessera::arch::simd_ops;
     constexpr bool per_tensor = std::is_same_v<Q, requant::per_tensor>;
     const std::size_t ks = KS != 0 ? KS : ks_rt;
     const std::size_t pairs = (ks + 1) / 2;
@@ -108,6 +192,8 @@ struct dwconv_qs8_2v_simd {
     const std::size_t block = packed_dw_block_bytes(CR, ks, sizeof(std::int32_t), sizeof(std::int8_t));
     // Parameters in locals: the int8 stores may alias anything, so p's members would be reloaded.
     const i32 zp(p.zero_point), lo(p.act_min), hi(p.act_max);
+    const __m128i lo8 = _mm_set1_epi8(static_cast<char>(p.act_min)), hi8 = _mm_set1_epi8(static_cast<char>(p.act_max));
+    const std::int32_t zps = p.zero_point;
     const auto q = p.q;
     const __m256i zero = _mm256_setzero_si256();
 
@@ -122,10 +208,11 @@ struct dwconv_qs8_2v_simd {
         m_lo = m_hi = i32(q.multiplier);
         s_lo = s_hi = i32(q.shift);
       } else {
-        alignas(32) std::int32_t mb[CR] = {}, sb[CR] = {};
+        alignas(32) std::int32_t mb[CR] = {}, sb[CR];
         const std::int32_t* mp = q.multiplier + c0;
         const std::int32_t* sp = q.shift + c0;
-        if (nb < CR) {  // padded channels: multiplier and shift 0
+        if (nb < CR) {  // padded channels: multiplier 0, shift -1 (the fast epilogue takes it)
+          for (std::size_t j = 0; j < CR; ++j) sb[j] = -1;
           for (std::size_t j = 0; j < nb; ++j) mb[j] = mp[j], sb[j] = sp[j];
           mp = mb, sp = sb;
         }
@@ -133,6 +220,8 @@ struct dwconv_qs8_2v_simd {
         split_lo_hi(mp, t0, t1), m_lo = t0, m_hi = t1;
         split_lo_hi(sp, t0, t1), s_lo = t0, s_hi = t1;
       }
+      fast_consts fk;
+      const bool fast = fast_prepare({m_lo, m_hi}, {s_lo, s_hi}, zps, fk);
       alignas(32) __m256i wl[kMaxPairs], wh[kMaxPairs];
       if (stacked) {
 #pragma GCC unroll 13
@@ -161,10 +250,8 @@ struct dwconv_qs8_2v_simd {
           a_lo = _mm256_add_epi32(a_lo, _mm256_madd_epi16(_mm256_unpacklo_epi16(xa, xc), w_lo));
           a_hi = _mm256_add_epi32(a_hi, _mm256_madd_epi16(_mm256_unpackhi_epi16(xa, xc), w_hi));
         }
-        const i32 r_lo = xsimd::min(xsimd::max(ops::mbqm(i32(a_lo), m_lo, s_lo) + zp, lo), hi);
-        const i32 r_hi = xsimd::min(xsimd::max(ops::mbqm(i32(a_hi), m_hi, s_hi) + zp, lo), hi);
-        const __m256i h = _mm256_packs_epi32(r_lo, r_hi);  // int16, channels 0-7 | 8-15
-        const __m128i bytes = _mm_packs_epi16(_mm256_castsi256_si128(h), _mm256_extracti128_si256(h, 1));
+        const __m128i bytes = fast ? fast_requant_lo_hi(a_lo, a_hi, fk, lo8, hi8)
+                                   : requant_lo_hi(a_lo, a_hi, m_lo, m_hi, s_lo, s_hi, zp, lo, hi);
         std::int8_t* o = out + px * out_stride + c0;
         if (nb == CR) {
           _mm_storeu_si128(reinterpret_cast<__m128i*>(o), bytes);
