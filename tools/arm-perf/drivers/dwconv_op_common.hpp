@@ -45,7 +45,10 @@ alignas(64) inline float biasf[kC];
 alignas(64) inline T out[kOut * kOut * kC];
 alignas(64) inline T ref[kOut * kOut * kC];
 alignas(64) inline std::uint8_t packed[64 + 9 * 1024 + 4 * 1024 + 9 * kC * 4 + 4 * kC * 2];  // covers any cr <= 256
-alignas(64) inline std::uint8_t workspace[kOut * 9 * sizeof(void*) + kC * sizeof(T) + 64];
+// Tap pointers of one row + zero row, or the int8 padded-row cache (4 rows of kHW + 2 pixels).
+inline constexpr std::size_t kPointerBytes = kOut * 9 * sizeof(void*) + kC * sizeof(T) + 64;
+inline constexpr std::size_t kCacheBytes = 4 * (kHW + 2) * kC * sizeof(T) + 64;
+alignas(64) inline std::uint8_t workspace[kPointerBytes > kCacheBytes ? kPointerBytes : kCacheBytes];
 inline tessera::output_stage<tessera::requant::per_channel> stage;
 inline tessera::f32_clamp clamp{-6.0f, 6.0f};
 inline constexpr std::int32_t kInputZp = -3;
