@@ -26,6 +26,8 @@
 #if TESSERA_HAS_NEON
 // (neon depthwise kernels)
 // (neon 3x3 row kernels)
+#include <tessera/kernels/dwconv/neon/dwconv3x3_f32_4x8_neon_fma.hpp>
+#include <tessera/kernels/dwconv/neon/dwconv3x3_qs8_2x16_neon_mlal.hpp>
 #include <tessera/kernels/dwconv/neon/dwconv_f32_2x16_neon_fma.hpp>
 #include <tessera/kernels/dwconv/neon/dwconv_qs8_16c_neon_mlal.hpp>
 #include <tessera/kernels/dwconv/neon/dwconv_qs16_8c_neon_mlal.hpp>
@@ -118,6 +120,7 @@ using dwconv3x3_f32_registry = arch::type_list<dwconv3x3_f32_scalar
 #endif
 #if TESSERA_HAS_NEON
 // (neon f32 row entries)
+                                               , dwconv3x3_f32_4x8_neon_fma
 #endif
 #if TESSERA_HAS_SVE
 // (sve f32 row entries)
@@ -135,6 +138,7 @@ using dwconv3x3_qs8_registry = arch::type_list<dwconv3x3_qs8_scalar
 #endif
 #if TESSERA_HAS_NEON
 // (neon s8 row entries)
+                                               , dwconv3x3_qs8_2x16_neon_mlal
 #endif
 #if TESSERA_HAS_SVE
 // (sve s8 row entries)

@@ -1,0 +1,260 @@
+/// @file dwconv3x3_qs8_2x16_neon_mlal.hpp
+/// int8 3x3 depthwise row kernel (op.hpp's row contract: windows inside the input, stride 1 or 2
+/// along x, direct addressing) with fused TFLite requantization on AArch64 Neon (Armv8.0: SMLAL
+/// of int8 into int16, UADDW into int32).
+///
+/// Tile: 2 neighbouring output pixels x 16 channels. cr() = 16, the packed blocks of
+/// dwconv_qs8_16c_neon_mlal (`int32 bias'[16]; int8 w[9][16]`): the block's nine weight vectors
+/// stay in 9 q registers for the whole row. Arithmetic is dwconv_qs8_16c_neon_mlal's: taps go in
+/// pairs, p = K + x_a w_a + x_b w_b in int16 with K = 32512 (MOV + 2 SMLAL/SMLAL2; p in
+/// [0, 65280], exact as unsigned 16-bit), added zero-extended with UADDW/UADDW2 to int32
+/// accumulators that start at bias' - 4 K; the ninth tap is one SMULL/SMULL2 + SADDW/SADDW2.
+/// Every int32 sum wraps, so the result equals the scalar kernel's wrapping bias' + sum_t x_t w_t
+/// bit for bit whatever the pairing. Pairs here: (ky 0, kx) with (ky 1, kx) for kx = 0..2, taps
+/// (2, 0) with (2, 1), then (2, 2) alone: tap rows 0 and 1 are streamed together column by column
+/// and row 2 keeps its previous column, so each input column of a group is loaded once and serves
+/// both pixels (stride 1: 4 columns x 3 rows = 12 LDR q per 2 x 144 MACs; stride 2: 15; the
+/// unipass kernel loads 9 inputs and 5 weight vectors per pixel).
+/// Epilogue in registers as dwconv_qs8_16c_neon_mlal's (neon/fixedpoint.hpp): MBQM =
+/// RDPOT(SQRDMULH(acc << left, m), right), + zero point, SQXTN to int16 and int8, SMAX/SMIN, one
+/// 16-byte store per pixel. Per-tensor or per-channel (arrays indexed by channel).
+/// Loop order: channel block outer, pixel pairs inner; an odd last pixel runs alone.
+/// Tails: channels % 16 in the last block: inputs through 8/4/2/1-byte loads into a zeroed vector,
+/// outputs through 8/4/2/1-byte stores, per-channel parameters through zeroed bounce arrays:
+/// nothing outside the rows' windows or the output pixels is read or written (the packed block is
+/// read whole).
+/// ISA: Armv8-A Advanced SIMD (no dotprod).
+#pragma once
+#include <tessera/arch/native.hpp>
+#if !TESSERA_HAS_NEON
+#error "dwconv3x3_qs8_2x16_neon_mlal.hpp needs AArch64 Advanced SIMD (TESSERA_HAS_NEON)"
+#endif
+
+#include <arm_neon.h>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <type_traits>
+#include <tessera/arch/neon/fixedpoint.hpp>
+#include <tessera/arch/tags.hpp>
+#include <tessera/dispatch/select.hpp>
+#include <tessera/kernels/dwconv/neon/dwconv_qs8_16c_neon_mlal.hpp>
+#include <tessera/kernels/dwconv/op.hpp>
+#include <tessera/quant/requantize.hpp>
+
+namespace tessera::kernels {
+
+struct dwconv3x3_qs8_2x16_neon_mlal {
+  using arch = tessera::arch::neon;
+  static constexpr const char* name = "dwconv3x3_qs8_2x16_neon_mlal";
+  /// Channel tile of the packed weights (dwconv_qs8_16c_neon_mlal's).
+  static std::size_t cr() noexcept { return dwconv_qs8_16c_neon_mlal::cr(); }
+
+  /// `pixels` outputs of one row, windows inside the input, stride 1 or 2 along x (op.hpp).
+  template <class Q>
+  static void run(std::size_t channels, std::size_t pixels, std::size_t stride, const std::int8_t* r0,
+                  const std::int8_t* r1, const std::int8_t* r2, const void* packed, std::int8_t* out,
+                  const output_stage<Q>& p) noexcept {
+    constexpr bool per_tensor = std::is_same_v<Q, requant::per_tensor>;
+    stage st{};
+    st.zp = vdupq_n_s32(p.zero_point);
+    st.lo = vdupq_n_s8(static_cast<std::int8_t>(p.act_min));
+    st.hi = vdupq_n_s8(static_cast<std::int8_t>(p.act_max));
+    if constexpr (per_tensor) {
+      st.m = vdupq_n_s32(p.q.multiplier);
+      st.l = vdupq_n_s32(p.q.shift > 0 ? p.q.shift : 0);
+      st.r = vdupq_n_s32(p.q.shift > 0 ? 0 : p.q.shift);
+      st.left = p.q.shift > 0;
+    } else {
+      st.mul = p.q.multiplier, st.sh = p.q.shift;
+    }
+    if (stride == 1) run_s<1, per_tensor>(channels, pixels, r0, r1, r2, packed, out, st);
+    else run_s<2, per_tensor>(channels, pixels, r0, r1, r2, packed, out, st);
+  }
+
+ private:
+  static constexpr std::size_t CR = 16;
+  static constexpr std::size_t BLOCK = CR * sizeof(std::int32_t) + 9 * CR;  // bytes per packed block
+  static constexpr std::size_t NP = 2;                                       // pixels per group
+  static constexpr std::int16_t K16 = 32512;  // pair offset: K + [-32512, 32768] = [0, 65280]
+  static constexpr std::size_t PAIRS = 4;
+
+  /// Output-stage parameters in registers (per-tensor) or pointers (per-channel, at the slice's
+  /// first channel).
+  struct stage {
+    int32x4_t m, l, r, zp;  // multiplier, left = max(s, 0), -right = min(s, 0) (per-tensor), zero point
+    int8x16_t lo, hi;       // activation clamp (inside int8)
+    bool left;              // any left shift (per-tensor)
+    const std::int32_t* mul;
+    const std::int32_t* sh;
+  };
+
+  /// 16 channels' int32 accumulators.
+  struct acc16 {
+    uint32x4_t v[4];
+  };
+
+  /// a += x0 * w0 + x1 * w1 (16 channels) through the offset int16 pair p (see the file comment).
+  [[gnu::always_inline]] static inline void pair(acc16& a, int8x16_t x0, int8x16_t w0, int8x16_t x1, int8x16_t w1,
+                                                 int16x8_t kv) noexcept {
+    const int16x8_t pl = vmlal_s8(vmlal_s8(kv, vget_low_s8(x0), vget_low_s8(w0)), vget_low_s8(x1), vget_low_s8(w1));
+    const int16x8_t ph = vmlal_high_s8(vmlal_high_s8(kv, x0, w0), x1, w1);
+    a.v[0] = vaddw_u16(a.v[0], vget_low_u16(vreinterpretq_u16_s16(pl)));
+    a.v[1] = vaddw_high_u16(a.v[1], vreinterpretq_u16_s16(pl));
+    a.v[2] = vaddw_u16(a.v[2], vget_low_u16(vreinterpretq_u16_s16(ph)));
+    a.v[3] = vaddw_high_u16(a.v[3], vreinterpretq_u16_s16(ph));
+  }
+
+  /// a += x * w (16 channels), one tap: |x w| <= 2^14 fits int16.
+  [[gnu::always_inline]] static inline void single(acc16& a, int8x16_t x, int8x16_t w) noexcept {
+    const int16x8_t pl = vmull_s8(vget_low_s8(x), vget_low_s8(w)), ph = vmull_high_s8(x, w);
+    a.v[0] = vreinterpretq_u32_s32(vaddw_s16(vreinterpretq_s32_u32(a.v[0]), vget_low_s16(pl)));
+    a.v[1] = vreinterpretq_u32_s32(vaddw_high_s16(vreinterpretq_s32_u32(a.v[1]), pl));
+    a.v[2] = vreinterpretq_u32_s32(vaddw_s16(vreinterpretq_s32_u32(a.v[2]), vget_low_s16(ph)));
+    a.v[3] = vreinterpretq_u32_s32(vaddw_high_s16(vreinterpretq_s32_u32(a.v[3]), ph));
+  }
+
+  /// One input column (Part: only rem < 16 bytes, zeros beyond).
+  template <bool Part>
+  [[gnu::always_inline]] static inline int8x16_t load(const std::int8_t* p, [[maybe_unused]] std::size_t rem) noexcept {
+    if constexpr (Part) return load_part(p, rem);
+    else return vld1q_s8(p);
+  }
+
+  /// p += n bytes, opaque to the optimiser, so that one running pointer is kept.
+  [[gnu::always_inline]] static inline void advance(const std::int8_t*& p, std::size_t n) noexcept {
+    p += n;
+    __asm__("" : "+r"(p));
+  }
+
+  /// MBQM + zero point of 8 channels (c..c+7 of the stage's arrays) held in y0, y1, saturated to int16.
+  template <bool PerTensor>
+  [[gnu::always_inline]] static inline int16x8_t requant8(int32x4_t y0, int32x4_t y1, const stage& st,
+                                                          [[maybe_unused]] std::size_t c) noexcept {
+    namespace ops = tessera::arch::neon_ops;
+    if constexpr (PerTensor) {
+      if (st.left) y0 = vshlq_s32(y0, st.l), y1 = vshlq_s32(y1, st.l);
+      y0 = ops::rdpot_neg(ops::srdhm(y0, st.m), st.r);
+      y1 = ops::rdpot_neg(ops::srdhm(y1, st.m), st.r);
+    } else {
+      y0 = ops::mbqm32(y0, vld1q_s32(st.mul + c), vld1q_s32(st.sh + c));
+      y1 = ops::mbqm32(y1, vld1q_s32(st.mul + c + 4), vld1q_s32(st.sh + c + 4));
+    }
+    return vqmovn_high_s32(vqmovn_s32(vaddq_s32(y0, st.zp)), vaddq_s32(y1, st.zp));
+  }
+
+  /// N pixels x 16 channels from input column 0 of rows r0..r2 (pixel pitch `ch`), weights w in
+  /// registers, accumulators starting at b (bias' - 4 K), output at `o`.
+  template <std::size_t S, std::size_t N, bool PerTensor, bool Part>
+  [[gnu::always_inline]] static inline void group(const std::int8_t* r0, const std::int8_t* r1, const std::int8_t* r2,
+                                                  std::size_t ch, const int8x16_t (&w)[9], const acc16& b,
+                                                  int16x8_t kv, std::int8_t* o, std::size_t rem,
+                                                  const stage& st) noexcept {
+    constexpr std::size_t cols = (N - 1) * S + 3;
+    acc16 acc[N];
+#pragma GCC unroll 2
+    for (std::size_t j = 0; j < N; ++j) acc[j] = b;
+    // Tap rows 0 and 1 together: column i pairs (0, kx) with (1, kx) for the outputs it serves.
+#pragma GCC unroll 5
+    for (std::size_t i = 0; i < cols; ++i) {
+      const int8x16_t x0 = load<Part>(r0, rem), x1 = load<Part>(r1, rem);
+      advance(r0, ch), advance(r1, ch);
+#pragma GCC unroll 2
+      for (std::size_t j = 0; j < N; ++j) {
+        if (i < S * j || i > S * j + 2) continue;
+        const std::size_t kx = i - S * j;
+        pair(acc[j], x0, w[kx], x1, w[3 + kx], kv);
+      }
+    }
+    // Tap row 2: (2, 0) with (2, 1) when column S j + 1 arrives, then (2, 2) alone.
+    int8x16_t prev = vdupq_n_s8(0);
+#pragma GCC unroll 5
+    for (std::size_t i = 0; i < cols; ++i) {
+      const int8x16_t x = load<Part>(r2, rem);
+      advance(r2, ch);
+#pragma GCC unroll 2
+      for (std::size_t j = 0; j < N; ++j) {
+        if (i == S * j + 1) pair(acc[j], prev, w[6], x, w[7], kv);
+        else if (i == S * j + 2) single(acc[j], x, w[8]);
+      }
+      prev = x;
+    }
+#pragma GCC unroll 2
+    for (std::size_t j = 0; j < N; ++j) {
+      const int16x8_t h0 = requant8<PerTensor>(vreinterpretq_s32_u32(acc[j].v[0]), vreinterpretq_s32_u32(acc[j].v[1]), st, 0);
+      const int16x8_t h1 = requant8<PerTensor>(vreinterpretq_s32_u32(acc[j].v[2]), vreinterpretq_s32_u32(acc[j].v[3]), st, 8);
+      const int8x16_t v = vminq_s8(vmaxq_s8(vqmovn_high_s16(vqmovn_s16(h0), h1), st.lo), st.hi);
+      if constexpr (Part) store_part(o + j * ch, v, rem);
+      else vst1q_s8(o + j * ch, v);
+    }
+  }
+
+  /// Every pixel of one block's 16 channels (Part: rem < 16 of them); blk = the packed block.
+  template <std::size_t S, bool PerTensor, bool Part>
+  static void slice(std::size_t ch, std::size_t pixels, const std::int8_t* r0, const std::int8_t* r1,
+                    const std::int8_t* r2, const std::int8_t* blk, std::int8_t* out, std::size_t rem,
+                    stage st) noexcept {
+    int8x16_t w[9];
+#pragma GCC unroll 9
+    for (std::size_t t = 0; t < 9; ++t) w[t] = vld1q_s8(blk + CR * sizeof(std::int32_t) + CR * t);
+    const auto* bias = reinterpret_cast<const std::int32_t*>(blk);
+    const int32x4_t corr = vdupq_n_s32(static_cast<std::int32_t>(0u - static_cast<std::uint32_t>(K16) * PAIRS));
+    acc16 b;
+#pragma GCC unroll 4
+    for (std::size_t k = 0; k < 4; ++k) b.v[k] = vreinterpretq_u32_s32(vaddq_s32(vld1q_s32(bias + 4 * k), corr));
+    const int16x8_t kv = vdupq_n_s16(K16);
+    alignas(16) std::int32_t mb[CR] = {}, sb[CR] = {};
+    if constexpr (!PerTensor && Part) {  // the parameter arrays end at channel `channels` - 1
+      std::memcpy(mb, st.mul, rem * sizeof(std::int32_t));
+      std::memcpy(sb, st.sh, rem * sizeof(std::int32_t));
+      st.mul = mb, st.sh = sb;
+    }
+    std::size_t px = pixels;
+    for (; px >= NP; px -= NP, out += NP * ch) {
+      group<S, NP, PerTensor, Part>(r0, r1, r2, ch, w, b, kv, out, rem, st);
+      r0 += NP * S * ch, r1 += NP * S * ch, r2 += NP * S * ch;
+    }
+    if (px == 1) group<S, 1, PerTensor, Part>(r0, r1, r2, ch, w, b, kv, out, rem, st);
+  }
+
+  template <std::size_t S, bool PerTensor>
+  static void run_s(std::size_t channels, std::size_t pixels, const std::int8_t* r0, const std::int8_t* r1,
+                    const std::int8_t* r2, const void* packed, std::int8_t* out, const stage& st0) noexcept {
+    const auto* blk = static_cast<const std::int8_t*>(packed);
+    for (std::size_t c = 0; c < channels; c += CR, blk += BLOCK) {
+      stage st = st0;
+      if constexpr (!PerTensor) st.mul += c, st.sh += c;
+      if (channels - c >= CR) slice<S, PerTensor, false>(channels, pixels, r0 + c, r1 + c, r2 + c, blk, out + c, CR, st);
+      else slice<S, PerTensor, true>(channels, pixels, r0 + c, r1 + c, r2 + c, blk, out + c, channels - c, st);
+    }
+  }
+
+  /// p[0..r) in lanes 0..r-1 (r in 1..15), zero elsewhere; nothing past p + r is read.
+  static int8x16_t load_part(const std::int8_t* p, std::size_t r) noexcept {
+    std::uint64_t h[2] = {0, 0};
+    std::size_t k = 0;
+    if (r & 8) { std::memcpy(&h[0], p, 8); k = 8; }
+    std::uint64_t v = 0;
+    std::size_t s = 0;
+    if (r & 4) { std::uint32_t u; std::memcpy(&u, p + k, 4); v = u; s = 4; }
+    if (r & 2) { std::uint16_t u; std::memcpy(&u, p + k + s, 2); v |= std::uint64_t{u} << (8 * s); s += 2; }
+    if (r & 1) v |= std::uint64_t{static_cast<std::uint8_t>(p[k + s])} << (8 * s);
+    h[k / 8] = v;  // the 1..7 bytes after the first 8 (k = 8) or the only ones (k = 0)
+    return vreinterpretq_s8_u64(vcombine_u64(vcreate_u64(h[0]), vcreate_u64(h[1])));
+  }
+
+  /// Stores lanes 0..r-1 of v to p[0..r) (r in 1..15).
+  static void store_part(std::int8_t* p, int8x16_t v, std::size_t r) noexcept {
+    std::uint64_t u = vgetq_lane_u64(vreinterpretq_u64_s8(v), 0);
+    if (r & 8) { std::memcpy(p, &u, 8); p += 8, u = vgetq_lane_u64(vreinterpretq_u64_s8(v), 1); }
+    if (r & 4) { const auto x = static_cast<std::uint32_t>(u); std::memcpy(p, &x, 4); p += 4, u >>= 32; }
+    if (r & 2) { const auto x = static_cast<std::uint16_t>(u); std::memcpy(p, &x, 2); p += 2, u >>= 16; }
+    if (r & 1) *p = static_cast<std::int8_t>(u);
+  }
+};
+
+}  // namespace tessera::kernels
+
+template <> struct tessera::ukernel<tessera::op::dwconv3x3_qs8, tessera::arch::neon> {
+  using type = tessera::kernels::dwconv3x3_qs8_2x16_neon_mlal;
+};
