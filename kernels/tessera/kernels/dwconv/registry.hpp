@@ -35,6 +35,8 @@
 #if TESSERA_HAS_SVE
 // (sve depthwise kernels)
 // (sve 3x3 row kernels)
+#include <tessera/kernels/dwconv/sve/dwconv3x3_f32_8xvl_sve_fmla.hpp>
+#include <tessera/kernels/dwconv/sve/dwconv3x3_qs8_2vl_sve.hpp>
 #include <tessera/kernels/dwconv/sve/dwconv_f32_2vl_sve_fmla.hpp>
 #include <tessera/kernels/dwconv/sve/dwconv_qs8_4vl_sve.hpp>
 #include <tessera/kernels/dwconv/sve/dwconv_qs16_2vl_sve.hpp>
@@ -124,6 +126,7 @@ using dwconv3x3_f32_registry = arch::type_list<dwconv3x3_f32_scalar
 #endif
 #if TESSERA_HAS_SVE
 // (sve f32 row entries)
+                                               , dwconv3x3_f32_8xvl_sve_fmla
 #endif
 #if TESSERA_HAS_HELIUM_FP
                                                , dwconv3x3_f32_4x4_helium_fma
@@ -142,6 +145,7 @@ using dwconv3x3_qs8_registry = arch::type_list<dwconv3x3_qs8_scalar
 #endif
 #if TESSERA_HAS_SVE
 // (sve s8 row entries)
+                                               , dwconv3x3_qs8_2vl_sve
 #endif
                                                >;
 
