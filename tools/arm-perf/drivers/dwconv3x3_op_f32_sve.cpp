@@ -1,8 +1,11 @@
 // arm-perf: targets=aarch64 loop-elements=1 march=armv8.2-a+sve unit=MAC
-// Whole depthwise_conv2d_f32 on SVE (3x3 stride 1 SAME, 112 x 112 x 32: MobileNetV1 layer b), dwconv3x3_f32_8xvl_sve_fmla serves the interior pixels, dwconv_f32_2vl_sve_fmla the edges (dwconv_op_common.hpp). SVE1 only.
-// Named outside dwconv.sh's drivers/dwconv_*.cpp glob: run it by name (icount.sh / mca.sh).
+// Whole depthwise operator on sve (dwconv_op_common.hpp: TESSERA_PERF_LAYER=b|d, TESSERA_PERF_PATH=row|unipass):
+// 3x3 row kernel dwconv3x3_f32_8xvl_sve_fmla, unipass kernel dwconv_f32_2vl_sve_fmla.
+// Named outside dwconv.sh's drivers/dwconv_*.cpp glob: run it by name (icount.sh).
 #include <tessera/kernels/dwconv/sve/dwconv_f32_2vl_sve_fmla.hpp>
 #include <tessera/kernels/dwconv/sve/dwconv3x3_f32_8xvl_sve_fmla.hpp>
+#define DW_TAG tessera::arch::sve
+#define DW_UNIPASS tessera::kernels::dwconv_f32_2vl_sve_fmla
+#define DW_ROW tessera::kernels::dwconv3x3_f32_8xvl_sve_fmla
 #define DW_T float
-#define DW_OP tessera::depthwise_conv2d_f32<tessera::arch::sve, tessera::kernels::dwconv_f32_2vl_sve_fmla, tessera::kernels::dwconv3x3_f32_8xvl_sve_fmla>
 #include "dwconv_op_common.hpp"

@@ -1,8 +1,11 @@
 // arm-perf: targets=aarch64 loop-elements=1 march=armv8.2-a+sve unit=MAC
-// Whole depthwise_conv2d_s8 on SVE (3x3 stride 1 SAME, 112 x 112 x 32: MobileNetV1 layer b), dwconv3x3_qs8_2vl_sve serves the interior pixels, dwconv_qs8_4vl_sve the edges (dwconv_op_common.hpp). SVE1 only.
-// Named outside dwconv.sh's drivers/dwconv_*.cpp glob: run it by name (icount.sh / mca.sh).
+// Whole depthwise operator on sve (dwconv_op_common.hpp: TESSERA_PERF_LAYER=b|d, TESSERA_PERF_PATH=row|unipass):
+// 3x3 row kernel dwconv3x3_qs8_2vl_sve, unipass kernel dwconv_qs8_4vl_sve.
+// Named outside dwconv.sh's drivers/dwconv_*.cpp glob: run it by name (icount.sh).
 #include <tessera/kernels/dwconv/sve/dwconv_qs8_4vl_sve.hpp>
 #include <tessera/kernels/dwconv/sve/dwconv3x3_qs8_2vl_sve.hpp>
+#define DW_TAG tessera::arch::sve
+#define DW_UNIPASS tessera::kernels::dwconv_qs8_4vl_sve
+#define DW_ROW tessera::kernels::dwconv3x3_qs8_2vl_sve
 #define DW_T std::int8_t
-#define DW_OP tessera::depthwise_conv2d_s8<tessera::arch::sve, tessera::kernels::dwconv_qs8_4vl_sve, tessera::kernels::dwconv3x3_qs8_2vl_sve>
 #include "dwconv_op_common.hpp"

@@ -1,15 +1,25 @@
 /// @file dwconv_op_common.hpp
-/// Shared body of the dwconv_op_* drivers: one whole depthwise operator `run` (fp32 or int8) on a
-/// 3x3 SAME layer of TESSERA_PERF_HW x TESSERA_PERF_HW x TESSERA_PERF_C input channels and stride
-/// TESSERA_PERF_STRIDE (defaults 112, 32, 1: MobileNetV1's layer b; 112, 64, 2 is layer d), checked
-/// bit for bit against the scalar operator (whose tap order every kernel keeps). A driver defines
-/// DW_OP (the operator type, e.g. depthwise_conv2d_f32<helium, K, R>), DW_T (float or int8_t) and
-/// the size macros, includes its kernel headers, then this file. `unipass_only<R>` is a row kernel
-/// the operator never uses (its tile matches no unipass kernel): drivers measure the operator with
-/// and without its row kernel. elements() counts MACs (out pixels x channels x 9).
+/// Shared body of the dwconv3x3_op_* drivers: one whole depthwise operator `run` (fp32 or int8,
+/// per-channel stage, input zero point -3) on a MobileNetV1 depthwise layer chosen by the
+/// environment (qemu-aarch64 passes it through; the M55 has none: TESSERA_PERF_DEFAULT_LAYER /
+/// TESSERA_PERF_DEFAULT_PATH, "b" / "row" unless a driver defines them):
+///   TESSERA_PERF_LAYER  b  3x3 stride 1 SAME, HW x HW x 32 (default)
+///                       d  3x3 stride 2 SAME, HW x HW x 64 -> HW/2 x HW/2 x 64
+///                       (HW = TESSERA_PERF_HW, default 112: the real layers)
+///   TESSERA_PERF_PATH   row      the operator as shipped (default): 3x3 row kernel DW_ROW, edges
+///                                (or nothing, with int8's padded-row cache) on DW_UNIPASS
+///                       unipass  the row kernel switched off (a channel tile that never matches):
+///                                every pixel on DW_UNIPASS, the operator before the row path
+/// with workspace_bytes(g) of workspace. check() compares every output with the scalar operator's
+/// (the tap order every kernel keeps), so fp32 is compared bit for bit too. The operator is called
+/// through a noinline function, as an ordinary translation unit would call it (the harness's
+/// `flatten` would otherwise pull the kernels' loops into one function and spill).
+/// A driver includes its kernels and defines DW_TAG, DW_UNIPASS, DW_ROW and DW_T (float or int8_t).
+/// elements() counts MACs (out pixels x channels x 9).
 #pragma once
 #include <cstdint>
 #include <cstdlib>
+#include <cstring>
 #include <type_traits>
 #include <tessera/ops/depthwise_conv2d.hpp>
 #include "perf_harness.hpp"
@@ -17,11 +27,11 @@
 #ifndef TESSERA_PERF_HW
 #define TESSERA_PERF_HW 112
 #endif
-#ifndef TESSERA_PERF_C
-#define TESSERA_PERF_C 32
+#ifndef TESSERA_PERF_DEFAULT_LAYER  // when the environment has none (the M55: a driver copy may set them)
+#define TESSERA_PERF_DEFAULT_LAYER "b"
 #endif
-#ifndef TESSERA_PERF_STRIDE
-#define TESSERA_PERF_STRIDE 1
+#ifndef TESSERA_PERF_DEFAULT_PATH
+#define TESSERA_PERF_DEFAULT_PATH "row"
 #endif
 
 namespace tessera_perf {
@@ -30,35 +40,38 @@ template <class R> struct unipass_only : R {
   static std::size_t cr() noexcept { return 0; }
 };
 
-inline constexpr std::size_t kHW = TESSERA_PERF_HW, kC = TESSERA_PERF_C, kS = TESSERA_PERF_STRIDE;
-inline constexpr std::size_t kOut = (kHW + kS - 1) / kS;
 using T = DW_T;
 inline constexpr bool kF32 = std::is_same_v<T, float>;
+template <class R>
+using op_with = std::conditional_t<kF32, tessera::depthwise_conv2d_f32<DW_TAG, DW_UNIPASS, R>,
+                                   tessera::depthwise_conv2d_s8<DW_TAG, DW_UNIPASS, R>>;
+using row_op = op_with<DW_ROW>;
+using unipass_op = op_with<unipass_only<DW_ROW>>;
 using ref_op = std::conditional_t<kF32, tessera::depthwise_conv2d_f32<tessera::arch::scalar>,
                                   tessera::depthwise_conv2d_s8<tessera::arch::scalar>>;
 
+inline constexpr std::size_t kHW = TESSERA_PERF_HW, kMaxC = 64;
 inline tessera::conv_geometry geo;
-alignas(64) inline T in[kHW * kHW * kC];
-alignas(64) inline T filt[9 * kC];
-alignas(64) inline std::int32_t bias32[kC], mult[kC], shift[kC];
-alignas(64) inline float biasf[kC];
-alignas(64) inline T out[kOut * kOut * kC];
-alignas(64) inline T ref[kOut * kOut * kC];
-alignas(64) inline std::uint8_t packed[64 + 9 * 1024 + 4 * 1024 + 9 * kC * 4 + 4 * kC * 2];  // covers any cr <= 256
-// Tap pointers of one row + zero row, or the int8 padded-row cache (4 rows of kHW + 2 pixels).
-inline constexpr std::size_t kPointerBytes = kOut * 9 * sizeof(void*) + kC * sizeof(T) + 64;
-inline constexpr std::size_t kCacheBytes = 4 * (kHW + 2) * kC * sizeof(T) + 64;
-alignas(64) inline std::uint8_t workspace[kPointerBytes > kCacheBytes ? kPointerBytes : kCacheBytes];
+alignas(64) inline T in[kHW * kHW * kMaxC];
+alignas(64) inline T filt[9 * kMaxC];
+alignas(64) inline std::int32_t bias32[kMaxC], mult[kMaxC], shift[kMaxC];
+alignas(64) inline float biasf[kMaxC];
+alignas(64) inline T out[kHW * kHW * 32];  // the larger output (layer b)
+alignas(64) inline T ref[kHW * kHW * 32];
+alignas(64) inline std::uint8_t packed[64 + 9 * 1024 + 4 * 1024 + 13 * kMaxC * 4];  // any cr <= 256
+alignas(64) inline std::uint8_t packed_ref[sizeof(packed)];
+// Tap pointers of one row + zero row, or the int8 padded-row cache (4 rows of HW + 2 pixels).
+alignas(64) inline std::uint8_t workspace[kHW * 9 * sizeof(void*) + 4 * (kHW + 2) * kMaxC * sizeof(T) + 128];
+inline bool use_unipass = false;
 inline tessera::output_stage<tessera::requant::per_channel> stage;
 inline tessera::f32_clamp clamp{-6.0f, 6.0f};
 inline constexpr std::int32_t kInputZp = -3;
 
-inline const T* volatile v_in = in;
-inline const void* volatile v_packed = packed;
-inline T* volatile v_out = out;
-inline void* volatile v_ws = workspace;
-
 inline std::uint32_t lcg(std::uint32_t& s) { return s = s * 1664525u + 1013904223u; }
+inline T rand_t(std::uint32_t& s) {
+  if constexpr (kF32) return static_cast<float>(static_cast<std::int32_t>(lcg(s) >> 21) - 1024) / 512.0f;
+  else return static_cast<T>(static_cast<std::int8_t>(lcg(s) >> 24));
+}
 
 /// Packs for operator `Op` into `dst` (aborts on any error).
 template <class Op> void pack(void* dst, std::size_t bytes) {
@@ -69,43 +82,50 @@ template <class Op> void pack(void* dst, std::size_t bytes) {
   if (!ok) std::abort();
 }
 
-/// Runs operator `Op` (aborts on any error).
-template <class Op> void run(const T* src, const void* pk, T* dst) {
+/// Runs operator `Op` with its workspace_bytes (aborts on any error).
+template <class Op> [[gnu::noinline]] void run(const void* pk, T* dst) {
   bool ok;
-  if constexpr (kF32) ok = Op::run(geo, src, pk, dst, clamp, v_ws, sizeof(workspace)).ok();
-  else ok = Op::run(geo, src, pk, dst, stage, kInputZp, v_ws, sizeof(workspace)).ok();
+  const std::size_t wb = Op::workspace_bytes(geo);
+  if constexpr (kF32) ok = Op::run(geo, in, pk, dst, clamp, workspace, wb).ok();
+  else ok = Op::run(geo, in, pk, dst, stage, kInputZp, workspace, wb).ok();
   if (!ok) std::abort();
 }
 
 void setup() {
-  const tessera::conv_shape s{.in_h = kHW, .in_w = kHW, .in_c = kC, .out_c = kC, .kernel_h = 3, .kernel_w = 3,
-                              .stride_h = kS, .stride_w = kS};
-  if (!tessera::make_conv_geometry(s, tessera::padding::same, geo).ok()) std::abort();
+  const char* layer = std::getenv("TESSERA_PERF_LAYER");
+  const char* path = std::getenv("TESSERA_PERF_PATH");
+  const bool d = std::strcmp(layer != nullptr ? layer : TESSERA_PERF_DEFAULT_LAYER, "d") == 0;
+  use_unipass = std::strcmp(path != nullptr ? path : TESSERA_PERF_DEFAULT_PATH, "unipass") == 0;
+  const std::int64_t c = d ? 64 : 32, s = d ? 2 : 1;
+  const tessera::conv_shape sh{.in_h = kHW, .in_w = kHW, .in_c = c, .out_c = c, .kernel_h = 3, .kernel_w = 3,
+                               .stride_h = s, .stride_w = s};
+  if (!tessera::make_conv_geometry(sh, tessera::padding::same, geo).ok() || geo.out_elems() > kHW * kHW * 32) std::abort();
   std::uint32_t r = 4242;
-  for (auto& v : in) v = kF32 ? static_cast<T>(static_cast<float>(static_cast<std::int32_t>(lcg(r) >> 21) - 1024) / 512.0f)
-                              : static_cast<T>(static_cast<std::int8_t>(lcg(r) >> 24));
-  for (auto& v : filt) v = kF32 ? static_cast<T>(static_cast<float>(static_cast<std::int32_t>(lcg(r) >> 21) - 1024) / 512.0f)
-                                : static_cast<T>(static_cast<std::int8_t>(lcg(r) >> 24));
-  for (std::size_t c = 0; c < kC; ++c) {
-    biasf[c] = static_cast<float>(static_cast<std::int32_t>(lcg(r) >> 21) - 1024) / 512.0f;
-    bias32[c] = static_cast<std::int32_t>(lcg(r) >> 16) - 32768;
-    mult[c] = 0x40000000 + static_cast<std::int32_t>(lcg(r) >> 3);
-    shift[c] = -7 - static_cast<std::int32_t>(lcg(r) >> 30);
+  for (std::size_t i = 0; i < geo.in_elems(); ++i) in[i] = rand_t(r);
+  for (auto& v : filt) v = rand_t(r);
+  for (std::size_t i = 0; i < kMaxC; ++i) {
+    biasf[i] = static_cast<float>(static_cast<std::int32_t>(lcg(r) >> 21) - 1024) / 512.0f;
+    bias32[i] = static_cast<std::int32_t>(lcg(r) >> 16) - 32768;
+    mult[i] = 0x40000000 + static_cast<std::int32_t>(lcg(r) >> 3);
+    shift[i] = -7 - static_cast<std::int32_t>(lcg(r) >> 30);
   }
   stage = {{mult, shift}, 5, -128, 127};
-  pack<DW_OP>(packed, sizeof(packed));
+  if (use_unipass) pack<unipass_op>(packed, sizeof(packed));
+  else pack<row_op>(packed, sizeof(packed));
 }
 
 int check() {
-  static std::uint8_t packed_ref[sizeof(packed)];
   pack<ref_op>(packed_ref, sizeof(packed_ref));
-  run<ref_op>(in, packed_ref, ref);
-  for (std::size_t i = 0; i < kOut * kOut * kC; ++i)
+  run<ref_op>(packed_ref, ref);
+  for (std::size_t i = 0; i < geo.out_elems(); ++i)
     if (!(out[i] == ref[i])) return 1;
   return 0;
 }
 
-std::size_t elements() { return kOut * kOut * kC * 9; }
+std::size_t elements() { return geo.out_elems() * 9; }
 }  // namespace tessera_perf
 
-TESSERA_PERF_KERNEL { tessera_perf::run<DW_OP>(tessera_perf::v_in, tessera_perf::v_packed, tessera_perf::v_out); }
+TESSERA_PERF_KERNEL {
+  if (tessera_perf::use_unipass) tessera_perf::run<tessera_perf::unipass_op>(tessera_perf::packed, tessera_perf::out);
+  else tessera_perf::run<tessera_perf::row_op>(tessera_perf::packed, tessera_perf::out);
+}
