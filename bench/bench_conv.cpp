@@ -279,7 +279,8 @@ void bm_tessera(benchmark::State& state, std::size_t li, std::shared_ptr<double>
     else if constexpr (Dw) return op::run(g, in.xq.data(), packed.data(), y.data(), stage, kInputZp, ws.data(), wbytes).ok();
     else return op::run(g, in.xq.data(), packed.data(), y.data(), stage, ws.data(), wbytes).ok();
   };
-  state.SetLabel(op::kernel::name);
+  if constexpr (Dw) state.SetLabel(std::string(op::kernel::name) + " + " + op::row_kernel::name);
+  else state.SetLabel(op::kernel::name);
   if (*checked < 0) {
     if (!call()) {
       tb::fail(state, who + ": run failed");
