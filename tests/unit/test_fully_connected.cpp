@@ -152,6 +152,21 @@ TEST_CASE("fully_connected_s8 rejects bad parameters with a message") {
 
 #include "guard.hpp"
 
+namespace {
+/// An m x k by n x k problem in buffers with a guard page on `side`: random int8 activations and
+/// weights; bias, multiplier, shift, the m-int32 workspace and the m x n output left to the test.
+struct guarded_fc {
+  tt::guarded<std::int8_t> in, w, out;
+  tt::guarded<std::int32_t> bias, mult, shift, ws;
+  guarded_fc(std::size_t m, std::size_t n, std::size_t k, tt::guard_side side, tt::rng& r)
+      : in(m * k, side), w(n * k, side), out(m * n, side), bias(n, side), mult(n, side), shift(n, side), ws(m, side) {
+    if (!in.ok() || !w.ok()) return;  // the test's REQUIRE reports it
+    for (std::size_t i = 0; i < m * k; ++i) in[i] = static_cast<std::int8_t>(r.range(-128, 127));
+    for (std::size_t i = 0; i < n * k; ++i) w[i] = static_cast<std::int8_t>(r.range(-128, 127));
+  }
+};
+}  // namespace
+
 TEST_CASE_TEMPLATE_DEFINE("gemm_qs8 kernels stay inside their buffers (guard pages)", K, fc_guard) {
   TT_REQUIRE_RUNNABLE(K);
   using dut = fully_connected_s8<typename K::arch, K>;
@@ -161,11 +176,9 @@ TEST_CASE_TEMPLATE_DEFINE("gemm_qs8 kernels stay inside their buffers (guard pag
   for (auto side : {tt::guard_side::after, tt::guard_side::before}) {
     for (const auto& s : shapes) {
       const std::size_t m = s[0], n = s[1], k = s[2];
-      tt::guarded<std::int8_t> in(m * k, side), w(n * k, side), out(m * n, side);
-      tt::guarded<std::int32_t> bias(n, side), mult(n, side), shift(n, side), ws(m, side);
-      REQUIRE(in.ok());
-      for (std::size_t i = 0; i < m * k; ++i) in[i] = static_cast<std::int8_t>(r.range(-128, 127));
-      for (std::size_t i = 0; i < n * k; ++i) w[i] = static_cast<std::int8_t>(r.range(-128, 127));
+      guarded_fc g(m, n, k, side, r);
+      auto& [in, w, out, bias, mult, shift, ws] = g;
+      REQUIRE((in.ok() && w.ok()));
       for (std::size_t i = 0; i < n; ++i) {
         bias[i] = static_cast<std::int32_t>(r.range(-5000, 5000));
         mult[i] = 1 << 30;
@@ -202,11 +215,9 @@ TEST_CASE_TEMPLATE_DEFINE("gemm_qs8 kernels with many rows: every output stage k
     for (const auto& s : shapes) {
       for (int kind = 0; kind < 3; ++kind) {
         const std::size_t m = s[0], n = s[1], k = s[2];
-        tt::guarded<std::int8_t> in(m * k, side), w(n * k, side), out(m * n, side);
-        tt::guarded<std::int32_t> bias(n, side), mult(n, side), shift(n, side), ws(m, side);
-        REQUIRE(in.ok());
-        for (std::size_t i = 0; i < m * k; ++i) in[i] = static_cast<std::int8_t>(r.range(-128, 127));
-        for (std::size_t i = 0; i < n * k; ++i) w[i] = static_cast<std::int8_t>(r.range(-128, 127));
+        guarded_fc g(m, n, k, side, r);
+        auto& [in, w, out, bias, mult, shift, ws] = g;
+        REQUIRE((in.ok() && w.ok()));
         // kind 0: TFLite's usual stage (multiplier in [2^30, 2^31), shift <= 0); kind 1: left
         // shifts too; kind 2: negative and INT32_MIN multipliers (SRDHM's saturating case).
         for (std::size_t i = 0; i < n; ++i) {

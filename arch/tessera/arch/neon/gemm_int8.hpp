@@ -1,7 +1,8 @@
 /// @file gemm_int8.hpp
 /// Neon helpers shared by the int8 GEMM tiles (dotprod and i8mm kernels): the K-remainder load
 /// that never reads past a row, the saturating narrow + clamp of 16 lanes, and the scan that
-/// lets a kernel skip the left-shift half of MBQM when no channel shifts left.
+/// lets a kernel skip the left-shift half of MBQM when no channel shifts left. The partial load
+/// and store also serve the channel tails of dwconv3x3_qs8_2x16_neon_mlal.
 #pragma once
 #include <tessera/arch/native.hpp>
 #if !TESSERA_HAS_NEON

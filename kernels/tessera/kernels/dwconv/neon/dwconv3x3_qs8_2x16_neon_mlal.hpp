@@ -15,14 +15,14 @@
 /// and row 2 keeps its previous column, so each input column of a group is loaded once and serves
 /// both pixels (stride 1: 4 columns x 3 rows = 12 LDR q per 2 x 144 MACs; stride 2: 15; the
 /// unipass kernel loads 9 inputs and 5 weight vectors per pixel).
-/// Epilogue in registers as dwconv_qs8_16c_neon_mlal's (neon/fixedpoint.hpp): MBQM =
+/// Epilogue in registers, dwconv_qs8_16c_neon_mlal's (neon/requant_stage.hpp): MBQM =
 /// RDPOT(SQRDMULH(acc << left, m), right), + zero point, SQXTN to int16 and int8, SMAX/SMIN, one
 /// 16-byte store per pixel. Per-tensor or per-channel (arrays indexed by channel).
 /// Loop order: channel block outer, pixel pairs inner; an odd last pixel runs alone.
 /// Tails: channels % 16 in the last block: inputs through 8/4/2/1-byte loads into a zeroed vector,
-/// outputs through 8/4/2/1-byte stores, per-channel parameters through zeroed bounce arrays:
-/// nothing outside the rows' windows or the output pixels is read or written (the packed block is
-/// read whole).
+/// outputs through 8/4/2/1-byte stores (neon/gemm_int8.hpp's load_partial, store_partial),
+/// per-channel parameters through zeroed bounce arrays: nothing outside the rows' windows or the
+/// output pixels is read or written (the packed block is read whole).
 /// ISA: Armv8-A Advanced SIMD (no dotprod).
 #pragma once
 #include <tessera/arch/native.hpp>
@@ -35,7 +35,8 @@
 #include <cstdint>
 #include <cstring>
 #include <type_traits>
-#include <tessera/arch/neon/fixedpoint.hpp>
+#include <tessera/arch/neon/gemm_int8.hpp>
+#include <tessera/arch/neon/requant_stage.hpp>
 #include <tessera/arch/tags.hpp>
 #include <tessera/dispatch/select.hpp>
 #include <tessera/kernels/dwconv/neon/dwconv_qs8_16c_neon_mlal.hpp>
@@ -56,18 +57,7 @@ struct dwconv3x3_qs8_2x16_neon_mlal {
                   const std::int8_t* r1, const std::int8_t* r2, const void* packed, std::int8_t* out,
                   const output_stage<Q>& p) noexcept {
     constexpr bool per_tensor = std::is_same_v<Q, requant::per_tensor>;
-    stage st{};
-    st.zp = vdupq_n_s32(p.zero_point);
-    st.lo = vdupq_n_s8(static_cast<std::int8_t>(p.act_min));
-    st.hi = vdupq_n_s8(static_cast<std::int8_t>(p.act_max));
-    if constexpr (per_tensor) {
-      st.m = vdupq_n_s32(p.q.multiplier);
-      st.l = vdupq_n_s32(p.q.shift > 0 ? p.q.shift : 0);
-      st.r = vdupq_n_s32(p.q.shift > 0 ? 0 : p.q.shift);
-      st.left = p.q.shift > 0;
-    } else {
-      st.mul = p.q.multiplier, st.sh = p.q.shift;
-    }
+    const stage st = tessera::arch::neon_ops::make_qs8_stage<per_tensor>(p);
     if (stride == 1) run_s<1, per_tensor>(channels, pixels, r0, r1, r2, packed, out, st);
     else run_s<2, per_tensor>(channels, pixels, r0, r1, r2, packed, out, st);
   }
@@ -81,13 +71,7 @@ struct dwconv3x3_qs8_2x16_neon_mlal {
 
   /// Output-stage parameters in registers (per-tensor) or pointers (per-channel, at the slice's
   /// first channel).
-  struct stage {
-    int32x4_t m, l, r, zp;  // multiplier, left = max(s, 0), -right = min(s, 0) (per-tensor), zero point
-    int8x16_t lo, hi;       // activation clamp (inside int8)
-    bool left;              // any left shift (per-tensor)
-    const std::int32_t* mul;
-    const std::int32_t* sh;
-  };
+  using stage = tessera::arch::neon_ops::qs8_stage;
 
   /// 16 channels' int32 accumulators.
   struct acc16 {
@@ -114,33 +98,11 @@ struct dwconv3x3_qs8_2x16_neon_mlal {
     a.v[3] = vreinterpretq_u32_s32(vaddw_high_s16(vreinterpretq_s32_u32(a.v[3]), ph));
   }
 
-  /// One input column (Part: only rem < 16 bytes, zeros beyond).
+  /// One input column (Part: only rem < 16 bytes, zeros beyond; nothing past p + rem is read).
   template <bool Part>
   [[gnu::always_inline]] static inline int8x16_t load(const std::int8_t* p, [[maybe_unused]] std::size_t rem) noexcept {
-    if constexpr (Part) return load_part(p, rem);
+    if constexpr (Part) return tessera::arch::neon_ops::load_partial(p, rem);
     else return vld1q_s8(p);
-  }
-
-  /// p += n bytes, opaque to the optimiser, so that one running pointer is kept.
-  [[gnu::always_inline]] static inline void advance(const std::int8_t*& p, std::size_t n) noexcept {
-    p += n;
-    __asm__("" : "+r"(p));
-  }
-
-  /// MBQM + zero point of 8 channels (c..c+7 of the stage's arrays) held in y0, y1, saturated to int16.
-  template <bool PerTensor>
-  [[gnu::always_inline]] static inline int16x8_t requant8(int32x4_t y0, int32x4_t y1, const stage& st,
-                                                          [[maybe_unused]] std::size_t c) noexcept {
-    namespace ops = tessera::arch::neon_ops;
-    if constexpr (PerTensor) {
-      if (st.left) y0 = vshlq_s32(y0, st.l), y1 = vshlq_s32(y1, st.l);
-      y0 = ops::rdpot_neg(ops::srdhm(y0, st.m), st.r);
-      y1 = ops::rdpot_neg(ops::srdhm(y1, st.m), st.r);
-    } else {
-      y0 = ops::mbqm32(y0, vld1q_s32(st.mul + c), vld1q_s32(st.sh + c));
-      y1 = ops::mbqm32(y1, vld1q_s32(st.mul + c + 4), vld1q_s32(st.sh + c + 4));
-    }
-    return vqmovn_high_s32(vqmovn_s32(vaddq_s32(y0, st.zp)), vaddq_s32(y1, st.zp));
   }
 
   /// N pixels x 16 channels from input column 0 of rows r0..r2 (pixel pitch `ch`), weights w in
@@ -150,6 +112,7 @@ struct dwconv3x3_qs8_2x16_neon_mlal {
                                                   std::size_t ch, const int8x16_t (&w)[9], const acc16& b,
                                                   int16x8_t kv, std::int8_t* o, std::size_t rem,
                                                   const stage& st) noexcept {
+    namespace ops = tessera::arch::neon_ops;
     constexpr std::size_t cols = (N - 1) * S + 3;
     acc16 acc[N];
 #pragma GCC unroll 2
@@ -158,7 +121,7 @@ struct dwconv3x3_qs8_2x16_neon_mlal {
 #pragma GCC unroll 5
     for (std::size_t i = 0; i < cols; ++i) {
       const int8x16_t x0 = load<Part>(r0, rem), x1 = load<Part>(r1, rem);
-      advance(r0, ch), advance(r1, ch);
+      ops::advance(r0, ch), ops::advance(r1, ch);
 #pragma GCC unroll 2
       for (std::size_t j = 0; j < N; ++j) {
         if (i < S * j || i > S * j + 2) continue;
@@ -171,7 +134,7 @@ struct dwconv3x3_qs8_2x16_neon_mlal {
 #pragma GCC unroll 5
     for (std::size_t i = 0; i < cols; ++i) {
       const int8x16_t x = load<Part>(r2, rem);
-      advance(r2, ch);
+      ops::advance(r2, ch);
 #pragma GCC unroll 2
       for (std::size_t j = 0; j < N; ++j) {
         if (i == S * j + 1) pair(acc[j], prev, w[6], x, w[7], kv);
@@ -181,10 +144,10 @@ struct dwconv3x3_qs8_2x16_neon_mlal {
     }
 #pragma GCC unroll 2
     for (std::size_t j = 0; j < N; ++j) {
-      const int16x8_t h0 = requant8<PerTensor>(vreinterpretq_s32_u32(acc[j].v[0]), vreinterpretq_s32_u32(acc[j].v[1]), st, 0);
-      const int16x8_t h1 = requant8<PerTensor>(vreinterpretq_s32_u32(acc[j].v[2]), vreinterpretq_s32_u32(acc[j].v[3]), st, 8);
+      const int16x8_t h0 = ops::requant8<PerTensor>(vreinterpretq_s32_u32(acc[j].v[0]), vreinterpretq_s32_u32(acc[j].v[1]), st, 0);
+      const int16x8_t h1 = ops::requant8<PerTensor>(vreinterpretq_s32_u32(acc[j].v[2]), vreinterpretq_s32_u32(acc[j].v[3]), st, 8);
       const int8x16_t v = vminq_s8(vmaxq_s8(vqmovn_high_s16(vqmovn_s16(h0), h1), st.lo), st.hi);
-      if constexpr (Part) store_part(o + j * ch, v, rem);
+      if constexpr (Part) ops::store_partial(o + j * ch, v, rem);
       else vst1q_s8(o + j * ch, v);
     }
   }
@@ -227,29 +190,6 @@ struct dwconv3x3_qs8_2x16_neon_mlal {
       if (channels - c >= CR) slice<S, PerTensor, false>(channels, pixels, r0 + c, r1 + c, r2 + c, blk, out + c, CR, st);
       else slice<S, PerTensor, true>(channels, pixels, r0 + c, r1 + c, r2 + c, blk, out + c, channels - c, st);
     }
-  }
-
-  /// p[0..r) in lanes 0..r-1 (r in 1..15), zero elsewhere; nothing past p + r is read.
-  static int8x16_t load_part(const std::int8_t* p, std::size_t r) noexcept {
-    std::uint64_t h[2] = {0, 0};
-    std::size_t k = 0;
-    if (r & 8) { std::memcpy(&h[0], p, 8); k = 8; }
-    std::uint64_t v = 0;
-    std::size_t s = 0;
-    if (r & 4) { std::uint32_t u; std::memcpy(&u, p + k, 4); v = u; s = 4; }
-    if (r & 2) { std::uint16_t u; std::memcpy(&u, p + k + s, 2); v |= std::uint64_t{u} << (8 * s); s += 2; }
-    if (r & 1) v |= std::uint64_t{static_cast<std::uint8_t>(p[k + s])} << (8 * s);
-    h[k / 8] = v;  // the 1..7 bytes after the first 8 (k = 8) or the only ones (k = 0)
-    return vreinterpretq_s8_u64(vcombine_u64(vcreate_u64(h[0]), vcreate_u64(h[1])));
-  }
-
-  /// Stores lanes 0..r-1 of v to p[0..r) (r in 1..15).
-  static void store_part(std::int8_t* p, int8x16_t v, std::size_t r) noexcept {
-    std::uint64_t u = vgetq_lane_u64(vreinterpretq_u64_s8(v), 0);
-    if (r & 8) { std::memcpy(p, &u, 8); p += 8, u = vgetq_lane_u64(vreinterpretq_u64_s8(v), 1); }
-    if (r & 4) { const auto x = static_cast<std::uint32_t>(u); std::memcpy(p, &x, 4); p += 4, u >>= 32; }
-    if (r & 2) { const auto x = static_cast<std::uint16_t>(u); std::memcpy(p, &x, 2); p += 2, u >>= 16; }
-    if (r & 1) *p = static_cast<std::int8_t>(u);
   }
 };
 

@@ -12,7 +12,7 @@
 /// the scalar kernel's wrapping bias' + sum_t x_t w_t bit for bit, for every ks.
 /// Per pair of taps and 16 channels (32 MACs): 2 LDR q (inputs), 1 LDP q (weights), 2 MOV,
 /// 4 SMLAL, 4 UADDW = 13 instructions; each weight vector is loaded once per pixel.
-/// Epilogue in registers (neon/fixedpoint.hpp): MBQM = RDPOT(SQRDMULH(acc << left, m), right),
+/// Epilogue in registers (neon/requant_stage.hpp): MBQM = RDPOT(SQRDMULH(acc << left, m), right),
 /// + zero point (int32), SQXTN to int16 and int8 (saturation, then the clamp to [act_min, act_max]
 /// inside int8 equals TFLite's int32 clamp), SMAX/SMIN, one 16-byte store. Per-tensor or
 /// per-channel (multiplier and shift arrays indexed by channel).
@@ -34,7 +34,7 @@
 #include <cstdint>
 #include <cstring>
 #include <type_traits>
-#include <tessera/arch/neon/fixedpoint.hpp>
+#include <tessera/arch/neon/requant_stage.hpp>
 #include <tessera/arch/tags.hpp>
 #include <tessera/dispatch/select.hpp>
 #include <tessera/kernels/dwconv/op.hpp>
@@ -64,13 +64,7 @@ struct dwconv_qs8_16c_neon_mlal {
   static constexpr std::int16_t K16 = 32512;  // pair offset: K + [-32512, 32768] = [0, 65280]
 
   /// Output-stage parameters in registers (per-tensor) or pointers (per-channel).
-  struct stage {
-    int32x4_t m, l, r, zp;  // multiplier, left = max(s, 0), -right = min(s, 0) (per-tensor), zero point
-    int8x16_t lo, hi;       // activation clamp (inside int8)
-    bool left;              // any left shift (per-tensor)
-    const std::int32_t* mul;
-    const std::int32_t* sh;
-  };
+  using stage = tessera::arch::neon_ops::qs8_stage;
 
   template <std::size_t KS, class Q>
   static void run_ks(std::size_t channels, std::size_t pixels, std::size_t ks_rt, const std::int8_t* const* in,
@@ -82,18 +76,9 @@ struct dwconv_qs8_16c_neon_mlal {
     // Accumulators start at bias' - K * pairs (wrapping).
     const int32x4_t corr = vdupq_n_s32(static_cast<std::int32_t>(0u - static_cast<std::uint32_t>(K16) * pairs));
     const int16x8_t kv = vdupq_n_s16(K16);
-    stage st{};
-    st.zp = vdupq_n_s32(p.zero_point);
-    st.lo = vdupq_n_s8(static_cast<std::int8_t>(p.act_min));
-    st.hi = vdupq_n_s8(static_cast<std::int8_t>(p.act_max));
-    if constexpr (per_tensor) {
-      st.m = vdupq_n_s32(p.q.multiplier);
-      st.l = vdupq_n_s32(p.q.shift > 0 ? p.q.shift : 0);
-      st.r = vdupq_n_s32(p.q.shift > 0 ? 0 : p.q.shift);
-      st.left = p.q.shift > 0;
-    } else {
-      st.mul = p.q.multiplier, st.sh = p.q.shift;
-    }
+    using tessera::arch::neon_ops::advance;   // p += n, opaque: loads keep post-indexing
+    using tessera::arch::neon_ops::requant8;  // MBQM + zero point of 8 channels, saturated to int16
+    const stage st = tessera::arch::neon_ops::make_qs8_stage<per_tensor>(p);
     const std::size_t cfull = channels / CR * CR;
     const auto* const wbase = static_cast<const std::int8_t*>(packed);
 
@@ -154,33 +139,11 @@ struct dwconv_qs8_16c_neon_mlal {
     }
   }
 
-  /// p += n bytes, opaque to the optimiser (an empty asm), so that the compilers keep one running
-  /// pointer and fold the increment into the load (post-index) instead of an ADD per load.
-  [[gnu::always_inline]] static inline void advance(const std::int8_t*& p, std::size_t n) noexcept {
-    p += n;
-    __asm__("" : "+r"(p));
-  }
-
-  /// MBQM + zero point of 8 channels (c..c+7) held in y0, y1, saturated to int16.
-  template <bool PerTensor>
-  [[gnu::always_inline]] static inline int16x8_t requant8(int32x4_t y0, int32x4_t y1, const stage& st,
-                                                          [[maybe_unused]] std::size_t c) noexcept {
-    namespace ops = tessera::arch::neon_ops;
-    if constexpr (PerTensor) {
-      if (st.left) y0 = vshlq_s32(y0, st.l), y1 = vshlq_s32(y1, st.l);
-      y0 = ops::rdpot_neg(ops::srdhm(y0, st.m), st.r);
-      y1 = ops::rdpot_neg(ops::srdhm(y1, st.m), st.r);
-    } else {
-      y0 = ops::mbqm32(y0, vld1q_s32(st.mul + c), vld1q_s32(st.sh + c));
-      y1 = ops::mbqm32(y1, vld1q_s32(st.mul + c + 4), vld1q_s32(st.sh + c + 4));
-    }
-    return vqmovn_high_s32(vqmovn_s32(vaddq_s32(y0, st.zp)), vaddq_s32(y1, st.zp));
-  }
-
   /// The last rem (1..15) channels from channel c, 8 at a time; w is the last block's bias.
   template <bool PerTensor>
   static void tail(std::size_t rem, std::size_t c, std::size_t ks, const std::int8_t* const* ip, const std::int8_t* w,
                    std::int8_t* o, const stage& st0) noexcept {
+    using tessera::arch::neon_ops::requant8;
     const auto* bias = reinterpret_cast<const std::int32_t*>(w);
     const std::int8_t* wt = w + CR * sizeof(std::int32_t);
     for (std::size_t g = 0; g < rem; g += 8) {

@@ -16,7 +16,7 @@
 /// Per output and half at stride 1: 3 loads + 3 ZIP for the new column, 2 bias LD1W, 6 SDOT, the
 /// requantization of 2 vectors and 2 ST1B, for 9 * svcnth() MACs; stride 2 twice the column work.
 /// The int32 sums wrap and are exact, so results equal dwconv_qs8_scalar's bit for bit.
-/// Epilogue: as dwconv_qs8_4vl_sve (tessera::arch::sve_ops SRDHM/RDPOT, SVE1; a per-tensor stage
+/// Epilogue: as dwconv_qs8_4vl_sve (sve/requant_stage.hpp: SRDHM/RDPOT, SVE1; a per-tensor stage
 /// applies only the half of MBQM its shift needs; per-channel parameters are prepared once per half).
 /// Tails: channels by svwhilelt predicates on the input loads (bytes and halfwords: nothing at or
 /// past `channels` of a pixel is read), the per-channel parameter loads and the stores; weights and
@@ -32,7 +32,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <type_traits>
-#include <tessera/arch/sve/fixedpoint.hpp>
+#include <tessera/arch/sve/requant_stage.hpp>
 #include <tessera/arch/tags.hpp>
 #include <tessera/dispatch/select.hpp>
 #include <tessera/kernels/dwconv/op.hpp>
@@ -61,8 +61,8 @@ struct dwconv3x3_qs8_2vl_sve {
   }
 
  private:
-  /// Which MBQM steps the stage needs: a per-tensor shift is either left (no RDPOT) or right (no LSL).
-  enum class shift_kind { left, right, both };
+  /// Which MBQM steps the stage needs (sve/requant_stage.hpp).
+  using shift_kind = tessera::arch::sve_ops::shift_kind;
 
   template <class Q, shift_kind K>
   static void dispatch(std::size_t channels, std::size_t pixels, std::size_t stride, const std::int8_t* r0,
@@ -89,30 +89,6 @@ struct dwconv3x3_qs8_2vl_sve {
                 svld1ub_u16(ph, reinterpret_cast<const std::uint8_t*>(x2) + off), q0, q1);
   }
 
-  /// MBQM of one accumulator vector with the steps K needs, + zp, clamp.
-  template <shift_kind K>
-  [[gnu::always_inline]] static inline svint32_t requant(svint32_t x, svint32_t mul, svuint32_t left,
-                                                         svuint32_t right, svint32_t mask, svint32_t half,
-                                                         svint32_t zp, svint32_t lo, svint32_t hi) noexcept {
-    namespace ops = tessera::arch::sve_ops;
-    const svbool_t all = svptrue_b32();
-    svint32_t y;
-    if constexpr (K == shift_kind::left) y = ops::srdhm(svlsl_s32_x(all, x, left), mul);
-    else if constexpr (K == shift_kind::right) y = ops::rdpot(ops::srdhm(x, mul), right, mask, half);
-    else y = ops::mbqm32(x, mul, left, right, mask, half);
-    return ops::clamp(svadd_s32_x(all, y, zp), lo, hi);
-  }
-
-  /// Prepares left/right/mask/half from a shift vector s (per-channel stages).
-  [[gnu::always_inline]] static inline void prepare(svint32_t s, svuint32_t& left, svuint32_t& right,
-                                                    svint32_t& mask, svint32_t& half) noexcept {
-    const svbool_t all = svptrue_b32();
-    left = svreinterpret_u32_s32(svmax_n_s32_x(all, s, 0));
-    right = svreinterpret_u32_s32(svmax_n_s32_x(all, svneg_s32_x(all, s), 0));
-    mask = tessera::arch::sve_ops::rdpot_mask(right);
-    half = svasr_n_s32_x(all, mask, 1);
-  }
-
   /// One output pixel of this half: bias' + columns a, b, c (kx = 0, 1, 2) against the weights,
   /// requantized and stored at o under p0 / p1.
   template <shift_kind K>
@@ -130,8 +106,9 @@ struct dwconv3x3_qs8_2vl_sve {
     acc1 = svdot_s32(acc1, b1, v1);
     acc0 = svdot_s32(acc0, c0, t0);
     acc1 = svdot_s32(acc1, c1, t1);
-    svst1b_vnum_s32(p0, o, 0, requant<K>(acc0, m0, left0, right0, mask0, half0, zp, lo, hi));
-    svst1b_vnum_s32(p1, o, 1, requant<K>(acc1, m1, left1, right1, mask1, half1, zp, lo, hi));
+    namespace ops = tessera::arch::sve_ops;
+    svst1b_vnum_s32(p0, o, 0, ops::requant_clamp<K>(acc0, m0, left0, right0, mask0, half0, zp, lo, hi));
+    svst1b_vnum_s32(p1, o, 1, ops::requant_clamp<K>(acc1, m1, left1, right1, mask1, half1, zp, lo, hi));
   }
 
   /// Every pixel of the svcnth() channels at c (x_k, o: that channel; bias: its bias'; w: its
@@ -157,12 +134,21 @@ struct dwconv3x3_qs8_2vl_sve {
     if constexpr (!std::is_same_v<Q, requant::per_tensor>) {
       m0 = svld1_s32(p0, q.multiplier + c);
       m1 = svld1_s32(p1, q.multiplier + c + vl);
-      prepare(svld1_s32(p0, q.shift + c), left0, right0, mask0, half0);
-      prepare(svld1_s32(p1, q.shift + c + vl), left1, right1, mask1, half1);
+      tessera::arch::sve_ops::split_shift(svld1_s32(p0, q.shift + c), left0, right0, mask0, half0);
+      tessera::arch::sve_ops::split_shift(svld1_s32(p1, q.shift + c + vl), left1, right1, mask1, half1);
     }
 #define TT_DW3_OUT(A, B, C)                                                                                   \
   output<K>(bias, A##0, A##1, B##0, B##1, C##0, C##1, u0, u1, v0, v1, t0, t1, o, p0, p1, m0, m1, left0, left1, \
             right0, right1, mask0, mask1, half0, half1, zp, lo, hi)
+// Loads the next input column into C (stride 2: the odd one into b first), outputs (A, B, C),
+// moves to the next pixel; leaves the loop after the last.
+#define TT_DW3_STEP(A, B, C)                                    \
+  if constexpr (S == 2) column(x0, x1, x2, off, pb, ph, b0, b1); \
+  column(x0, x1, x2, off + (S - 1) * ch, pb, ph, C##0, C##1);   \
+  off += S * ch;                                                \
+  TT_DW3_OUT(A, B, C);                                          \
+  o += ch;                                                      \
+  if (--n == 0) break
     svint8_t a0, a1, b0, b1, d0, d1;
     std::size_t off = 0, n = pixels;
     column(x0, x1, x2, off, pb, ph, a0, a1);
@@ -171,38 +157,17 @@ struct dwconv3x3_qs8_2vl_sve {
       column(x0, x1, x2, off, pb, ph, b0, b1);
       off += ch;
       for (;;) {  // columns rotate through a, b, d: output j uses j, j + 1, j + 2
-        column(x0, x1, x2, off, pb, ph, d0, d1);
-        off += ch;
-        TT_DW3_OUT(a, b, d);
-        o += ch;
-        if (--n == 0) break;
-        column(x0, x1, x2, off, pb, ph, a0, a1);
-        off += ch;
-        TT_DW3_OUT(b, d, a);
-        o += ch;
-        if (--n == 0) break;
-        column(x0, x1, x2, off, pb, ph, b0, b1);
-        off += ch;
-        TT_DW3_OUT(d, a, b);
-        o += ch;
-        if (--n == 0) break;
+        TT_DW3_STEP(a, b, d);
+        TT_DW3_STEP(b, d, a);
+        TT_DW3_STEP(d, a, b);
       }
     } else {
       for (;;) {  // the even column alternates between a and d: output j uses 2j, 2j + 1, 2j + 2
-        column(x0, x1, x2, off, pb, ph, b0, b1);
-        column(x0, x1, x2, off + ch, pb, ph, d0, d1);
-        off += 2 * ch;
-        TT_DW3_OUT(a, b, d);
-        o += ch;
-        if (--n == 0) break;
-        column(x0, x1, x2, off, pb, ph, b0, b1);
-        column(x0, x1, x2, off + ch, pb, ph, a0, a1);
-        off += 2 * ch;
-        TT_DW3_OUT(d, b, a);
-        o += ch;
-        if (--n == 0) break;
+        TT_DW3_STEP(a, b, d);
+        TT_DW3_STEP(d, b, a);
       }
     }
+#undef TT_DW3_STEP
 #undef TT_DW3_OUT
   }
 
@@ -210,7 +175,6 @@ struct dwconv3x3_qs8_2vl_sve {
   static void run_s(std::size_t ch, std::size_t pixels, const std::int8_t* r0, const std::int8_t* r1,
                     const std::int8_t* r2, const void* packed, std::int8_t* out, const output_stage<Q>& p) noexcept {
     namespace ops = tessera::arch::sve_ops;
-    const svbool_t all = svptrue_b32();
     const std::uint64_t crn = svcntb(), hl = svcnth();
     const std::size_t bytes = packed_dw_block_bytes(crn, 9, sizeof(std::int32_t), sizeof(std::int8_t));
     // Parameters in locals: int8 stores may alias anything, so members would be reloaded.
@@ -220,10 +184,7 @@ struct dwconv3x3_qs8_2vl_sve {
     svuint32_t left = svdup_n_u32(0), right = left;
     if constexpr (std::is_same_v<Q, requant::per_tensor>) {
       m = svdup_n_s32(q.multiplier);
-      left = svdup_n_u32(static_cast<std::uint32_t>(q.shift > 0 ? q.shift : 0));
-      right = svdup_n_u32(static_cast<std::uint32_t>(q.shift > 0 ? 0 : -q.shift));
-      mask = ops::rdpot_mask(right);
-      half_ = svasr_n_s32_x(all, mask, 1);
+      ops::split_shift(q.shift, left, right, mask, half_);
     }
     const auto* blk = static_cast<const std::uint8_t*>(packed);
     for (std::uint64_t c0 = 0; c0 < ch; c0 += crn, blk += bytes) {

@@ -33,7 +33,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <type_traits>
-#include <tessera/arch/sve/fixedpoint.hpp>
+#include <tessera/arch/sve/requant_stage.hpp>
 #include <tessera/arch/tags.hpp>
 #include <tessera/dispatch/select.hpp>
 #include <tessera/kernels/dwconv/op.hpp>
@@ -65,8 +65,8 @@ struct dwconv_qs8_4vl_sve {
   }
 
  private:
-  /// Which MBQM steps the stage needs: a per-tensor shift is either left (no RDPOT) or right (no LSL).
-  enum class shift_kind { left, right, both };
+  /// Which MBQM steps the stage needs (sve/requant_stage.hpp).
+  using shift_kind = tessera::arch::sve_ops::shift_kind;
 
   template <class Q, shift_kind S>
   static void dispatch_ks(std::size_t channels, std::size_t pixels, std::size_t ks, const std::int8_t* const* in,
@@ -122,20 +122,6 @@ struct dwconv_qs8_4vl_sve {
     }
   }
 
-  /// MBQM of one accumulator vector with the steps S needs, + zp, clamp.
-  template <shift_kind S>
-  [[gnu::always_inline]] static inline svint32_t output(svint32_t x, svint32_t mul, svuint32_t left, svuint32_t right,
-                                                        svint32_t mask, svint32_t half, svint32_t zp, svint32_t lo,
-                                                        svint32_t hi) noexcept {
-    namespace ops = tessera::arch::sve_ops;
-    const svbool_t all = svptrue_b32();
-    svint32_t y;
-    if constexpr (S == shift_kind::left) y = ops::srdhm(svlsl_s32_x(all, x, left), mul);
-    else if constexpr (S == shift_kind::right) y = ops::rdpot(ops::srdhm(x, mul), right, mask, half);
-    else y = ops::mbqm32(x, mul, left, right, mask, half);
-    return ops::clamp(svadd_s32_x(all, y, zp), lo, hi);
-  }
-
   /// Requantizes and stores accumulator vector `a` (channels c + [0, vl)) under pn; a per-channel
   /// stage loads (predicated) and prepares its multiplier and shift here.
   template <class Q, shift_kind S>
@@ -145,15 +131,10 @@ struct dwconv_qs8_4vl_sve {
                                                   svint32_t hi) noexcept {
     namespace ops = tessera::arch::sve_ops;
     if constexpr (!std::is_same_v<Q, requant::per_tensor>) {
-      const svbool_t all = svptrue_b32();
-      const svint32_t s = svld1_s32(pn, q.shift + c);
       m = svld1_s32(pn, q.multiplier + c);
-      left = svreinterpret_u32_s32(svmax_n_s32_x(all, s, 0));
-      right = svreinterpret_u32_s32(svmax_n_s32_x(all, svneg_s32_x(all, s), 0));
-      mask = ops::rdpot_mask(right);
-      half = svasr_n_s32_x(all, mask, 1);
+      ops::split_shift(svld1_s32(pn, q.shift + c), left, right, mask, half);
     }
-    svst1b_s32(pn, o, output<S>(a, m, left, right, mask, half, zp, lo, hi));
+    svst1b_s32(pn, o, ops::requant_clamp<S>(a, m, left, right, mask, half, zp, lo, hi));
   }
 
   /// All pixels of the channel block starting at c0, of which the first V (1, 2 or 4) int32 vectors
@@ -242,7 +223,6 @@ struct dwconv_qs8_4vl_sve {
                      const output_stage<Q>& p) noexcept {
     namespace ops = tessera::arch::sve_ops;
     const std::size_t ks = KS != 0 ? KS : ks_rt;
-    const svbool_t all = svptrue_b32();
     const std::uint64_t vl = svcntw(), crn = svcntb();
     const std::size_t bytes = packed_dw_block_bytes(crn, ks, sizeof(std::int32_t), sizeof(std::int8_t));
     // Parameters in locals: int8 stores may alias anything, so members would be reloaded.
@@ -252,10 +232,7 @@ struct dwconv_qs8_4vl_sve {
     svuint32_t left = svdup_n_u32(0), right = left;
     if constexpr (std::is_same_v<Q, requant::per_tensor>) {
       m = svdup_n_s32(q.multiplier);
-      left = svdup_n_u32(static_cast<std::uint32_t>(q.shift > 0 ? q.shift : 0));
-      right = svdup_n_u32(static_cast<std::uint32_t>(q.shift > 0 ? 0 : -q.shift));
-      mask = ops::rdpot_mask(right);
-      half = svasr_n_s32_x(all, mask, 1);
+      ops::split_shift(q.shift, left, right, mask, half);
     }
     const auto* blk = static_cast<const std::uint8_t*>(packed);
     for (std::uint64_t c0 = 0; c0 < channels; c0 += crn, blk += bytes) {

@@ -107,29 +107,9 @@ struct gemm_qs8_6x2vc2_simd {
     // per group (the k loop then issues no VPMOVSXBW) and walk all of A per group.
     // The group's output stages are loaded once too.
     const std::size_t group = std::min(GMAX, WE / (kpad * KC));
-    if (m >= 2 * MR && k <= KW && group > 0) {
-      alignas(64) std::int16_t wb[WE];
-      stage_regs st[GMAX];
-      for (std::size_t j0 = 0; j0 < blocks; j0 += group) {
-        const std::size_t j1 = std::min(blocks, j0 + group);
-        widen_blocks(wb, pw, block, kpad, j0, j1);
-        for (std::size_t j = j0; j < j1; ++j) st[j - j0] = load_stage(j * NR, std::min(NR, n - j * NR), p);
-        for (std::size_t i = 0; i < m; i += MR) {
-          const std::size_t rows = std::min(MR, m - i);
-          const std::int8_t* ai = a + i * a_stride;
-          const std::int32_t* ri = row_offset ? row_offset + i : nullptr;
-          std::int8_t* ci = c + i * c_stride;
-          if (rows == 1) {
-            row1(n, k, ai, pw, block, j0, j1, ri, ci, p, ab);
-          } else {
-            tile<true>(rows, n, k, ai, a_stride, pw, block, j0, j1, ri, ci, c_stride, p, ab, wb, st);
-          }
-        }
-      }
-      return;
-    }
-    for (std::size_t j0 = 0; j0 < blocks; j0 += panel) {
-      const std::size_t j1 = std::min(blocks, j0 + panel);
+    // Every row tile of A against blocks [j0, j1); Wide (a std::bool_constant): with the group's
+    // widened weights wb and output stages st.
+    auto row_tiles = [&](auto Wide, std::size_t j0, std::size_t j1, const std::int16_t* wb, const stage_regs* st) {
       for (std::size_t i = 0; i < m; i += MR) {
         const std::size_t rows = std::min(MR, m - i);
         const std::int8_t* ai = a + i * a_stride;
@@ -138,10 +118,23 @@ struct gemm_qs8_6x2vc2_simd {
         if (rows == 1) {
           row1(n, k, ai, pw, block, j0, j1, ri, ci, p, ab);
         } else {
-          tile<false>(rows, n, k, ai, a_stride, pw, block, j0, j1, ri, ci, c_stride, p, ab, nullptr, nullptr);
+          tile<decltype(Wide)::value>(rows, n, k, ai, a_stride, pw, block, j0, j1, ri, ci, c_stride, p, ab, wb, st);
         }
       }
+    };
+    if (m >= 2 * MR && k <= KW && group > 0) {
+      alignas(64) std::int16_t wb[WE];
+      stage_regs st[GMAX];
+      for (std::size_t j0 = 0; j0 < blocks; j0 += group) {
+        const std::size_t j1 = std::min(blocks, j0 + group);
+        widen_blocks(wb, pw, block, kpad, j0, j1);
+        for (std::size_t j = j0; j < j1; ++j) st[j - j0] = load_stage(j * NR, std::min(NR, n - j * NR), p);
+        row_tiles(std::true_type{}, j0, j1, wb, st);
+      }
+      return;
     }
+    for (std::size_t j0 = 0; j0 < blocks; j0 += panel)
+      row_tiles(std::false_type{}, j0, std::min(blocks, j0 + panel), nullptr, nullptr);
   }
 
  private:

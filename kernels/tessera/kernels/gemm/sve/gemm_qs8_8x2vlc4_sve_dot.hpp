@@ -30,7 +30,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <type_traits>
-#include <tessera/arch/sve/fixedpoint.hpp>
+#include <tessera/arch/sve/requant_stage.hpp>
 #include <tessera/arch/tags.hpp>
 #include <tessera/dispatch/select.hpp>
 #include <tessera/kernels/gemm/op.hpp>
@@ -64,8 +64,8 @@ struct gemm_qs8_8x2vlc4_sve_dot {
   }
 
  private:
-  /// Which MBQM steps the stage needs: a per-tensor shift is either left (no RDPOT) or right (no LSL).
-  enum class shift_kind { left, right, both };
+  /// Which MBQM steps the stage needs (sve/requant_stage.hpp).
+  using shift_kind = tessera::arch::sve_ops::shift_kind;
 
   template <class Q, shift_kind S>
   static void rows(std::size_t m, std::size_t n, std::size_t k, const std::int8_t* a, std::size_t a_stride,
@@ -162,20 +162,6 @@ struct gemm_qs8_8x2vlc4_sve_dot {
     }
   }
 
-  /// MBQM of one accumulator vector with the steps S needs (sve_ops helpers), + zp, clamp.
-  template <shift_kind S>
-  [[gnu::always_inline]] static inline svint32_t output(svint32_t x, svint32_t mul, svuint32_t left, svuint32_t right,
-                                                        svint32_t mask, svint32_t half, svint32_t zp, svint32_t lo,
-                                                        svint32_t hi) noexcept {
-    namespace ops = tessera::arch::sve_ops;
-    const svbool_t all = svptrue_b32();
-    svint32_t y;
-    if constexpr (S == shift_kind::left) y = ops::srdhm(svlsl_s32_x(all, x, left), mul);
-    else if constexpr (S == shift_kind::right) y = ops::rdpot(ops::srdhm(x, mul), right, mask, half);
-    else y = ops::mbqm32(x, mul, left, right, mask, half);
-    return ops::clamp(svadd_s32_x(all, y, zp), lo, hi);
-  }
-
   /// R rows (mr <= R valid, the rest clamped to the last valid row) x all n channels.
   template <std::size_t R, class Q, shift_kind S>
   static void tile(std::size_t mr, std::size_t n, std::size_t k, const std::int8_t* a, std::size_t a_stride,
@@ -251,35 +237,33 @@ struct gemm_qs8_8x2vlc4_sve_dot {
         s0 = svld1_s32(p0, q.shift + n0);
         s1 = svld1_s32(p1, q.shift + n0 + vl);
       }
-      const svuint32_t l0 = svreinterpret_u32_s32(svmax_n_s32_x(all, s0, 0));
-      const svuint32_t r0 = svreinterpret_u32_s32(svmax_n_s32_x(all, svneg_s32_x(all, s0), 0));
-      const svint32_t k0 = ops::rdpot_mask(r0), h0 = svasr_n_s32_x(all, k0, 1);
-      const svuint32_t l1 = svreinterpret_u32_s32(svmax_n_s32_x(all, s1, 0));
-      const svuint32_t r1 = svreinterpret_u32_s32(svmax_n_s32_x(all, svneg_s32_x(all, s1), 0));
-      const svint32_t k1 = ops::rdpot_mask(r1), h1 = svasr_n_s32_x(all, k1, 1);
+      svuint32_t l0, r0, l1, r1;
+      svint32_t k0, h0, k1, h1;
+      ops::split_shift(s0, l0, r0, k0, h0);
+      ops::split_shift(s1, l1, r1, k1, h1);
       // Highest row first: a clamped (missing) row stores the same bytes as the row it aliases.
       if constexpr (R > 4) {
-        svst1b_s32(p0, c7 + n0, output<S>(x70, m0, l0, r0, k0, h0, zp, lo, hi));
-        svst1b_s32(p1, c7 + n0 + vl, output<S>(x71, m1, l1, r1, k1, h1, zp, lo, hi));
-        svst1b_s32(p0, c6 + n0, output<S>(x60, m0, l0, r0, k0, h0, zp, lo, hi));
-        svst1b_s32(p1, c6 + n0 + vl, output<S>(x61, m1, l1, r1, k1, h1, zp, lo, hi));
-        svst1b_s32(p0, c5 + n0, output<S>(x50, m0, l0, r0, k0, h0, zp, lo, hi));
-        svst1b_s32(p1, c5 + n0 + vl, output<S>(x51, m1, l1, r1, k1, h1, zp, lo, hi));
-        svst1b_s32(p0, c4 + n0, output<S>(x40, m0, l0, r0, k0, h0, zp, lo, hi));
-        svst1b_s32(p1, c4 + n0 + vl, output<S>(x41, m1, l1, r1, k1, h1, zp, lo, hi));
+        svst1b_s32(p0, c7 + n0, ops::requant_clamp<S>(x70, m0, l0, r0, k0, h0, zp, lo, hi));
+        svst1b_s32(p1, c7 + n0 + vl, ops::requant_clamp<S>(x71, m1, l1, r1, k1, h1, zp, lo, hi));
+        svst1b_s32(p0, c6 + n0, ops::requant_clamp<S>(x60, m0, l0, r0, k0, h0, zp, lo, hi));
+        svst1b_s32(p1, c6 + n0 + vl, ops::requant_clamp<S>(x61, m1, l1, r1, k1, h1, zp, lo, hi));
+        svst1b_s32(p0, c5 + n0, ops::requant_clamp<S>(x50, m0, l0, r0, k0, h0, zp, lo, hi));
+        svst1b_s32(p1, c5 + n0 + vl, ops::requant_clamp<S>(x51, m1, l1, r1, k1, h1, zp, lo, hi));
+        svst1b_s32(p0, c4 + n0, ops::requant_clamp<S>(x40, m0, l0, r0, k0, h0, zp, lo, hi));
+        svst1b_s32(p1, c4 + n0 + vl, ops::requant_clamp<S>(x41, m1, l1, r1, k1, h1, zp, lo, hi));
       }
       if constexpr (R > 2) {
-        svst1b_s32(p0, c3 + n0, output<S>(x30, m0, l0, r0, k0, h0, zp, lo, hi));
-        svst1b_s32(p1, c3 + n0 + vl, output<S>(x31, m1, l1, r1, k1, h1, zp, lo, hi));
-        svst1b_s32(p0, c2 + n0, output<S>(x20, m0, l0, r0, k0, h0, zp, lo, hi));
-        svst1b_s32(p1, c2 + n0 + vl, output<S>(x21, m1, l1, r1, k1, h1, zp, lo, hi));
+        svst1b_s32(p0, c3 + n0, ops::requant_clamp<S>(x30, m0, l0, r0, k0, h0, zp, lo, hi));
+        svst1b_s32(p1, c3 + n0 + vl, ops::requant_clamp<S>(x31, m1, l1, r1, k1, h1, zp, lo, hi));
+        svst1b_s32(p0, c2 + n0, ops::requant_clamp<S>(x20, m0, l0, r0, k0, h0, zp, lo, hi));
+        svst1b_s32(p1, c2 + n0 + vl, ops::requant_clamp<S>(x21, m1, l1, r1, k1, h1, zp, lo, hi));
       }
       if constexpr (R > 1) {
-        svst1b_s32(p0, c1 + n0, output<S>(x10, m0, l0, r0, k0, h0, zp, lo, hi));
-        svst1b_s32(p1, c1 + n0 + vl, output<S>(x11, m1, l1, r1, k1, h1, zp, lo, hi));
+        svst1b_s32(p0, c1 + n0, ops::requant_clamp<S>(x10, m0, l0, r0, k0, h0, zp, lo, hi));
+        svst1b_s32(p1, c1 + n0 + vl, ops::requant_clamp<S>(x11, m1, l1, r1, k1, h1, zp, lo, hi));
       }
-      svst1b_s32(p0, c0 + n0, output<S>(x00, m0, l0, r0, k0, h0, zp, lo, hi));
-      svst1b_s32(p1, c0 + n0 + vl, output<S>(x01, m1, l1, r1, k1, h1, zp, lo, hi));
+      svst1b_s32(p0, c0 + n0, ops::requant_clamp<S>(x00, m0, l0, r0, k0, h0, zp, lo, hi));
+      svst1b_s32(p1, c0 + n0 + vl, ops::requant_clamp<S>(x01, m1, l1, r1, k1, h1, zp, lo, hi));
     }
   }
 };
