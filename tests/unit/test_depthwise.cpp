@@ -148,19 +148,24 @@ template <class K> bool run_case_s8(const nnconf::case_file& f) {
   } else {
     REQUIRE(dw::pack_weights(g, w.data(), bias.empty() ? nullptr : bias.data(), zin, packed.data(), bytes).ok());
   }
-  std::vector<std::int8_t> out(g.out_elems());
   const auto zp = static_cast<std::int32_t>(f.integer("output_zero_point"));
   const auto lo = static_cast<std::int32_t>(f.integer("activation_min")), hi = static_cast<std::int32_t>(f.integer("activation_max"));
-  status st;
-  if (mult.size() == 1) {
-    st = dw::run(g, in.data(), packed.data(), out.data(), output_stage<requant::per_tensor>{{mult[0], shift[0]}, zp, lo, hi},
-                 zin, ws.data(), ws.size() * 8);
-  } else {
-    st = dw::run(g, in.data(), packed.data(), out.data(),
-                 output_stage<requant::per_channel>{{mult.data(), shift.data()}, zp, lo, hi}, zin, ws.data(), ws.size() * 8);
+  bool ok = true;
+  // The fastest path (workspace_bytes), then the smallest workspace (multiplier > 1: the portable loop).
+  for (std::size_t wsb : {dw::workspace_bytes(g), dw::min_workspace_bytes(g)}) {
+    std::vector<std::int8_t> out(g.out_elems());
+    status st;
+    if (mult.size() == 1) {
+      st = dw::run(g, in.data(), packed.data(), out.data(), output_stage<requant::per_tensor>{{mult[0], shift[0]}, zp, lo, hi},
+                   zin, ws.data(), wsb);
+    } else {
+      st = dw::run(g, in.data(), packed.data(), out.data(),
+                   output_stage<requant::per_channel>{{mult.data(), shift.data()}, zp, lo, hi}, zin, ws.data(), wsb);
+    }
+    REQUIRE_MESSAGE(st.ok(), std::string(st.message()));
+    ok = equals_case(f, out) && ok;
   }
-  REQUIRE_MESSAGE(st.ok(), std::string(st.message()));
-  return equals_case(f, out);
+  return ok;
 }
 
 template <class K> bool run_case_s16(const nnconf::case_file& f) {
@@ -182,18 +187,22 @@ template <class K> bool run_case_s16(const nnconf::case_file& f) {
     REQUIRE(dw::pack_weights(g, w.data(), bias.empty() ? nullptr : bias.data(), packed.data(), bytes).ok());
     CHECK(dw::accumulator_bits(packed.data()) == 64);
   }
-  std::vector<std::int16_t> out(g.out_elems());
   const auto zp = static_cast<std::int32_t>(f.integer("output_zero_point"));
   const auto lo = static_cast<std::int32_t>(f.integer("activation_min")), hi = static_cast<std::int32_t>(f.integer("activation_max"));
-  status st;
-  if (mult.size() == 1)
-    st = dw::run(g, in.data(), packed.data(), out.data(), output_stage<requant::per_tensor>{{mult[0], shift[0]}, zp, lo, hi},
-                 ws.data(), ws.size() * 8);
-  else
-    st = dw::run(g, in.data(), packed.data(), out.data(),
-                 output_stage<requant::per_channel>{{mult.data(), shift.data()}, zp, lo, hi}, ws.data(), ws.size() * 8);
-  REQUIRE_MESSAGE(st.ok(), std::string(st.message()));
-  return equals_case(f, out);
+  bool ok = true;
+  for (std::size_t wsb : {dw::workspace_bytes(g), dw::min_workspace_bytes(g)}) {
+    std::vector<std::int16_t> out(g.out_elems());
+    status st;
+    if (mult.size() == 1)
+      st = dw::run(g, in.data(), packed.data(), out.data(), output_stage<requant::per_tensor>{{mult[0], shift[0]}, zp, lo, hi},
+                   ws.data(), wsb);
+    else
+      st = dw::run(g, in.data(), packed.data(), out.data(),
+                   output_stage<requant::per_channel>{{mult.data(), shift.data()}, zp, lo, hi}, ws.data(), wsb);
+    REQUIRE_MESSAGE(st.ok(), std::string(st.message()));
+    ok = equals_case(f, out) && ok;
+  }
+  return ok;
 }
 }  // namespace
 
@@ -492,7 +501,8 @@ TEST_CASE_TEMPLATE_APPLY(dw_spec_f32, as_tuple<kernels::dwconv_f32_registry>::ty
 // ---- guard pages --------------------------------------------------------------------------------
 
 namespace {
-/// Geometries for the guard tests: channel tails of every tile, padding on every side, multiplier > 1.
+/// Geometries for the guard tests: channel tails of every tile, padding on every side, multiplier > 1
+/// (in_c 1 broadcast, the padded rows of 3x3 and the expanded-row ring of 5x5 and dilated 7x7).
 std::vector<conv_geometry> guard_geometries() {
   std::vector<conv_geometry> out;
   struct spec { std::int64_t h, w, c, mult, k, stride, dil; padding mode; };
@@ -500,7 +510,9 @@ std::vector<conv_geometry> guard_geometries() {
                         {6, 7, 17, 1, 3, 2, 1, padding::same},   {4, 5, 33, 1, 5, 1, 1, padding::same},
                         {3, 3, 65, 1, 3, 1, 2, padding::same},   {5, 5, 64, 1, 2, 2, 1, padding::valid},
                         {4, 4, 129, 1, 3, 1, 1, padding::same},  {3, 5, 7, 3, 3, 1, 1, padding::same},
-                        {2, 3, 257, 1, 1, 1, 1, padding::valid}, {7, 6, 31, 1, 7, 3, 1, padding::same}};
+                        {2, 3, 257, 1, 1, 1, 1, padding::valid}, {7, 6, 31, 1, 7, 3, 1, padding::same},
+                        {5, 6, 1, 8, 5, 1, 1, padding::same},    {6, 5, 17, 2, 3, 2, 1, padding::same},
+                        {7, 7, 3, 4, 7, 1, 2, padding::same},    {4, 9, 5, 4, 3, 1, 1, padding::valid}};
   for (const spec& s : specs) {
     conv_shape cs{.batch = 2, .in_h = s.h, .in_w = s.w, .in_c = s.c, .out_c = s.c * s.mult, .kernel_h = s.k,
                   .kernel_w = s.k, .stride_h = s.stride, .stride_w = s.stride, .dilation_h = s.dil, .dilation_w = s.dil};
@@ -809,6 +821,235 @@ TEST_CASE_TEMPLATE_DEFINE("depthwise 3x3 f32 layers on the row path equal the sc
   }
 }
 TEST_CASE_TEMPLATE_APPLY(dw_row_op_f32, as_tuple<kernels::dwconv_f32_registry>::type);
+
+// ---- depth multiplier > 1 on the unipass kernels ------------------------------------------------
+
+namespace {
+/// The i-th geometry of the multiplier sweep: multipliers 1..8, in_c 1, odd and past the channel
+/// tiles, windows 1x1..7x7 (3x3 and 5x5 often, some not square), strides and dilations 1..3, all
+/// paddings, batch 1 and 2; small enough for emulated targets.
+conv_geometry multiplier_geometry(tt::rng& r, std::size_t t) {
+  static const std::int64_t in_cs[] = {1, 3, 1, 7, 17, 2, 33, 5, 65, 1, 9};
+  static const std::int64_t ks[][2] = {{3, 3}, {5, 5}, {1, 1}, {3, 3}, {7, 7}, {2, 2}, {3, 5}, {4, 4}, {6, 6}, {1, 3}, {5, 5}};
+  for (;;) {
+    conv_shape s;
+    const std::int64_t mult = 1 + static_cast<std::int64_t>(t % 8);
+    s.in_c = in_cs[(t / 8 + r.next()) % (sizeof in_cs / sizeof in_cs[0])];
+    s.out_c = s.in_c * mult;
+    const auto* k = ks[(t + r.next()) % (sizeof ks / sizeof ks[0])];
+    s.kernel_h = k[0];
+    s.kernel_w = k[1];
+    s.batch = t % 2 == 1 ? 2 : 1;
+    s.stride_h = r.range(1, 3);
+    s.stride_w = t % 3 == 0 ? 1 : r.range(1, 3);
+    s.dilation_h = r.next() % 3 == 0 ? r.range(2, 3) : 1;
+    s.dilation_w = r.next() % 4 == 0 ? r.range(2, 3) : 1;
+    s.in_h = r.range(1, 10);
+    s.in_w = r.range(1, 12);
+    const padding mode = t % 3 == 0 ? padding::same : t % 3 == 1 ? padding::explicit_pads : padding::valid;
+    if (mode == padding::explicit_pads) {
+      s.pad_top = r.range(0, 3);
+      s.pad_left = r.range(0, 3);
+      s.pad_bottom = r.range(0, 3);
+      s.pad_right = r.range(0, 3);
+    }
+    conv_geometry g;
+    if (!make_conv_geometry(s, mode, g)) continue;
+    if (g.out_elems() * g.taps() > 30000) continue;
+    return g;
+  }
+}
+
+/// The workspace sizes every path of `dw` is reached with: workspace_bytes (padded rows or the
+/// expanded ring), expanded_rows_bytes (the ring where padded rows are preferred), one byte less
+/// than workspace_bytes (the next path down) and min_workspace_bytes (tap pointers into the input).
+template <class Dw, class T> std::vector<std::size_t> multiplier_workspaces(const conv_geometry& g) {
+  const std::size_t full = Dw::workspace_bytes(g), min = Dw::min_workspace_bytes(g);
+  const std::size_t ring = detail::dw::expanded_rows_bytes<T>(g);
+  std::vector<std::size_t> out{full};
+  if (ring >= min && ring != full) out.push_back(ring);
+  if (full > min) out.push_back(full - 1);
+  if (min != full) out.push_back(min);
+  return out;
+}
+
+/// `n` elements of `src` (NHWC, in_c channels) expanded to the multiplier-1 input of out_c channels.
+template <class T> std::vector<T> expand_input(const conv_geometry& g, const T* src) {
+  const std::size_t m = g.out_c / g.in_c, pixels = g.batch * g.in_h * g.in_w;
+  std::vector<T> out(pixels * g.out_c);
+  for (std::size_t p = 0; p < pixels; ++p)
+    for (std::size_t o = 0; o < g.out_c; ++o) out[p * g.out_c + o] = src[p * g.in_c + o / m];
+  return out;
+}
+
+/// Common checks of the workspace sizes: one byte below the minimum is refused with a sentence.
+/// (M > 1 usually asks for more than the minimum, but not always: narrow 3x3 layers' padded rows
+/// can take fewer bytes than a row of tap pointers.)
+template <class Run> void check_workspace_sizes(const conv_geometry& g, std::size_t full, std::size_t min, Run&& run) {
+  REQUIRE(min > 0);
+  REQUIRE(full >= min);
+  if (g.out_c == g.in_c && g.kernel_h != 3) CHECK(full == min);
+  tt::guarded<std::uint8_t> small(min - 1, tt::guard_side::after);
+  const status st = run(small.data(), min - 1);
+  CHECK(st.code() == status_code::buffer_too_small);
+  CHECK(std::string(st.message()).size() > 10);
+}
+}  // namespace
+
+TEST_CASE_TEMPLATE_DEFINE("depthwise multiplier s8/s4 on every path equals the reference (guard pages)", K, dw_mult_s8) {
+  TT_REQUIRE_RUNNABLE(K);
+  using dw = op_s8<K>;
+  tt::rng r(501);
+  const std::size_t cases = tt::scaled(240);
+  for (std::size_t t = 0; t < cases; ++t) {
+    const conv_geometry g = multiplier_geometry(r, t);
+    const auto side = t % 2 == 0 ? tt::guard_side::after : tt::guard_side::before;
+    const bool s4w = t % 3 == 2;
+    INFO(describe(g) << " case " << t << (s4w ? " s4" : " s8"));
+    const auto zin = static_cast<std::int32_t>(r.range(-128, 127));
+    const std::size_t nw = g.taps() * g.out_c, bytes = dw::packed_weights_bytes(g);
+    tt::guarded<std::int8_t> in(g.in_elems(), side), out(g.out_elems(), side);
+    tt::guarded<std::int32_t> packed(bytes / 4, side);
+    REQUIRE(in.ok());
+    std::vector<std::int8_t> w(nw);
+    for (std::size_t i = 0; i < g.in_elems(); ++i) in[i] = rand_val<std::int8_t>(r);
+    for (auto& v : w) v = s4w ? static_cast<std::int8_t>(r.range(-8, 7)) : rand_val<std::int8_t>(r);
+    std::vector<std::int32_t> bias(g.out_c), mult(g.out_c), shift(g.out_c);
+    for (std::size_t o = 0; o < g.out_c; ++o) {
+      bias[o] = static_cast<std::int32_t>(r.range(-40000, 40000));
+      mult[o] = static_cast<std::int32_t>(r.range(1 << 30, 0x7FFFFFFF));
+      shift[o] = static_cast<std::int32_t>(r.range(-12, -2));
+    }
+    if (s4w) {
+      std::vector<std::uint8_t> w4(storage_bytes<s4>(nw));
+      pack_s4(nw, w.data(), w4.data());
+      REQUIRE(dw::pack_weights_s4(g, w4.data(), bias.data(), zin, packed.data(), bytes).ok());
+    } else {
+      REQUIRE(dw::pack_weights(g, w.data(), bias.data(), zin, packed.data(), bytes).ok());
+    }
+    const auto zp = static_cast<std::int32_t>(r.range(-128, 127));
+    output_stage<requant::per_channel> pc{{mult.data(), shift.data()}, zp, -128, 127};
+    output_stage<requant::per_tensor> pt{{mult[0], shift[0]}, zp, -100, 110};
+    std::vector<std::int8_t> want_pc(g.out_elems()), want_pt(g.out_elems());
+    auto bias_at = [&](std::size_t o) { return std::int64_t{bias[o]}; };
+    reference<std::int64_t>(g, in.data(), w.data(), std::int64_t{zin}, bias_at, [&](std::int64_t acc, std::size_t o) {
+      return requantize_one<std::int8_t>(static_cast<std::int32_t>(acc), pc, o);
+    }, want_pc.data());
+    reference<std::int64_t>(g, in.data(), w.data(), std::int64_t{zin}, bias_at, [&](std::int64_t acc, std::size_t) {
+      return requantize_one<std::int8_t>(static_cast<std::int32_t>(acc), pt, 0);
+    }, want_pt.data());
+    for (std::size_t wsb : multiplier_workspaces<dw, std::int8_t>(g)) {
+      INFO("workspace " << wsb << " of " << dw::workspace_bytes(g) << " (min " << dw::min_workspace_bytes(g) << ")");
+      tt::guarded<std::uint8_t> ws(wsb, side);
+      for (std::size_t i = 0; i < g.out_elems(); ++i) out[i] = 0x55;
+      REQUIRE(dw::run(g, in.data(), packed.data(), out.data(), pc, zin, ws.data(), wsb).ok());
+      REQUIRE(std::vector<std::int8_t>(out.data(), out.data() + g.out_elems()) == want_pc);
+      REQUIRE(dw::run(g, in.data(), packed.data(), out.data(), pt, zin, ws.data(), wsb).ok());
+      REQUIRE(std::vector<std::int8_t>(out.data(), out.data() + g.out_elems()) == want_pt);
+    }
+    check_workspace_sizes(g, dw::workspace_bytes(g), dw::min_workspace_bytes(g), [&](void* ws, std::size_t n) {
+      return dw::run(g, in.data(), packed.data(), out.data(), pc, zin, ws, n);
+    });
+  }
+}
+TEST_CASE_TEMPLATE_APPLY(dw_mult_s8, as_tuple<kernels::dwconv_qs8_registry>::type);
+
+TEST_CASE_TEMPLATE_DEFINE("depthwise multiplier 16x8 on every path equals the reference (guard pages)", K, dw_mult_s16) {
+  TT_REQUIRE_RUNNABLE(K);
+  using dw = op_s16<K>;
+  tt::rng r(502);
+  const std::size_t cases = tt::scaled(160);
+  for (std::size_t t = 0; t < cases; ++t) {
+    const conv_geometry g = multiplier_geometry(r, t);
+    const auto side = t % 2 == 0 ? tt::guard_side::after : tt::guard_side::before;
+    const bool acc32 = t % 4 >= 2;
+    INFO(describe(g) << " case " << t << (acc32 ? " int32 bias" : " int64 bias"));
+    const std::size_t nw = g.taps() * g.out_c, bytes = dw::packed_weights_bytes(g);
+    tt::guarded<std::int16_t> in(g.in_elems(), side), out(g.out_elems(), side);
+    tt::guarded<std::int64_t> packed(bytes / 8, side);
+    REQUIRE(in.ok());
+    std::vector<std::int8_t> w(nw);
+    for (std::size_t i = 0; i < g.in_elems(); ++i) in[i] = rand_val<std::int16_t>(r);
+    for (auto& v : w) v = rand_val<std::int8_t>(r);
+    std::vector<std::int64_t> bias64(g.out_c);
+    std::vector<std::int32_t> bias32(g.out_c), mult(g.out_c), shift(g.out_c);
+    for (std::size_t o = 0; o < g.out_c; ++o) {
+      bias64[o] = r.range(-(std::int64_t{1} << 40), std::int64_t{1} << 40);
+      bias32[o] = static_cast<std::int32_t>(r.range(-(1 << 24), 1 << 24));
+      mult[o] = static_cast<std::int32_t>(r.range(1 << 30, 0x7FFFFFFF));
+      shift[o] = static_cast<std::int32_t>(r.range(-24, -8));
+    }
+    if (acc32) REQUIRE(dw::pack_weights(g, w.data(), bias32.data(), packed.data(), bytes).ok());
+    else REQUIRE(dw::pack_weights(g, w.data(), bias64.data(), packed.data(), bytes).ok());
+    output_stage<requant::per_channel> pc{{mult.data(), shift.data()}, 3, -32768, 32767};
+    std::vector<std::int16_t> want(g.out_elems());
+    reference<std::int64_t>(g, in.data(), w.data(), std::int64_t{0},
+                            [&](std::size_t o) { return acc32 ? std::int64_t{bias32[o]} : bias64[o]; },
+                            [&](std::int64_t acc, std::size_t o) {
+                              return acc32 ? requantize_one<std::int16_t>(static_cast<std::int32_t>(acc), pc, o)
+                                           : requantize_one<std::int16_t>(acc, pc, o);
+                            }, want.data());
+    for (std::size_t wsb : multiplier_workspaces<dw, std::int16_t>(g)) {
+      INFO("workspace " << wsb << " of " << dw::workspace_bytes(g) << " (min " << dw::min_workspace_bytes(g) << ")");
+      tt::guarded<std::uint8_t> ws(wsb, side);
+      for (std::size_t i = 0; i < g.out_elems(); ++i) out[i] = 0x5555;
+      REQUIRE(dw::run(g, in.data(), packed.data(), out.data(), pc, ws.data(), wsb).ok());
+      REQUIRE(std::vector<std::int16_t>(out.data(), out.data() + g.out_elems()) == want);
+    }
+    check_workspace_sizes(g, dw::workspace_bytes(g), dw::min_workspace_bytes(g), [&](void* ws, std::size_t n) {
+      return dw::run(g, in.data(), packed.data(), out.data(), pc, ws, n);
+    });
+  }
+}
+TEST_CASE_TEMPLATE_APPLY(dw_mult_s16, as_tuple<kernels::dwconv_qs16_registry>::type);
+
+TEST_CASE_TEMPLATE_DEFINE("depthwise multiplier f32 equals the same kernel on the expanded multiplier-1 problem (guard pages)", K,
+                          dw_mult_f32) {
+  TT_REQUIRE_RUNNABLE(K);
+  using dw = op_f32<K>;
+  tt::rng r(503);
+  const std::size_t cases = tt::scaled(200);
+  for (std::size_t t = 0; t < cases; ++t) {
+    const conv_geometry g = multiplier_geometry(r, t);
+    const auto side = t % 2 == 0 ? tt::guard_side::after : tt::guard_side::before;
+    INFO(describe(g) << " case " << t);
+    const std::size_t nw = g.taps() * g.out_c, bytes = dw::packed_weights_bytes(g);
+    tt::guarded<float> in(g.in_elems(), side), out(g.out_elems(), side);
+    tt::guarded<std::int32_t> packed(bytes / 4, side);
+    REQUIRE(in.ok());
+    std::vector<float> w(nw), bias(g.out_c);
+    for (std::size_t i = 0; i < g.in_elems(); ++i) in[i] = rand_f(r);
+    for (auto& v : w) v = rand_f(r);
+    for (auto& v : bias) v = rand_f(r);
+    const f32_clamp clamp = t % 3 == 0 ? f32_clamp{-0.4f, 0.6f} : f32_clamp{};
+    REQUIRE(dw::pack_weights(g, w.data(), bias.data(), packed.data(), bytes).ok());
+    // The equivalent multiplier-1 layer: input channels expanded to out_c, same weights.
+    conv_geometry g1 = g;
+    g1.in_c = g.out_c;
+    const std::vector<float> x1 = expand_input(g, in.data());
+    auto p1 = storage(dw::packed_weights_bytes(g1)), ws1 = storage(dw::workspace_bytes(g1));
+    REQUIRE(dw::pack_weights(g1, w.data(), bias.data(), p1.data(), p1.size() * 8).ok());
+    std::vector<float> want(g.out_elems());
+    REQUIRE(dw::run(g1, x1.data(), p1.data(), want.data(), clamp, ws1.data(), ws1.size() * 8).ok());
+    std::vector<double> ref(g.out_elems());
+    reference<double>(g, in.data(), w.data(), 0.0, [&](std::size_t o) { return double{bias[o]}; },
+                      [&](double acc, std::size_t) { return std::fmin(std::fmax(acc, double{clamp.min}), double{clamp.max}); },
+                      ref.data());
+    for (std::size_t wsb : multiplier_workspaces<dw, float>(g)) {
+      INFO("workspace " << wsb << " of " << dw::workspace_bytes(g) << " (min " << dw::min_workspace_bytes(g) << ")");
+      tt::guarded<std::uint8_t> ws(wsb, side);
+      for (std::size_t i = 0; i < g.out_elems(); ++i) out[i] = 1e30f;
+      REQUIRE(dw::run(g, in.data(), packed.data(), out.data(), clamp, ws.data(), wsb).ok());
+      for (std::size_t i = 0; i < g.out_elems(); ++i)
+        if (!(out[i] == want[i]) || !(std::fabs(double{out[i]} - ref[i]) <= 1e-4))
+          FAIL("element " << i << ": " << out[i] << ", multiplier-1 problem " << want[i] << ", double " << ref[i]);
+    }
+    check_workspace_sizes(g, dw::workspace_bytes(g), dw::min_workspace_bytes(g), [&](void* ws, std::size_t n) {
+      return dw::run(g, in.data(), packed.data(), out.data(), clamp, ws, n);
+    });
+  }
+}
+TEST_CASE_TEMPLATE_APPLY(dw_mult_f32, as_tuple<kernels::dwconv_f32_registry>::type);
 
 // ---- parameter validation -----------------------------------------------------------------------
 

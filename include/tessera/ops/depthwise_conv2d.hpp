@@ -19,17 +19,31 @@
 ///
 /// How it runs: per output row the operator writes into the workspace the indirection pointers of
 /// that row (out_w * KH * KW, one per pixel and tap, see kernels/dwconv/op.hpp) and, once, a "zero
-/// row" of in_c input zero points that padding taps point at; then it calls the microkernel once
-/// per output row (pixels = out_w, in_step = KH * KW). Stride, dilation and padding live only in
-/// the pointers. Depth multiplier M = 1 runs on the microkernel; M > 1 runs on a portable scalar
-/// loop over the same pointers and the same packed weights (correct and bit-exact, not tuned).
-/// 3x3 layers with multiplier 1, dilation 1 and stride 1 or 2 along x (fp32 and int8) run on a
-/// row kernel instead (direct addressing, no pointers; neighbouring outputs share input loads).
-/// Only the pixels whose windows lie inside the input go to the row kernel; the edges take
-/// pointers. For int8 at stride_h 1, given `workspace_bytes(g)` of scratch (more than
-/// `min_workspace_bytes(g)`), the operator instead copies each input row once into a small cache
-/// of zero-point-padded rows and makes one row-kernel call per output row (no edge calls). All
-/// paths give identical results.
+/// row" of input zero points that padding taps point at; then it calls the microkernel once per
+/// output row (pixels = out_w, in_step = KH * KW). Stride, dilation and padding live only in the
+/// pointers. 3x3 layers with dilation 1 and stride 1 or 2 along x (fp32 and int8) run on a row
+/// kernel instead (direct addressing, no pointers; neighbouring outputs share input loads).
+///
+/// Depth multiplier M = out_c / in_c > 1 runs on the same microkernels as M = 1: the operator
+/// copies each input row it needs into the workspace "expanded" to out_c channels (channel o =
+/// input channel o / M; with in_c = 1 a broadcast), so the kernels see the multiplier-1 layer on
+/// the expanded input with the same packed weights. Which path runs depends on the workspace given
+/// (all paths give identical results: int8/int16 equal TFLite's reference, fp32 equals the same
+/// kernel on the equivalent multiplier-1 layer):
+///
+///   workspace >= workspace_bytes(g) (the fastest path):
+///     - 3x3 row geometries, fp32 and int8, dilation_h <= 3 (M > 1, or M = 1 int8 at stride_h 1):
+///       a cache of 2 * dilation_h + 1 zero-point-padded rows of out_c channels, each input row
+///       copied (expanded) once per image, and one row-kernel call per output row (no edge calls);
+///     - other layers with M > 1: a ring of (KH - 1) * dilation_h + 1 expanded rows, each input
+///       row expanded once per image, tap pointers into it, one unipass call per output row;
+///     - M = 1 otherwise: as below.
+///   min_workspace_bytes(g) <= workspace < workspace_bytes(g):
+///     - M = 1, 3x3 row geometries: only the pixels whose windows lie inside the input go to the
+///       row kernel, the edges take pointers and the unipass kernel;
+///     - M > 1: the expanded ring if the workspace holds it (3x3 geometries), else a portable
+///       scalar loop over tap pointers into the input (untuned; for tiny scratch budgets).
+/// Less than min_workspace_bytes(g) is refused (buffer_too_small).
 ///
 /// `conv_geometry::groups` is ignored (a depthwise layer is defined by in_c and out_c alone);
 /// out_c must be a multiple of in_c. Packed buffers start with a `depthwise_packed_header` that
@@ -185,14 +199,15 @@ row_scratch<T> make_scratch(const conv_geometry& g, T zero, void* workspace, std
   return {ptrs, zero_row};
 }
 
-/// Writes the tap pointers of output pixels [ox0, ox1) of output row `oy` of `image` to `ptrs`:
-/// pointer (ox, ky, kx) at ptrs[(ox - ox0) * ks + ky * kw + kx], padding taps at `zero_row`. Rows
-/// are filled tap row by tap row; windows inside the image in x need no range checks.
-template <class T>
-void row_pointers(const conv_geometry& g, const T* image, std::size_t oy, std::size_t ox0, std::size_t ox1,
-                  const T* zero_row, const T** ptrs) noexcept {
+/// Writes the tap pointers of output pixels [ox0, ox1) of output row `oy` to `ptrs`: pointer
+/// (ox, ky, kx) at ptrs[(ox - ox0) * ks + ky * kw + kx], padding taps at `zero_row`. `base(iy)`
+/// gives pixel 0 of input row iy (0 <= iy < in_h) whose pixels lie `c` elements apart. Rows are
+/// filled tap row by tap row; windows inside the image in x need no range checks.
+template <class T, class Base>
+void tap_pointers(const conv_geometry& g, std::size_t oy, std::size_t ox0, std::size_t ox1, std::size_t c,
+                  Base&& base_of, const T* zero_row, const T** ptrs) noexcept {
   const std::size_t ks = g.kernel_h * g.kernel_w, kw = g.kernel_w;
-  const std::size_t kstep = g.dilation_w * g.in_c;
+  const std::size_t kstep = g.dilation_w * c;
   const auto ih = static_cast<std::int64_t>(g.in_h), iw = static_cast<std::int64_t>(g.in_w);
   const auto span = static_cast<std::int64_t>((kw - 1) * g.dilation_w);
   for (std::size_t ky = 0; ky < g.kernel_h; ++ky) {
@@ -203,20 +218,28 @@ void row_pointers(const conv_geometry& g, const T* image, std::size_t oy, std::s
         for (std::size_t kx = 0; kx < kw; ++kx) p[kx] = zero_row;
       continue;
     }
-    const T* base = image + static_cast<std::size_t>(iy) * g.in_w * g.in_c;
+    const T* base = base_of(static_cast<std::size_t>(iy));
     std::int64_t ix0 = static_cast<std::int64_t>(ox0 * g.stride_w) - static_cast<std::int64_t>(g.pad_left);
     for (std::size_t ox = ox0; ox < ox1; ++ox, p += ks, ix0 += static_cast<std::int64_t>(g.stride_w)) {
       if (ix0 >= 0 && ix0 + span < iw) {
-        const T* q = base + static_cast<std::size_t>(ix0) * g.in_c;
+        const T* q = base + static_cast<std::size_t>(ix0) * c;
         for (std::size_t kx = 0; kx < kw; ++kx, q += kstep) p[kx] = q;
       } else {
         for (std::size_t kx = 0; kx < kw; ++kx) {
           const std::int64_t ix = ix0 + static_cast<std::int64_t>(kx * g.dilation_w);
-          p[kx] = (ix >= 0 && ix < iw) ? base + static_cast<std::size_t>(ix) * g.in_c : zero_row;
+          p[kx] = (ix >= 0 && ix < iw) ? base + static_cast<std::size_t>(ix) * c : zero_row;
         }
       }
     }
   }
+}
+
+/// tap_pointers into the NHWC `image` itself (in_c channels per pixel).
+template <class T>
+void row_pointers(const conv_geometry& g, const T* image, std::size_t oy, std::size_t ox0, std::size_t ox1,
+                  const T* zero_row, const T** ptrs) noexcept {
+  const std::size_t pitch = g.in_w * g.in_c;
+  tap_pointers(g, oy, ox0, ox1, g.in_c, [&](std::size_t iy) { return image + iy * pitch; }, zero_row, ptrs);
 }
 
 /// Runs `row(ptrs, o0)` for every output row of every image: `ptrs` holds out_w * KH * KW tap
@@ -235,18 +258,45 @@ void for_each_row(const conv_geometry& g, const T* in, T zero, void* workspace, 
   }
 }
 
-/// True when the 3x3 row kernels (kernels/dwconv/op.hpp) can serve `g`: channel multiplier 1,
-/// a 3x3 window, dilation 1 and stride 1 or 2 along x (any stride and dilation along y).
-inline bool row3x3_applies(const conv_geometry& g) noexcept {
-  return g.out_c == g.in_c && g.kernel_h == 3 && g.kernel_w == 3 && g.dilation_w == 1 &&
-         (g.stride_w == 1 || g.stride_w == 2);
+/// Depth multiplier M = out_c / in_c of a checked geometry.
+inline std::size_t multiplier(const conv_geometry& g) noexcept { return g.out_c / g.in_c; }
+
+/// True when `g`'s window suits the 3x3 row kernels (kernels/dwconv/op.hpp): 3x3, dilation 1 and
+/// stride 1 or 2 along x (any stride and dilation along y), whatever the depth multiplier.
+inline bool row3x3_window(const conv_geometry& g) noexcept {
+  return g.kernel_h == 3 && g.kernel_w == 3 && g.dilation_w == 1 && (g.stride_w == 1 || g.stride_w == 2);
+}
+/// True when the row kernels can read `g`'s input directly: a row3x3_window with multiplier 1.
+inline bool row3x3_applies(const conv_geometry& g) noexcept { return g.out_c == g.in_c && row3x3_window(g); }
+
+/// Copies `elems` values to `dst`, each repeated `m` times: an input row (in_w pixels x in_c)
+/// becomes the "expanded" row of in_w pixels x out_c channels, channel o = input channel o / m
+/// (input element x * in_c + c lands at (x * in_c + c) * m, the first of its m copies). With
+/// in_c = 1 that is a broadcast of each pixel to all out_c channels. m = 1 is a plain copy.
+template <std::size_t M, class T> void repeat_values(const T* src, std::size_t elems, T* dst) noexcept {
+  for (std::size_t i = 0; i < elems; ++i, dst += M) {
+    const T v = src[i];
+    for (std::size_t j = 0; j < M; ++j) dst[j] = v;
+  }
+}
+template <class T> void expand_values(const T* src, std::size_t elems, std::size_t m, T* dst) noexcept {
+  switch (m) {
+    case 1: std::memcpy(dst, src, elems * sizeof(T)); return;
+    case 2: repeat_values<2>(src, elems, dst); return;
+    case 3: repeat_values<3>(src, elems, dst); return;
+    case 4: repeat_values<4>(src, elems, dst); return;
+    case 8: repeat_values<8>(src, elems, dst); return;
+    default:
+      for (std::size_t i = 0; i < elems; ++i) std::fill_n(dst + i * m, m, src[i]);
+  }
 }
 
 /// The padded-row path of 3x3 layers: the operator keeps the last `span` = 2 * dilation_h + 1
 /// input rows it used, each copied once into a row of `width` = pad_left + in_w + right padding
-/// pixels whose padding holds the zero point, plus one such row of zero points only for taps above
-/// or below the image. Every output row then is one row-kernel call over whole padded rows: no tap
-/// pointers, no edge pixels, no separate top and bottom rows.
+/// pixels of out_c channels (expanded by the depth multiplier, expand_values) whose padding holds
+/// the zero point, plus one such row of zero points only for taps above or below the image. Every
+/// output row then is one row-kernel call over whole padded rows: no tap pointers, no edge pixels,
+/// no separate top and bottom rows.
 struct padded_rows {
   static constexpr std::size_t max_span = 7;  ///< dilation_h <= 3; larger ones take the split path
   std::size_t span = 0, width = 0;
@@ -262,28 +312,31 @@ inline padded_rows padded_layout(const conv_geometry& g) noexcept {
 /// docs/performance.md): int8 at stride_h 1 (1.05-1.21x), whose unipass edge calls redo the
 /// requantization set-up of every channel block. fp32 (0.92-0.96x) and stride 2 (0.74-0.90x: each
 /// input row is copied for a quarter of the MACs) lose more to the row copies than they save.
+/// With depth multiplier > 1 every path copies (expands) each input row anyway, so the padded
+/// rows and the row kernel always pay there.
 template <class T> constexpr bool padded_rows_pay(const conv_geometry& g) noexcept {
-  return sizeof(T) == 1 && g.stride_h == 1;
+  return g.out_c != g.in_c || (sizeof(T) == 1 && g.stride_h == 1);
 }
 
 /// Bytes of the padded-row cache (alignment slack included); 0 when the path does not apply.
 template <class T> std::size_t padded_rows_bytes(const conv_geometry& g) noexcept {
-  if (!padded_rows_pay<T>(g) || !check_geometry(g) || !row3x3_applies(g)) return 0;
+  if (!check_geometry(g) || !row3x3_window(g) || !padded_rows_pay<T>(g)) return 0;
   const padded_rows r = padded_layout(g);
   if (r.span > padded_rows::max_span) return 0;
   std::size_t n = 0;
   constexpr std::size_t lim = std::numeric_limits<std::size_t>::max() / 4;
-  if (!tessera::detail::mul_within((r.span + 1) * r.width, g.in_c, lim / sizeof(T), n)) return 0;
+  if (!tessera::detail::mul_within((r.span + 1) * r.width, g.out_c, lim / sizeof(T), n)) return 0;
   return n * sizeof(T) + alignof(T) - 1;
 }
 
 /// For geometries with padded_rows_bytes > 0 and a workspace of at least that: calls
 /// `row3(r0, r1, r2, pixels = out_w, o)` once per output row, r_ky pointing at padded column 0
-/// (input column -pad_left) of tap row ky's cached padded row (or the zero-point row).
+/// (input column -pad_left) of tap row ky's cached padded row (or the zero-point row); pixels are
+/// out_c channels apart.
 template <class T, class Row3>
 void for_each_row_padded(const conv_geometry& g, const T* in, T zero, void* workspace, Row3&& row3) noexcept {
   const padded_rows r = padded_layout(g);
-  const std::size_t c = g.in_c, row_elems = r.width * c;
+  const std::size_t c = g.out_c, m = multiplier(g), in_row = g.in_w * g.in_c, row_elems = r.width * c;
   const auto start = reinterpret_cast<std::uintptr_t>(workspace);
   T* cache = reinterpret_cast<T*>((start + alignof(T) - 1) / alignof(T) * alignof(T));
   T* zero_row = cache + r.span * row_elems;
@@ -298,7 +351,7 @@ void for_each_row_padded(const conv_geometry& g, const T* in, T zero, void* work
   std::int64_t tag[padded_rows::max_span];
   const auto ih = static_cast<std::int64_t>(g.in_h);
   for (std::size_t n = 0; n < g.batch; ++n) {
-    const T* image = in + n * g.in_h * g.in_w * c;
+    const T* image = in + n * g.in_h * in_row;
     for (auto& t : tag) t = -1;
     for (std::size_t oy = 0; oy < g.out_h; ++oy) {
       const T* rows[3];
@@ -314,12 +367,69 @@ void for_each_row_padded(const conv_geometry& g, const T* in, T zero, void* work
         const std::size_t slot = static_cast<std::size_t>(iy) % r.span;  // a window's rows never share one
         T* dst = cache + slot * row_elems;
         if (tag[slot] != iy) {
-          std::memcpy(dst + g.pad_left * c, image + static_cast<std::size_t>(iy) * g.in_w * c, g.in_w * c * sizeof(T));
+          expand_values(image + static_cast<std::size_t>(iy) * in_row, in_row, m, dst + left);
           tag[slot] = iy;
         }
         rows[ky] = dst;
       }
       row3(rows[0], rows[1], rows[2], g.out_w, (n * g.out_h + oy) * g.out_w * g.out_c);
+    }
+  }
+}
+
+/// Depth multiplier > 1 on the unipass kernel: the workspace holds the tap pointers of one output
+/// row (at the aligned start), a ring of `span` = (KH - 1) * dilation_h + 1 expanded input rows
+/// (in_w pixels x out_c channels, expand_values; input row iy in slot iy % span, so the rows of a
+/// window never share a slot) and a zero row of out_c zero points (flush with the end). Each
+/// output row expands the rows of its window not yet in the ring, points its taps into the ring
+/// and makes one kernel call of out_c channels: the multiplier-1 problem on the expanded input.
+inline std::size_t expanded_span(const conv_geometry& g) noexcept { return (g.kernel_h - 1) * g.dilation_h + 1; }
+
+/// Bytes of that workspace (alignment slack included); 0 for multiplier 1, an invalid geometry or
+/// a size past size_t / 4.
+template <class T> std::size_t expanded_rows_bytes(const conv_geometry& g) noexcept {
+  static_assert(alignof(const T*) >= alignof(T), "the ring follows the pointers without padding");
+  if (!check_geometry(g) || g.out_c == g.in_c) return 0;
+  constexpr std::size_t lim = std::numeric_limits<std::size_t>::max() / 4;
+  std::size_t np = 0, ne = 0;
+  if (!tessera::detail::mul_within(g.out_w, g.taps(), lim / sizeof(void*), np)) return 0;
+  if (!tessera::detail::mul_within(expanded_span(g), g.in_w, lim, ne) ||
+      !tessera::detail::mul_within(ne + 1, g.out_c, lim / sizeof(T), ne))  // + 1: the zero row
+    return 0;
+  const std::size_t bytes = np * sizeof(void*) + ne * sizeof(T) + (alignof(const T*) - 1) + (alignof(T) - 1);
+  return bytes > lim ? 0 : bytes;
+}
+
+/// For multiplier > 1 with a workspace of at least expanded_rows_bytes: calls
+/// `unipass(ptrs, pixels = out_w, o)` once per output row, the out_w * KH * KW tap pointers
+/// reading out_c channels from the expanded rows (or the zero row).
+template <class T, class Unipass>
+void for_each_row_expanded(const conv_geometry& g, const T* in, T zero, void* workspace, std::size_t workspace_size,
+                           Unipass&& unipass) noexcept {
+  const std::size_t c = g.out_c, m = multiplier(g), span = expanded_span(g);
+  const std::size_t in_row = g.in_w * g.in_c, row_elems = g.in_w * c;
+  const auto start = reinterpret_cast<std::uintptr_t>(workspace);
+  const T** ptrs = reinterpret_cast<const T**>((start + alignof(const T*) - 1) / alignof(const T*) * alignof(const T*));
+  T* ring = reinterpret_cast<T*>(ptrs + g.out_w * g.taps());
+  const std::uintptr_t zero_at = (start + workspace_size - c * sizeof(T)) / alignof(T) * alignof(T);
+  T* zero_row = reinterpret_cast<T*>(zero_at);  // after the ring: workspace_size >= expanded_rows_bytes()
+  std::fill_n(zero_row, c, zero);
+  const auto ih = static_cast<std::int64_t>(g.in_h), sp = static_cast<std::int64_t>(span);
+  for (std::size_t n = 0; n < g.batch; ++n) {
+    const T* image = in + n * g.in_h * in_row;
+    // Rows [hi - span, hi) of this image that were expanded are still in the ring; windows move
+    // down, so each output row expands the window's rows [max(hi, top), bottom) in order.
+    std::int64_t hi = 0;
+    for (std::size_t oy = 0; oy < g.out_h; ++oy) {
+      const std::int64_t top = static_cast<std::int64_t>(oy * g.stride_h) - static_cast<std::int64_t>(g.pad_top);
+      const std::int64_t end = std::min(top + sp, ih);
+      for (std::int64_t iy = std::max(hi, top); iy < end; ++iy)
+        expand_values(image + static_cast<std::size_t>(iy) * in_row, in_row, m,
+                      ring + static_cast<std::size_t>(iy % sp) * row_elems);
+      hi = std::max(hi, end);
+      tap_pointers(g, oy, 0, g.out_w, c, [&](std::size_t iy) { return ring + (iy % span) * row_elems; },
+                   static_cast<const T*>(zero_row), ptrs);
+      unipass(static_cast<const T* const*>(ptrs), g.out_w, (n * g.out_h + oy) * g.out_w * c);
     }
   }
 }
@@ -382,6 +492,43 @@ void multiplier_row(std::size_t out_c, std::size_t mult, std::size_t pixels, std
     }
 }
 
+/// Workspace bytes of the fastest path for `g` (rows: the op's row kernel shares the unipass
+/// kernel's channel tile): the padded-row cache where it applies and pays, else for multiplier > 1
+/// the expanded-row ring, else 0 (the minimum is the fastest).
+template <class T> std::size_t fast_workspace_bytes(const conv_geometry& g, bool rows) noexcept {
+  const std::size_t padded = rows ? padded_rows_bytes<T>(g) : 0;
+  if (padded != 0) return padded;
+  return check_geometry(g) && g.out_c != g.in_c ? expanded_rows_bytes<T>(g) : 0;
+}
+
+/// Runs every output row of a layer on the path the workspace allows; all paths give identical
+/// results (the kernels' contracts and the tests guarantee it). In order of preference:
+///   1. padded rows (padded_rows_bytes, `rows` true): one `row3(r0, r1, r2, pixels, o)` per row;
+///   2. multiplier > 1, expanded rows (expanded_rows_bytes): one `unipass(ptrs, pixels, o)` per row;
+///   3. multiplier > 1, less workspace: `portable(ptrs, o)` per row (tap pointers into the input);
+///   4. multiplier 1, row3x3_applies and `rows`: interior pixels on row3, edges on unipass;
+///   5. multiplier 1: one unipass call per row.
+/// Paths 3-5 need only the minimum workspace (workspace_bytes<T>).
+template <class T, class Unipass, class Row3, class Portable>
+void run_rows(const conv_geometry& g, const T* in, T zero, bool rows, void* workspace, std::size_t workspace_size,
+              Unipass&& unipass, Row3&& row3, Portable&& portable) noexcept {
+  const std::size_t padded = rows ? padded_rows_bytes<T>(g) : 0;
+  if (padded != 0 && workspace_size >= padded) {
+    for_each_row_padded(g, in, zero, workspace, row3);
+  } else if (g.out_c != g.in_c) {
+    const std::size_t expanded = expanded_rows_bytes<T>(g);
+    if (expanded != 0 && workspace_size >= expanded)
+      for_each_row_expanded(g, in, zero, workspace, workspace_size, unipass);
+    else
+      for_each_row(g, in, zero, workspace, workspace_size, portable);
+  } else if (rows && row3x3_applies(g)) {
+    for_each_row_3x3(g, in, zero, workspace, workspace_size, unipass, row3);
+  } else {
+    for_each_row(g, in, zero, workspace, workspace_size,
+                 [&](const T* const* ptrs, std::size_t o) { unipass(ptrs, g.out_w, o); });
+  }
+}
+
 template <class Q> constexpr std::size_t stage_channels(std::size_t out_c) noexcept {
   return std::is_same_v<Q, requant::per_tensor> ? 1 : out_c;
 }
@@ -399,19 +546,29 @@ template <class Tag = arch::native, class Kernel = select_t<op::dwconv_f32, Tag>
 struct depthwise_conv2d_f32 {
   using kernel = Kernel;
   using row_kernel = RowKernel;
-  /// True when `g`'s pixels go to the row kernel (a 3x3 row geometry and matching channel tiles).
+  /// True when `g`'s pixels go to the row kernel (a 3x3 row window and matching channel tiles;
+  /// with depth multiplier > 1 only given workspace_bytes(g), which expands the input rows).
   static bool uses_rows(const conv_geometry& g) noexcept {
-    return detail::dw::row3x3_applies(g) && RowKernel::cr() == Kernel::cr();
+    return detail::dw::row3x3_window(g) && rows_match();
   }
+  /// True when RowKernel reads `Kernel`'s packed blocks (equal channel tiles).
+  static bool rows_match() noexcept { return RowKernel::cr() == Kernel::cr(); }
 
   /// Bytes of packed weights for `g` (header + blocks); 0 if `g` is invalid or too large.
   static std::size_t packed_weights_bytes(const conv_geometry& g) noexcept {
     return detail::dw::packed_bytes(g, Kernel::cr(), sizeof(float), sizeof(float));
   }
-  /// Scratch bytes for the fastest path (`min_workspace_bytes`: fp32 has no padded-row cache,
-  /// see detail::dw::padded_rows_pay). 0 if `g` is invalid.
-  static std::size_t workspace_bytes(const conv_geometry& g) noexcept { return min_workspace_bytes(g); }
-  /// The scratch `run` needs (tap pointers of one output row + a zero row).
+  /// Scratch bytes for the fastest path: with depth multiplier M > 1, a cache of input rows
+  /// expanded to out_c channels (3x3 row geometries: about (2 * dilation_h + 2) * (in_w + 2) *
+  /// out_c floats, for the row kernel; others: (KH - 1) * dilation_h + 1 rows of in_w * out_c
+  /// floats plus one row of tap pointers, for `Kernel`); with M = 1 `min_workspace_bytes` (fp32
+  /// has no padded-row cache there, see detail::dw::padded_rows_pay). 0 if `g` is invalid.
+  static std::size_t workspace_bytes(const conv_geometry& g) noexcept {
+    const std::size_t min = min_workspace_bytes(g);
+    return min == 0 ? 0 : std::max(min, detail::dw::fast_workspace_bytes<float>(g, rows_match()));
+  }
+  /// The smallest scratch `run` accepts (tap pointers of one output row + a zero row of in_c).
+  /// With less than workspace_bytes, M > 1 runs on a portable scalar loop (same results).
   static std::size_t min_workspace_bytes(const conv_geometry& g) noexcept {
     return detail::dw::workspace_bytes<float>(g);
   }
@@ -442,31 +599,24 @@ struct depthwise_conv2d_f32 {
       return {status_code::invalid_argument, "depthwise_conv2d_f32: clamp needs min <= max (and no NaN)"};
     const void* blocks = detail::dw::blocks(packed);
     const std::size_t ks = g.taps(), oc = g.out_c, mult = g.out_c / g.in_c;
-    if (uses_rows(g)) {
-      detail::dw::for_each_row_3x3(
-          g, in, 0.0f, workspace, workspace_size,
-          [&](const float* const* ptrs, std::size_t pixels, std::size_t o) {
-            Kernel::run(oc, pixels, ks, ptrs, ks, blocks, out + o, oc, clamp);
-          },
-          [&](const float* r0, const float* r1, const float* r2, std::size_t pixels, std::size_t o) {
-            RowKernel::run(oc, pixels, g.stride_w, r0, r1, r2, blocks, out + o, clamp);
-          });
-      return status::success();
-    }
-    detail::dw::for_each_row(g, in, 0.0f, workspace, workspace_size, [&](const float* const* ptrs, std::size_t o0) {
-      float* orow = out + o0;
-      if (mult == 1) {
-        Kernel::run(oc, g.out_w, ks, ptrs, ks, blocks, orow, oc, clamp);
-        return;
-      }
-      detail::dw::multiplier_row<float, float, float>(
-          oc, mult, g.out_w, ks, ptrs, blocks, Kernel::cr(),
-          [](float acc, float x, float w) { return std::fma(x, w, acc); },
-          [&](std::size_t px, std::size_t o, float acc) {
-            const float v = acc < clamp.min ? clamp.min : acc;
-            orow[px * oc + o] = v > clamp.max ? clamp.max : v;
-          });
-    });
+    detail::dw::run_rows(
+        g, in, 0.0f, rows_match(), workspace, workspace_size,
+        [&](const float* const* ptrs, std::size_t pixels, std::size_t o) {
+          Kernel::run(oc, pixels, ks, ptrs, ks, blocks, out + o, oc, clamp);
+        },
+        [&](const float* r0, const float* r1, const float* r2, std::size_t pixels, std::size_t o) {
+          RowKernel::run(oc, pixels, g.stride_w, r0, r1, r2, blocks, out + o, clamp);
+        },
+        [&](const float* const* ptrs, std::size_t o0) {
+          float* orow = out + o0;
+          detail::dw::multiplier_row<float, float, float>(
+              oc, mult, g.out_w, ks, ptrs, blocks, Kernel::cr(),
+              [](float acc, float x, float w) { return std::fma(x, w, acc); },
+              [&](std::size_t px, std::size_t o, float acc) {
+                const float v = acc < clamp.min ? clamp.min : acc;
+                orow[px * oc + o] = v > clamp.max ? clamp.max : v;
+              });
+        });
     return status::success();
   }
 };
@@ -484,25 +634,30 @@ template <class Tag = arch::native, class Kernel = select_t<op::dwconv_qs8, Tag>
 struct depthwise_conv2d_s8 {
   using kernel = Kernel;
   using row_kernel = RowKernel;
-  /// True when `g`'s pixels go to the row kernel (a 3x3 row geometry and matching channel tiles).
+  /// True when `g`'s pixels go to the row kernel (a 3x3 row window and matching channel tiles;
+  /// with depth multiplier > 1 only given workspace_bytes(g), which expands the input rows).
   static bool uses_rows(const conv_geometry& g) noexcept {
-    return detail::dw::row3x3_applies(g) && RowKernel::cr() == Kernel::cr();
+    return detail::dw::row3x3_window(g) && rows_match();
   }
+  /// True when RowKernel reads `Kernel`'s packed blocks (equal channel tiles).
+  static bool rows_match() noexcept { return RowKernel::cr() == Kernel::cr(); }
 
   /// Bytes of packed weights for `g` (header + blocks); 0 if `g` is invalid or too large.
   static std::size_t packed_weights_bytes(const conv_geometry& g) noexcept {
     return detail::dw::packed_bytes(g, Kernel::cr(), sizeof(std::int32_t), sizeof(std::int8_t));
   }
   /// Scratch bytes for the fastest path: for 3x3 layers on a row kernel, a cache of padded input
-  /// rows at stride_h 1 (about (2 * dilation_h + 2) * (in_w + 2) * in_c bytes); else
-  /// `min_workspace_bytes`.
+  /// rows (about (2 * dilation_h + 2) * (in_w + 2) * out_c bytes; multiplier 1: at stride_h 1
+  /// only); for other layers with depth multiplier M > 1, (KH - 1) * dilation_h + 1 input rows
+  /// expanded to in_w * out_c bytes plus one row of tap pointers; else `min_workspace_bytes`.
   /// 0 if `g` is invalid.
   static std::size_t workspace_bytes(const conv_geometry& g) noexcept {
     const std::size_t min = min_workspace_bytes(g);
-    return min == 0 || !uses_rows(g) ? min : std::max(min, detail::dw::padded_rows_bytes<std::int8_t>(g));
+    return min == 0 ? 0 : std::max(min, detail::dw::fast_workspace_bytes<std::int8_t>(g, rows_match()));
   }
-  /// The smallest scratch `run` accepts (tap pointers of one output row + a zero row); with less
-  /// than workspace_bytes, 3x3 layers send only interior pixels to the row kernel.
+  /// The smallest scratch `run` accepts (tap pointers of one output row + a zero row of in_c);
+  /// with less than workspace_bytes, 3x3 layers of multiplier 1 send only interior pixels to the
+  /// row kernel and M > 1 runs on a portable scalar loop (same results).
   static std::size_t min_workspace_bytes(const conv_geometry& g) noexcept {
     return detail::dw::workspace_bytes<std::int8_t>(g);
   }
@@ -552,42 +707,25 @@ struct depthwise_conv2d_s8 {
     const void* blocks = detail::dw::blocks(packed);
     const std::size_t ks = g.taps(), oc = g.out_c, mult = g.out_c / g.in_c;
     const auto zero = static_cast<std::int8_t>(input_zp);
-    if (uses_rows(g) && detail::dw::padded_rows_bytes<std::int8_t>(g) != 0 &&
-        workspace_size >= detail::dw::padded_rows_bytes<std::int8_t>(g)) {
-      detail::dw::for_each_row_padded(g, in, zero, workspace, [&](const std::int8_t* r0, const std::int8_t* r1,
-                                                                  const std::int8_t* r2, std::size_t pixels, std::size_t o) {
-        RowKernel::run(oc, pixels, g.stride_w, r0, r1, r2, blocks, out + o, stage);
-      });
-      return status::success();
-    }
-    if (uses_rows(g)) {
-      detail::dw::for_each_row_3x3(
-          g, in, zero, workspace, workspace_size,
-          [&](const std::int8_t* const* ptrs, std::size_t pixels, std::size_t o) {
-            Kernel::run(oc, pixels, ks, ptrs, ks, blocks, out + o, oc, stage);
-          },
-          [&](const std::int8_t* r0, const std::int8_t* r1, const std::int8_t* r2, std::size_t pixels, std::size_t o) {
-            RowKernel::run(oc, pixels, g.stride_w, r0, r1, r2, blocks, out + o, stage);
-          });
-      return status::success();
-    }
-    detail::dw::for_each_row(g, in, static_cast<std::int8_t>(input_zp), workspace, workspace_size,
-                             [&](const std::int8_t* const* ptrs, std::size_t o0) {
-                               std::int8_t* orow = out + o0;
-                               if (mult == 1) {
-                                 Kernel::run(oc, g.out_w, ks, ptrs, ks, blocks, orow, oc, stage);
-                                 return;
-                               }
-                               detail::dw::multiplier_row<std::uint32_t, std::int32_t, std::int8_t>(
-                                   oc, mult, g.out_w, ks, ptrs, blocks, Kernel::cr(),
-                                   [](std::uint32_t acc, std::int8_t x, std::int8_t w) {
-                                     return acc + static_cast<std::uint32_t>(std::int32_t{x} * std::int32_t{w});
-                                   },
-                                   [&](std::size_t px, std::size_t o, std::uint32_t acc) {
-                                     orow[px * oc + o] =
-                                         requantize_one<std::int8_t>(static_cast<std::int32_t>(acc), stage, o);
-                                   });
-                             });
+    detail::dw::run_rows(
+        g, in, zero, rows_match(), workspace, workspace_size,
+        [&](const std::int8_t* const* ptrs, std::size_t pixels, std::size_t o) {
+          Kernel::run(oc, pixels, ks, ptrs, ks, blocks, out + o, oc, stage);
+        },
+        [&](const std::int8_t* r0, const std::int8_t* r1, const std::int8_t* r2, std::size_t pixels, std::size_t o) {
+          RowKernel::run(oc, pixels, g.stride_w, r0, r1, r2, blocks, out + o, stage);
+        },
+        [&](const std::int8_t* const* ptrs, std::size_t o0) {
+          std::int8_t* orow = out + o0;
+          detail::dw::multiplier_row<std::uint32_t, std::int32_t, std::int8_t>(
+              oc, mult, g.out_w, ks, ptrs, blocks, Kernel::cr(),
+              [](std::uint32_t acc, std::int8_t x, std::int8_t w) {
+                return acc + static_cast<std::uint32_t>(std::int32_t{x} * std::int32_t{w});
+              },
+              [&](std::size_t px, std::size_t o, std::uint32_t acc) {
+                orow[px * oc + o] = requantize_one<std::int8_t>(static_cast<std::int32_t>(acc), stage, o);
+              });
+        });
     return status::success();
   }
 
@@ -634,8 +772,16 @@ struct depthwise_conv2d_s16 {
   static std::size_t packed_weights_bytes(const conv_geometry& g) noexcept {
     return detail::dw::packed_bytes(g, Kernel::cr(), sizeof(std::int64_t), sizeof(std::int8_t));
   }
-  /// Scratch bytes `run` needs (pointers of one output row + zero row); 0 if `g` is invalid.
+  /// Scratch bytes for the fastest path: with depth multiplier M > 1, (KH - 1) * dilation_h + 1
+  /// input rows expanded to in_w * out_c int16 plus one row of tap pointers (for `Kernel`); else
+  /// `min_workspace_bytes`. 0 if `g` is invalid.
   static std::size_t workspace_bytes(const conv_geometry& g) noexcept {
+    const std::size_t min = min_workspace_bytes(g);
+    return min == 0 ? 0 : std::max(min, detail::dw::fast_workspace_bytes<std::int16_t>(g, false));
+  }
+  /// The smallest scratch `run` accepts (tap pointers of one output row + a zero row of in_c);
+  /// with less than workspace_bytes, M > 1 runs on a portable scalar loop (same results).
+  static std::size_t min_workspace_bytes(const conv_geometry& g) noexcept {
     return detail::dw::workspace_bytes<std::int16_t>(g);
   }
 
@@ -715,19 +861,21 @@ struct depthwise_conv2d_s16 {
     using Sum = std::conditional_t<std::is_same_v<Acc, std::int64_t>, std::int64_t, std::uint32_t>;
     const void* blocks = detail::dw::blocks(packed);
     const std::size_t ks = g.taps(), oc = g.out_c, mult = g.out_c / g.in_c;
-    detail::dw::for_each_row(g, in, std::int16_t{0}, workspace, workspace_size, [&](const std::int16_t* const* ptrs, std::size_t o0) {
-      std::int16_t* orow = out + o0;
-      if (mult == 1) {
-        Kernel::template run<Acc>(oc, g.out_w, ks, ptrs, ks, blocks, orow, oc, stage);
-        return;
-      }
-      detail::dw::multiplier_row<Sum, std::int64_t, std::int8_t>(
-          oc, mult, g.out_w, ks, ptrs, blocks, Kernel::cr(),
-          [](Sum acc, std::int16_t x, std::int8_t w) { return acc + static_cast<Sum>(std::int32_t{x} * std::int32_t{w}); },
-          [&](std::size_t px, std::size_t o, Sum acc) {
-            orow[px * oc + o] = requantize_one<std::int16_t>(static_cast<Acc>(acc), stage, o);
-          });
-    });
+    detail::dw::run_rows(
+        g, in, std::int16_t{0}, false, workspace, workspace_size,
+        [&](const std::int16_t* const* ptrs, std::size_t pixels, std::size_t o) {
+          Kernel::template run<Acc>(oc, pixels, ks, ptrs, ks, blocks, out + o, oc, stage);
+        },
+        [](const std::int16_t*, const std::int16_t*, const std::int16_t*, std::size_t, std::size_t) {},  // no row kernel
+        [&](const std::int16_t* const* ptrs, std::size_t o0) {
+          std::int16_t* orow = out + o0;
+          detail::dw::multiplier_row<Sum, std::int64_t, std::int8_t>(
+              oc, mult, g.out_w, ks, ptrs, blocks, Kernel::cr(),
+              [](Sum acc, std::int16_t x, std::int8_t w) { return acc + static_cast<Sum>(std::int32_t{x} * std::int32_t{w}); },
+              [&](std::size_t px, std::size_t o, Sum acc) {
+                orow[px * oc + o] = requantize_one<std::int16_t>(static_cast<Acc>(acc), stage, o);
+              });
+        });
   }
 };
 
