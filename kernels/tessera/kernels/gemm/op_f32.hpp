@@ -11,7 +11,20 @@
 ///
 /// The source of B is either a row-major K x N matrix (matmul) or N x K weights (fully connected),
 /// read through an accessor, so one packer serves both.
+///
+/// Indirect GEMM (optional, `has_indirect_f32<K>`): a kernel may also offer
+///
+///     static std::size_t mr() noexcept;   // rows per tile of the indirection buffer
+///     static void run_indirect(m, n, ks, kc, const float* const* ind, packed_b, c, c_stride, clamp) noexcept;
+///
+/// where the depth K = ks * kc is read as ks segments of kc floats: segment t of row i is at
+/// ind[(i / mr) * ks * mr + t * mr + i % mr] (tiles of mr rows, tap-major inside a tile; entries of
+/// rows >= m are never read). conv2d points segment t at the input pixel under kernel tap t (or at
+/// a zero row), so a convolution needs no gathered copy of its windows. Results equal `run` on the
+/// rows those pointers describe, bit for bit, except in a last tile of one row (where `run` may
+/// sum in another order: a GEMV path).
 #pragma once
+#include <concepts>
 #include <cstddef>
 #include <limits>
 
@@ -44,5 +57,12 @@ void pack_f32_b(std::size_t n, std::size_t k, std::size_t nr, BAt&& b_at, const 
       for (std::size_t j = 0; j < nr; ++j) *packed++ = n0 + j < n ? static_cast<float>(b_at(kk, n0 + j)) : 0.0f;
   }
 }
+
+/// True when kernel K offers the indirect entry point described above.
+template <class K>
+concept has_indirect_f32 = requires(const float* const* ind, const void* b, float* c, const f32_clamp& p) {
+  { K::mr() } -> std::convertible_to<std::size_t>;
+  K::run_indirect(std::size_t{}, std::size_t{}, std::size_t{}, std::size_t{}, ind, b, c, std::size_t{}, p);
+};
 
 }  // namespace tessera::kernels

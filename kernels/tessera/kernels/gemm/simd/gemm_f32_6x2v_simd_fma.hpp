@@ -13,6 +13,8 @@
 /// L1 across the panel's blocks for K up to ~512; a small B, as in MobileNet's 1x1 layers, is one
 /// panel read from L1/L2).
 /// ISA: x86-64 AVX2+FMA (xsimd fma3<avx2>) or AArch64 Neon (xsimd neon64).
+/// Indirect entry (`run_indirect`, for conv2d): the same tile reads each row's depth through one
+/// pointer per kernel tap from an indirection buffer instead of one A row; `run` is its ks = 1 case.
 /// Tails: M by row clamping (a missing row's A pointer aliases the last valid row; missing rows
 /// are never stored); N by a bounce buffer for the last block's stores (nothing written at or past
 /// column n); K needs none (A is read exactly k elements per row, B's padded columns are zero).
@@ -66,12 +68,38 @@ struct gemm_f32_6x2v_simd_fma {
         if (rows == 1) {
           for (std::size_t j = j0; j < j1; ++j) row1(k, ai, pb + j * block, ci + j * NR, std::min(NR, n - j * NR), p);
         } else {
+          const float* rowp[MR];
+          for (std::size_t r = 0; r < MR; ++r) rowp[r] = ai + std::min(r, rows - 1) * a_stride;
           for (std::size_t j = j0; j < j1; ++j)
-            tile(rows, k, ai, a_stride, pb + j * block, ci + j * NR, c_stride, std::min(NR, n - j * NR), p);
+            tile(rows, 1, k, rowp, pb + j * block, ci + j * NR, c_stride, std::min(NR, n - j * NR), p);
         }
       }
     }
   }
+
+  /// Indirect GEMM (op_f32.hpp's indirect contract): C[m][n] = clamp(bias[n] + sum_t sum_c
+  /// A_t[m][c] B[t * kc + c][n], p.min, p.max), where row i of tap t is the kc floats at
+  /// ind[(i / mr()) * ks * mr() + t * mr() + i % mr()] (entries of rows >= m are never read).
+  /// The same packed B (depth ks * kc), the same fma order as `run` on the gathered rows.
+  static void run_indirect(std::size_t m, std::size_t n, std::size_t ks, std::size_t kc, const float* const* ind,
+                           const void* packed_b, float* c, std::size_t c_stride, const f32_clamp& p) noexcept {
+    const float* pb = static_cast<const float*>(packed_b);
+    const std::size_t block = NR * (ks * kc + 1);
+    const std::size_t blocks = (n + NR - 1) / NR;
+    const std::size_t panel = std::max<std::size_t>(1, panel_bytes / (block * sizeof(float)));
+    for (std::size_t j0 = 0; j0 < blocks; j0 += panel) {
+      const std::size_t j1 = std::min(blocks, j0 + panel);
+      for (std::size_t i = 0; i < m; i += MR) {
+        const std::size_t rows = std::min(MR, m - i);
+        const float* const* it = ind + i * ks;
+        float* ci = c + i * c_stride;
+        for (std::size_t j = j0; j < j1; ++j)
+          tile(rows, ks, kc, it, pb + j * block, ci + j * NR, c_stride, std::min(NR, n - j * NR), p);
+      }
+    }
+  }
+  /// Rows per tile of the indirection buffer.
+  static std::size_t mr() noexcept { return MR; }
 
  private:
   /// Clamps and stores one row's two vectors: nb (<= NR) columns at c.
@@ -102,38 +130,42 @@ struct gemm_f32_6x2v_simd_fma {
     if (nb & 1) *dst = *src;
   }
 
-  /// rows (2..6) x one packed block; w points at the block's bias.
-  static void tile(std::size_t rows, std::size_t k, const float* a0, std::size_t a_stride, const float* w, float* c0,
-                   std::size_t c_stride, std::size_t nb, const f32_clamp& p) noexcept {
-    // Row clamping: a missing row reads the last valid row (and is never stored).
-    const float* a1 = rows > 1 ? a0 + a_stride : a0;
-    const float* a2 = rows > 2 ? a1 + a_stride : a1;
-    const float* a3 = rows > 3 ? a2 + a_stride : a2;
-    const float* a4 = rows > 4 ? a3 + a_stride : a3;
-    const float* a5 = rows > 5 ? a4 + a_stride : a4;
-
+  /// rows (1..6) x one packed block; w points at the block's bias. The depth runs over ks
+  /// segments of kc: segment t of row i is kc floats at ind[t * MR + i] (GEMM: ks = 1, the rows;
+  /// indirect: the taps). Row clamping: a missing row (i >= rows) reads row i - 1's pointer and is
+  /// never stored.
+  static void tile(std::size_t rows, std::size_t ks, std::size_t kc, const float* const* ind, const float* w,
+                   float* c0, std::size_t c_stride, std::size_t nb, const f32_clamp& p) noexcept {
     f32 acc00 = f32::load_unaligned(w), acc01 = f32::load_unaligned(w + V);
     f32 acc10 = acc00, acc11 = acc01, acc20 = acc00, acc21 = acc01;
     f32 acc30 = acc00, acc31 = acc01, acc40 = acc00, acc41 = acc01, acc50 = acc00, acc51 = acc01;
     w += NR;
-    for (std::size_t kk = 0; kk < k; ++kk, w += NR) {
-      const f32 b0 = f32::load_unaligned(w), b1 = f32::load_unaligned(w + V);
-      f32 x(a0[kk]);
-      acc00 = xsimd::fma(x, b0, acc00), acc01 = xsimd::fma(x, b1, acc01);
-      x = f32(a1[kk]);
-      acc10 = xsimd::fma(x, b0, acc10), acc11 = xsimd::fma(x, b1, acc11);
-      x = f32(a2[kk]);
-      acc20 = xsimd::fma(x, b0, acc20), acc21 = xsimd::fma(x, b1, acc21);
-      x = f32(a3[kk]);
-      acc30 = xsimd::fma(x, b0, acc30), acc31 = xsimd::fma(x, b1, acc31);
-      x = f32(a4[kk]);
-      acc40 = xsimd::fma(x, b0, acc40), acc41 = xsimd::fma(x, b1, acc41);
-      x = f32(a5[kk]);
-      acc50 = xsimd::fma(x, b0, acc50), acc51 = xsimd::fma(x, b1, acc51);
+    for (std::size_t t = 0; t < ks; ++t, ind += MR) {
+      const float* a0 = ind[0];
+      const float* a1 = rows > 1 ? ind[1] : a0;
+      const float* a2 = rows > 2 ? ind[2] : a1;
+      const float* a3 = rows > 3 ? ind[3] : a2;
+      const float* a4 = rows > 4 ? ind[4] : a3;
+      const float* a5 = rows > 5 ? ind[5] : a4;
+      for (std::size_t kk = 0; kk < kc; ++kk, w += NR) {
+        const f32 b0 = f32::load_unaligned(w), b1 = f32::load_unaligned(w + V);
+        f32 x(a0[kk]);
+        acc00 = xsimd::fma(x, b0, acc00), acc01 = xsimd::fma(x, b1, acc01);
+        x = f32(a1[kk]);
+        acc10 = xsimd::fma(x, b0, acc10), acc11 = xsimd::fma(x, b1, acc11);
+        x = f32(a2[kk]);
+        acc20 = xsimd::fma(x, b0, acc20), acc21 = xsimd::fma(x, b1, acc21);
+        x = f32(a3[kk]);
+        acc30 = xsimd::fma(x, b0, acc30), acc31 = xsimd::fma(x, b1, acc31);
+        x = f32(a4[kk]);
+        acc40 = xsimd::fma(x, b0, acc40), acc41 = xsimd::fma(x, b1, acc41);
+        x = f32(a5[kk]);
+        acc50 = xsimd::fma(x, b0, acc50), acc51 = xsimd::fma(x, b1, acc51);
+      }
     }
 
     store_row(c0, acc00, acc01, nb, p);
-    store_row(c0 + c_stride, acc10, acc11, nb, p);
+    if (rows > 1) store_row(c0 + c_stride, acc10, acc11, nb, p);
     if (rows > 2) store_row(c0 + 2 * c_stride, acc20, acc21, nb, p);
     if (rows > 3) store_row(c0 + 3 * c_stride, acc30, acc31, nb, p);
     if (rows > 4) store_row(c0 + 4 * c_stride, acc40, acc41, nb, p);
