@@ -6,9 +6,11 @@
 //   tessera_gather layer (a) only: detail::gather_panel alone, over every panel as conv_drive runs
 //                  it (same panel rows from workspace_bytes(g), same fill): the panel copy's share
 //                  of tessera's time
-//   tessera_min_ws int8 depthwise layers only: the same operator with min_workspace_bytes(g) of workspace
-//                  (no padded-row cache: edge pixels and padded rows on tap pointers and the unipass
-//                  kernel, interior pixels on the row kernel)
+//   tessera_min_ws int8 depthwise layers and the multiplier layer: the same operator with
+//                  min_workspace_bytes(g) of workspace (multiplier 1: no padded-row cache, edge pixels
+//                  and padded rows on tap pointers and the unipass kernel, interior pixels on the row
+//                  kernel; multiplier > 1: the portable scalar loop, tessera's only path before the
+//                  expanded rows)
 //   onednn         oneDNN (2.6 in Debian 12) convolution_forward (forward_inference, direct), src and
 //                  dst NHWC, weights in the layout oneDNN picks (format_tag::any, reordered once),
 //                  depthwise as groups = channels; f32 with f32 bias; s8 with s32 bias, per-channel
@@ -21,6 +23,7 @@
 //   a  3x3 stride 2, 224x224x3 -> 112x112x32     b  depthwise 3x3 stride 1, 112x112x32
 //   c  1x1, 56x56x128 -> 128                     d  depthwise 3x3 stride 2, 112x112x64 -> 56x56x64
 //   e  depthwise 3x3 stride 1, 14x14x512
+//   m  depthwise 3x3 stride 1, 56x56x16 with depth multiplier 4 -> 56x56x64 (not in MobileNetV1)
 // Names: conv_<f32|s8>/<layer>/<contender>. Counters: GFLOP/s or Gop/s (2 ops per MAC; only the
 // MACs of the layer, padding taps included as TFLite counts them: out_pixels * out_c * KH * KW *
 // in_c / groups), %peak (of PERF.md's one-core peaks: fp32 99.6 GFLOP/s, int8 2 x 97.6 Gop/s),
@@ -79,6 +82,7 @@ constexpr layer kLayers[] = {
     {"c_1x1_56x56x128_128", false, 56, 128, 128, 1, 1},
     {"d_dw3x3s2_112x112x64", true, 112, 64, 64, 3, 2},
     {"e_dw3x3s1_14x14x512", true, 14, 512, 512, 3, 1},
+    {"m_dw3x3s1_56x56x16_m4", true, 56, 16, 64, 3, 1},
 };
 constexpr std::size_t kNumLayers = sizeof(kLayers) / sizeof(kLayers[0]);
 
@@ -119,8 +123,8 @@ template <class F> void direct(const conv_geometry& g, F&& tap) {
             const std::size_t pix = (static_cast<std::size_t>(iy) * g.in_w + static_cast<std::size_t>(ix)) * g.in_c;
             for (std::size_t c = 0; c < icg; ++c) {
               const std::size_t ic = (o / ocg) * icg + c;
-              // OHWI for conv; [ky][kx][o] for depthwise (icg = 1)
-              const std::size_t wi = g.groups == g.in_c && icg == 1 && ocg == 1
+              // OHWI for conv; [ky][kx][o] for depthwise (icg = 1, ocg = depth multiplier)
+              const std::size_t wi = g.groups == g.in_c && icg == 1
                                          ? (ky * g.kernel_w + kx) * g.out_c + o
                                          : ((o * g.kernel_h + ky) * g.kernel_w + kx) * icg + c;
               tap(out, pix + ic, wi);
@@ -354,12 +358,14 @@ template <class T> void bm_onednn(benchmark::State& state, std::size_t li, std::
     dnnl::stream strm(eng);
     const dnnl::memory::desc x_md({1, d(g.in_c), d(g.in_h), d(g.in_w)}, xt, tag::nhwc),
         y_md({1, d(g.out_c), d(g.out_h), d(g.out_w)}, xt, tag::nhwc), b_md({d(g.out_c)}, bt, tag::x);
-    // Logical weights: OIHW, or GOIHW with G = C, O = I = 1; the user's buffers are OHWI and [KH][KW][C].
-    const dims w_dims = dw ? dims{d(g.out_c), 1, 1, d(g.kernel_h), d(g.kernel_w)}
+    // Logical weights: OIHW, or GOIHW with G = in_c, O = multiplier, I = 1; the user's buffers are OHWI
+    // and [KH][KW][out_c] (o = g * multiplier + m).
+    const std::size_t dm = g.out_c / g.in_c;
+    const dims w_dims = dw ? dims{d(g.in_c), d(dm), 1, d(g.kernel_h), d(g.kernel_w)}
                            : dims{d(g.out_c), d(g.in_c), d(g.kernel_h), d(g.kernel_w)};
     const dnnl::memory::desc w_any(w_dims, xt, tag::any);
     const dnnl::memory::desc w_user_md =
-        dw ? dnnl::memory::desc(w_dims, xt, dims{1, 1, 1, d(g.kernel_w * g.out_c), d(g.out_c)})
+        dw ? dnnl::memory::desc(w_dims, xt, dims{d(dm), 1, 1, d(g.kernel_w * g.out_c), d(g.out_c)})
            : dnnl::memory::desc(w_dims, xt, tag::ohwi);
     dnnl::primitive_attr attr;
     if constexpr (!f32) {
@@ -418,8 +424,8 @@ template <class T> void bm_xnnpack(benchmark::State& state, std::size_t li, std:
   auto& y = get_output<T>(li);
   const bool dw = kLayers[li].depthwise;
   const auto u = [](std::size_t v) { return static_cast<std::uint32_t>(v); };
-  const std::uint32_t groups = dw ? u(g.out_c) : 1u;
-  const std::size_t gic = dw ? 1 : g.in_c, goc = dw ? 1 : g.out_c;
+  const std::uint32_t groups = dw ? u(g.in_c) : 1u;
+  const std::size_t gic = dw ? 1 : g.in_c, goc = dw ? g.out_c / g.in_c : g.out_c;  // HWGo filter
   const std::uint32_t flags = dw ? XNN_FLAG_DEPTHWISE_CONVOLUTION : 0u;
   xnn_operator_t op = nullptr;
   xnn_status created;
@@ -476,7 +482,7 @@ template <class T> void bm_xnnpack(benchmark::State& state, std::size_t li, std:
       const std::string p = std::string(prefix) + kLayers[li].name + "/";
       if (kLayers[li].depthwise) {
         add(p + "tessera", bm_tessera<T, true>, li);
-        if constexpr (sizeof(T) == 1) add(p + "tessera_min_ws", bm_tessera<T, true, true>, li);
+        if (sizeof(T) == 1 || kLayers[li].in_c != kLayers[li].out_c) add(p + "tessera_min_ws", bm_tessera<T, true, true>, li);
       } else {
         add(p + "tessera", bm_tessera<T, false>, li);
       }
