@@ -324,6 +324,385 @@ TEST_CASE_TEMPLATE_DEFINE("conv2d_f32 touches nothing outside its buffers", K, c
 TEST_CASE_TEMPLATE_APPLY(conv_f32_guard, as_tuple<kernels::gemm_f32_registry>::type);
 #endif
 
+// ---- transposed convolution: the sub-pixel split ---------------------------------------------------
+// Geometries chosen to exercise the phases: strides 1..4 per axis, kernels smaller than, equal to
+// and larger than the stride (empty phases; kernels not a multiple of the stride), SAME (asymmetric
+// where the total padding is odd), VALID and explicit padding, output sizes other than in * stride,
+// batch 2, 1 and odd channel counts.
+
+namespace {
+/// A transposed geometry for stride (sh, sw) with kernel class `kc` per axis (0: smaller than the
+/// stride, 1: equal, 2: larger and not a multiple, 3: a multiple), random sizes around it.
+conv_geometry phase_geometry(tt::rng& r, std::int64_t sh, std::int64_t sw, int kc_h, int kc_w, std::size_t max_c) {
+  auto kernel = [&](std::int64_t s, int kc) -> std::int64_t {
+    switch (kc) {
+      case 0: return s > 1 ? r.range(1, s - 1) : 1;
+      case 1: return s;
+      case 2: return s * r.range(1, 2) + (s > 1 ? r.range(1, s - 1) : 1);
+      default: return s * r.range(2, 3);
+    }
+  };
+  for (;;) {
+    transpose_conv_shape s;
+    s.batch = r.next() % 3 == 0 ? 2 : 1;
+    s.stride_h = sh;
+    s.stride_w = sw;
+    s.kernel_h = kernel(sh, kc_h);
+    s.kernel_w = kernel(sw, kc_w);
+    s.in_h = r.range(1, 6);
+    s.in_w = r.range(1, 6);
+    const std::int64_t channels[] = {1, 3, 5, 8, 17};
+    s.in_c = std::min<std::int64_t>(channels[r.next() % 5], static_cast<std::int64_t>(max_c));
+    s.out_c = std::min<std::int64_t>(channels[r.next() % 5], static_cast<std::int64_t>(max_c));
+    // in * stride, or off by a little (TFLite's output_shape is the caller's choice).
+    s.out_h = std::max<std::int64_t>(1, s.in_h * sh + (r.next() % 2 ? 0 : r.range(-sh, sh + 1)));
+    s.out_w = std::max<std::int64_t>(1, s.in_w * sw + (r.next() % 2 ? 0 : r.range(-sw, sw + 1)));
+    const auto mode = static_cast<padding>(r.next() % 3);
+    if (mode == padding::explicit_pads) {
+      s.pad_top = r.range(0, s.kernel_h);
+      s.pad_left = r.range(0, s.kernel_w);
+    }
+    conv_geometry g;
+    if (make_transpose_conv_geometry(s, mode, g).ok()) return g;
+  }
+}
+
+/// Every (stride_h, stride_w, kernel class h, kernel class w) combination once per `rounds`.
+template <class F> void each_phase_geometry(std::uint64_t seed, std::size_t rounds, std::size_t max_c, F&& f) {
+  tt::rng r(seed);
+  std::size_t t = 0;
+  for (std::size_t round = 0; round < rounds; ++round)
+    for (std::int64_t sh = 1; sh <= 4; ++sh)
+      for (std::int64_t sw = 1; sw <= 4; ++sw)
+        for (int kc = 0; kc < 4; ++kc) {
+          const int kc_h = kc, kc_w = static_cast<int>((kc + round + static_cast<std::size_t>(sh)) % 4);
+          if ((sh == 1 && kc_h == 0) || (sw == 1 && kc_w == 0)) continue;  // no kernel is smaller than 1
+          f(phase_geometry(r, sh, sw, kc_h, kc_w, max_c), r, t++);
+        }
+}
+
+std::string describe(const conv_geometry& g) {
+  return std::to_string(g.batch) + "x" + std::to_string(g.in_h) + "x" + std::to_string(g.in_w) + "x" + std::to_string(g.in_c) +
+         " -> " + std::to_string(g.out_h) + "x" + std::to_string(g.out_w) + "x" + std::to_string(g.out_c) + " k " +
+         std::to_string(g.kernel_h) + "x" + std::to_string(g.kernel_w) + " s " + std::to_string(g.stride_h) + "," +
+         std::to_string(g.stride_w) + " pad " + std::to_string(g.pad_top) + "," + std::to_string(g.pad_left);
+}
+
+/// Workspaces every transposed test runs with: the default, the minimum and a few panel rows.
+template <class Conv> std::vector<std::size_t> phase_workspaces(const conv_geometry& g, std::size_t t) {
+  return {Conv::workspace_bytes(g), Conv::min_workspace_bytes(g), (2 + t % 3) * Conv::min_workspace_bytes(g) + t % 2};
+}
+}  // namespace
+
+TEST_CASE("transposed geometries take the sub-pixel algorithm; 1x1 stride 1 stays pointwise") {
+  conv_geometry g;
+  REQUIRE(make_transpose_conv_geometry({.in_h = 28, .in_w = 28, .in_c = 64, .out_h = 56, .out_w = 56, .out_c = 32,
+                                        .kernel_h = 4, .kernel_w = 4, .stride_h = 2, .stride_w = 2}, padding::same, g).ok());
+  CHECK(choose_conv_algorithm(g) == conv_algorithm::sub_pixel_gemm);
+  CHECK(g.pad_top == 1);
+  // Four phases of 2x2 taps: the largest phase depth is 4 * 64, a quarter of the full gather's.
+  CHECK(conv2d_f32<>::min_workspace_bytes(g) == 4 * 64 * sizeof(float));
+  CHECK(conv2d_s8<>::min_workspace_bytes(g) == 4 * 64);
+  CHECK(conv2d_s16<>::min_workspace_bytes(g) == 4 * 64 * 2);
+  // A default panel never holds more than one phase row (28 pixels) here.
+  CHECK(conv2d_s8<>::workspace_bytes(g) == 28 * 4 * 64);
+  // 3x3 stride 2: phases of 2x2, 2x1, 1x2 and 1x1 taps.
+  REQUIRE(make_transpose_conv_geometry({.in_h = 5, .in_w = 5, .in_c = 3, .out_h = 10, .out_w = 10, .out_c = 2,
+                                        .kernel_h = 3, .kernel_w = 3, .stride_h = 2, .stride_w = 2}, padding::same, g).ok());
+  CHECK(conv2d_f32<>::min_workspace_bytes(g) == 4 * 3 * sizeof(float));
+  REQUIRE(make_transpose_conv_geometry({.in_h = 5, .in_w = 5, .in_c = 3, .out_h = 5, .out_w = 5, .out_c = 2},
+                                       padding::valid, g).ok());
+  CHECK(choose_conv_algorithm(g) == conv_algorithm::pointwise_gemm);
+  CHECK(conv2d_f32<>::workspace_bytes(g) == 0);
+}
+
+TEST_CASE_TEMPLATE_DEFINE("transpose_conv2d_s8 sub-pixel split equals TFLite's scatter (strides 1-4, empty phases)", K,
+                          tconv_s8_phases) {
+  TT_REQUIRE_RUNNABLE(K);
+  using conv = transpose_conv2d_s8<typename K::arch, K>;
+  each_phase_geometry(41, std::max<std::size_t>(1, tt::scaled(4)), 17, [](const conv_geometry& g, tt::rng& r, std::size_t t) {
+    INFO("case " << t << ": " << describe(g));
+    REQUIRE(choose_conv_algorithm(g) == (g.is_pointwise() ? conv_algorithm::pointwise_gemm : conv_algorithm::sub_pixel_gemm));
+    const auto zin = static_cast<std::int32_t>(r.range(-128, 127));
+    const auto in = random_values<std::int8_t>(r, g.in_elems(), -128, 127);
+    const auto w = random_values<std::int8_t>(r, g.out_c * g.depth(), -128, 127);
+    const auto bias = random_values<std::int32_t>(r, g.out_c, -50000, 50000);
+    const auto acc = direct<std::int32_t>(g, in, w, bias, zin);
+    std::vector<std::int32_t> mult(g.out_c), shift(g.out_c);
+    for (std::size_t o = 0; o < g.out_c; ++o) {
+      mult[o] = static_cast<std::int32_t>(r.range(1 << 30, 0x7FFFFFFF));
+      shift[o] = static_cast<std::int32_t>(r.range(-12, 0));
+    }
+    const std::int32_t zout = static_cast<std::int32_t>(r.range(-128, 127));
+    const output_stage<requant::per_channel> pc{{mult.data(), shift.data()}, zout, -128, 127};
+    const output_stage<requant::per_tensor> pt{{mult[0], shift[0]}, zout, static_cast<std::int32_t>(r.range(-128, -1)),
+                                               static_cast<std::int32_t>(r.range(0, 127))};
+    std::vector<std::int8_t> want_pc(g.out_elems()), want_pt(g.out_elems());
+    for (std::size_t i = 0; i < acc.size(); ++i) {
+      want_pc[i] = requantize_one<std::int8_t>(acc[i], pc, i % g.out_c);
+      want_pt[i] = requantize_one<std::int8_t>(acc[i], pt, 0);
+    }
+    const std::size_t pb = conv::packed_weights_bytes(g);
+    REQUIRE(pb != 0);
+    aligned_buf packed(pb);
+    REQUIRE(conv::pack_weights(g, w.data(), bias.data(), zin, packed.p, pb).ok());
+    for (std::size_t wsb : phase_workspaces<conv>(g, t)) {
+      INFO("workspace " << wsb);
+      std::vector<std::int8_t> got(g.out_elems(), 0x5A), ws(wsb + 1);
+      status s = conv::run(g, in.data(), packed.p, got.data(), pc, ws.data(), wsb);
+      REQUIRE_MESSAGE(s.ok(), s.message());
+      REQUIRE(got == want_pc);
+      std::fill(got.begin(), got.end(), std::int8_t{0x5A});
+      s = conv::run(g, in.data(), packed.p, got.data(), pt, ws.data(), wsb);
+      REQUIRE_MESSAGE(s.ok(), s.message());
+      REQUIRE(got == want_pt);
+    }
+  });
+}
+TEST_CASE_TEMPLATE_APPLY(tconv_s8_phases, as_tuple<kernels::gemm_qs8_registry>::type);
+
+TEST_CASE_TEMPLATE_DEFINE("transpose_conv2d_s8 with s4 weights: the sub-pixel packing reads nibbles in OHWI order", K,
+                          tconv_s4_phases) {
+  TT_REQUIRE_RUNNABLE(K);
+  using conv = transpose_conv2d_s8<typename K::arch, K>;
+  each_phase_geometry(43, 1, 8, [](const conv_geometry& g, tt::rng& r, std::size_t t) {
+    if (t % 3 != 0) return;
+    INFO("case " << t << ": " << describe(g));
+    const auto zin = static_cast<std::int32_t>(r.range(-128, 127));
+    const auto in = random_values<std::int8_t>(r, g.in_elems(), -128, 127);
+    const auto w = random_values<std::int8_t>(r, g.out_c * g.depth(), -8, 7);
+    std::vector<std::uint8_t> w4((w.size() + 1) / 2);
+    pack_s4(w.size(), w.data(), w4.data());
+    const auto bias = random_values<std::int32_t>(r, g.out_c, -5000, 5000);
+    const auto acc = direct<std::int32_t>(g, in, w, bias, zin);
+    const output_stage<requant::per_tensor> st{{1 << 30, -5}, 3, -128, 127};
+    const std::size_t pb = conv::packed_weights_bytes(g);
+    aligned_buf packed(pb);
+    REQUIRE(conv::pack_weights_s4(g, w4.data(), bias.data(), zin, packed.p, pb).ok());
+    std::vector<std::int8_t> got(g.out_elems()), ws(conv::workspace_bytes(g) + 1);
+    REQUIRE(conv::run(g, in.data(), packed.p, got.data(), st, ws.data(), conv::workspace_bytes(g)).ok());
+    for (std::size_t i = 0; i < acc.size(); ++i) REQUIRE(got[i] == requantize_one<std::int8_t>(acc[i], st, 0));
+  });
+}
+TEST_CASE_TEMPLATE_APPLY(tconv_s4_phases, as_tuple<kernels::gemm_qs8_registry>::type);
+
+TEST_CASE_TEMPLATE_DEFINE("transpose_conv2d_f32 sub-pixel split matches an fp64 scatter (strides 1-4, empty phases)", K,
+                          tconv_f32_phases) {
+  TT_REQUIRE_RUNNABLE(K);
+  using conv = transpose_conv2d_f32<typename K::arch, K>;
+  each_phase_geometry(47, std::max<std::size_t>(1, tt::scaled(4)), 17, [](const conv_geometry& g, tt::rng& r, std::size_t t) {
+    INFO("case " << t << ": " << describe(g));
+    auto uni = [&] { return static_cast<float>(static_cast<double>(r.next() >> 11) / 9007199254740992.0 * 2.0 - 1.0); };
+    std::vector<float> in(g.in_elems()), w(g.out_c * g.depth()), bias(g.out_c);
+    for (auto& v : in) v = uni();
+    for (auto& v : w) v = uni();
+    for (auto& v : bias) v = uni();
+    const f32_clamp clamp = t % 3 == 0 ? f32_clamp{-0.5f, 0.75f} : f32_clamp{};
+    const auto acc = direct<double>(g, in, w, bias, 0.0);
+    const std::size_t pb = conv::packed_weights_bytes(g);
+    aligned_buf packed(pb);
+    REQUIRE(conv::pack_weights(g, w.data(), bias.data(), packed.p, pb).ok());
+    const double tol = 1e-6 + static_cast<double>(g.depth() + 1) * static_cast<double>(g.depth() + 1) * 1.2e-7;
+    for (std::size_t wsb : phase_workspaces<conv>(g, t)) {
+      INFO("workspace " << wsb);
+      std::vector<float> got(g.out_elems(), 1e30f), ws(wsb / 4 + 1);
+      const status s = conv::run(g, in.data(), packed.p, got.data(), clamp, ws.data(), wsb);
+      REQUIRE_MESSAGE(s.ok(), s.message());
+      for (std::size_t i = 0; i < got.size(); ++i) {
+        const double want = std::fmin(std::fmax(acc[i], static_cast<double>(clamp.min)), static_cast<double>(clamp.max));
+        INFO("element " << i);
+        REQUIRE(std::fabs(got[i] - want) <= tol);
+      }
+    }
+  });
+}
+TEST_CASE_TEMPLATE_APPLY(tconv_f32_phases, as_tuple<kernels::gemm_f32_registry>::type);
+
+TEST_CASE_TEMPLATE_DEFINE("conv2d_s16 on transposed geometries equals TFLite's scatter (int64 and int32 accumulators)", K,
+                          tconv_s16_phases) {
+  TT_REQUIRE_RUNNABLE(K);
+  using conv = conv2d_s16<typename K::arch, K>;
+  each_phase_geometry(53, 1, 9, [](const conv_geometry& g, tt::rng& r, std::size_t t) {
+    INFO("case " << t << ": " << describe(g));
+    const auto in = random_values<std::int16_t>(r, g.in_elems(), -32768, 32767);
+    const auto w = random_values<std::int8_t>(r, g.out_c * g.depth(), -127, 127);
+    std::vector<std::int32_t> mult(g.out_c), shift(g.out_c);
+    for (std::size_t o = 0; o < g.out_c; ++o) {
+      mult[o] = static_cast<std::int32_t>(r.range(1 << 30, 0x7FFF0000));
+      shift[o] = static_cast<std::int32_t>(r.range(-20, -8));
+    }
+    const output_stage<requant::per_channel> st{{mult.data(), shift.data()}, 0, -32768, 32767};
+    const std::size_t pb = conv::packed_weights_bytes(g);
+    aligned_buf packed(pb);
+    std::vector<std::int16_t> want(g.out_elems());
+    if (t % 2 == 0) {
+      const auto bias = random_values<std::int64_t>(r, g.out_c, -(std::int64_t{1} << 40), std::int64_t{1} << 40);
+      const auto acc = direct<std::int64_t>(g, in, w, bias, std::int64_t{0});
+      for (std::size_t i = 0; i < want.size(); ++i) want[i] = requantize_one<std::int16_t>(acc[i], st, i % g.out_c);
+      REQUIRE(conv::pack_weights(g, w.data(), bias.data(), packed.p, pb).ok());
+    } else {
+      const auto bias = random_values<std::int32_t>(r, g.out_c, -100000, 100000);
+      const auto acc = direct<std::int64_t>(g, in, w, bias, std::int64_t{0});  // |acc| < 2^31 at these sizes
+      for (std::size_t i = 0; i < want.size(); ++i)
+        want[i] = requantize_one<std::int16_t>(static_cast<std::int32_t>(acc[i]), st, i % g.out_c);
+      REQUIRE(conv::pack_weights(g, w.data(), bias.data(), packed.p, pb).ok());
+    }
+    for (std::size_t wsb : phase_workspaces<conv>(g, t)) {
+      INFO("workspace " << wsb);
+      std::vector<std::int16_t> got(g.out_elems(), 0x5A5A), ws(wsb / 2 + 1);
+      const status s = conv::run(g, in.data(), packed.p, got.data(), st, ws.data(), wsb);
+      REQUIRE_MESSAGE(s.ok(), s.message());
+      REQUIRE(got == want);
+    }
+  });
+}
+TEST_CASE_TEMPLATE_APPLY(tconv_s16_phases, as_tuple<kernels::gemm_qs16_registry>::type);
+
+TEST_CASE("transposed conv: the size queries are exactly what pack_weights and run accept") {
+  tt::rng r(59);
+  using s8 = transpose_conv2d_s8<>;
+  using f32 = transpose_conv2d_f32<>;
+  using s16 = conv2d_s16<>;
+  each_phase_geometry(61, 1, 17, [&](const conv_geometry& g, tt::rng&, std::size_t t) {
+    if (g.is_pointwise() || t % 2 != 0) return;
+    INFO("case " << t << ": " << describe(g));
+    std::vector<std::int8_t> w(g.out_c * g.depth(), 1), in8(g.in_elems(), 1), out8(g.out_elems());
+    std::vector<float> wf(w.size(), 0.5f), inf(g.in_elems(), 1.0f), outf(g.out_elems());
+    std::vector<std::int16_t> in16(g.in_elems(), 1), out16(g.out_elems());
+    const std::size_t pb8 = s8::packed_weights_bytes(g), pbf = f32::packed_weights_bytes(g), pb16 = s16::packed_weights_bytes(g);
+    REQUIRE((pb8 != 0 && pbf != 0 && pb16 != 0));
+    aligned_buf p8(pb8), pf(pbf), p16(pb16);
+    CHECK(s8::pack_weights(g, w.data(), nullptr, -3, p8.p, pb8 - 1).code() == status_code::buffer_too_small);
+    CHECK(f32::pack_weights(g, wf.data(), nullptr, pf.p, pbf - 1).code() == status_code::buffer_too_small);
+    CHECK(s16::pack_weights(g, w.data(), static_cast<const std::int64_t*>(nullptr), p16.p, pb16 - 1).code() ==
+          status_code::buffer_too_small);
+    REQUIRE(s8::pack_weights(g, w.data(), nullptr, -3, p8.p, pb8).ok());
+    REQUIRE(f32::pack_weights(g, wf.data(), nullptr, pf.p, pbf).ok());
+    REQUIRE(s16::pack_weights(g, w.data(), static_cast<const std::int64_t*>(nullptr), p16.p, pb16).ok());
+    const output_stage<requant::per_tensor> st8{{1 << 30, -3}, 0, -128, 127};
+    const output_stage<requant::per_tensor> st16{{1 << 30, -3}, 0, -32768, 32767};
+    aligned_buf ws(std::max({s8::workspace_bytes(g), f32::workspace_bytes(g), s16::workspace_bytes(g)}) + 64);
+    const std::size_t m8 = s8::min_workspace_bytes(g), mf = f32::min_workspace_bytes(g), m16 = s16::min_workspace_bytes(g);
+    CHECK(m8 == detail::phase_depth_max(g));
+    CHECK(mf == 4 * m8);
+    CHECK(m16 == 2 * m8);
+    CHECK(m8 <= s8::workspace_bytes(g));
+    CHECK(s8::run(g, in8.data(), p8.p, out8.data(), st8, ws.p, m8 - 1).code() == status_code::buffer_too_small);
+    CHECK(f32::run(g, inf.data(), pf.p, outf.data(), f32_clamp{}, ws.p, mf - 1).code() == status_code::buffer_too_small);
+    CHECK(s16::run(g, in16.data(), p16.p, out16.data(), st16, ws.p, m16 - 1).code() == status_code::buffer_too_small);
+    CHECK(s8::run(g, in8.data(), p8.p, out8.data(), st8, ws.p, m8).ok());
+    CHECK(f32::run(g, inf.data(), pf.p, outf.data(), f32_clamp{}, ws.p, mf).ok());
+    CHECK(s16::run(g, in16.data(), p16.p, out16.data(), st16, ws.p, m16).ok());
+    CHECK(s8::run(g, in8.data(), p8.p, out8.data(), st8, ws.p, s8::workspace_bytes(g)).ok());
+    CHECK(f32::run(g, inf.data(), pf.p, outf.data(), f32_clamp{}, ws.p, f32::workspace_bytes(g)).ok());
+    CHECK(s16::run(g, in16.data(), p16.p, out16.data(), st16, ws.p, s16::workspace_bytes(g)).ok());
+    // A buffer packed for another stride or kernel split (same depth), or for the forward conv of
+    // the same depth, is refused.
+    conv_geometry other = g;
+    other.stride_h = g.stride_h == 1 ? 2 : 1;
+    CHECK(s8::run(other, in8.data(), p8.p, out8.data(), st8, ws.p, s8::workspace_bytes(g)).code() == status_code::shape_mismatch);
+    other = g;
+    std::swap(other.kernel_h, other.kernel_w);
+    if (other.kernel_h != g.kernel_h)
+      CHECK(f32::run(other, inf.data(), pf.p, outf.data(), f32_clamp{}, ws.p, f32::workspace_bytes(g)).code() ==
+            status_code::shape_mismatch);
+    (void)r;
+  });
+  // The forward conv of a transposed conv's depth refuses its packing and vice versa.
+  conv_geometry t, fwd;
+  REQUIRE(make_transpose_conv_geometry({.in_h = 4, .in_w = 4, .in_c = 3, .out_h = 8, .out_w = 8, .out_c = 5,
+                                        .kernel_h = 3, .kernel_w = 3, .stride_h = 2, .stride_w = 2}, padding::same, t).ok());
+  REQUIRE(make_conv_geometry({.in_h = 8, .in_w = 8, .in_c = 3, .out_c = 5, .kernel_h = 3, .kernel_w = 3}, padding::same, fwd).ok());
+  std::vector<std::int8_t> w(5 * 27, 1), in(8 * 8 * 3, 1), out(8 * 8 * 5);
+  aligned_buf pt(s8::packed_weights_bytes(t)), pfwd(s8::packed_weights_bytes(fwd)), ws(1 << 16);
+  REQUIRE(s8::pack_weights(t, w.data(), nullptr, 0, pt.p, s8::packed_weights_bytes(t)).ok());
+  REQUIRE(s8::pack_weights(fwd, w.data(), nullptr, 0, pfwd.p, s8::packed_weights_bytes(fwd)).ok());
+  const output_stage<requant::per_tensor> st{{1 << 30, -3}, 0, -128, 127};
+  CHECK(s8::run(fwd, in.data(), pt.p, out.data(), st, ws.p, 1 << 16).code() == status_code::shape_mismatch);
+  CHECK(s8::run(t, in.data(), pfwd.p, out.data(), st, ws.p, 1 << 16).code() == status_code::shape_mismatch);
+  // A hand-made transposed geometry with groups is refused with a message.
+  conv_geometry grouped = t;
+  grouped.groups = 3;
+  grouped.in_c = 3;
+  grouped.out_c = 6;
+  CHECK(s8::packed_weights_bytes(grouped) == 0);
+  CHECK(s8::workspace_bytes(grouped) == 0);
+  const status s = s8::pack_weights(grouped, w.data(), nullptr, 0, pt.p, 1 << 10);
+  CHECK(s.code() == status_code::invalid_argument);
+  CHECK(std::string(s.message()).find("one group") != std::string::npos);
+}
+
+#if TT_HAS_GUARD_PAGES
+TEST_CASE_TEMPLATE_DEFINE("transposed conv touches nothing outside input, packed weights, workspace and output", K,
+                          tconv_guard) {
+  TT_REQUIRE_RUNNABLE(K);
+  using conv = transpose_conv2d_s8<typename K::arch, K>;
+  each_phase_geometry(67, 1, 13, [](const conv_geometry& g, tt::rng& r, std::size_t t) {
+    if (t % 2 != 0) return;
+    INFO("case " << t << ": " << describe(g));
+    for (auto side : {tt::guard_side::after, tt::guard_side::before}) {
+      for (const bool min_ws : {true, false}) {
+        const std::size_t pbytes = conv::packed_weights_bytes(g);
+        const std::size_t wsb = min_ws ? conv::min_workspace_bytes(g) : conv::workspace_bytes(g);
+        tt::guarded<std::int8_t> in(g.in_elems(), side), out(g.out_elems(), side), ws(wsb + (wsb == 0), side);
+        tt::guarded<std::uint8_t> packed(pbytes, pbytes % 64 == 0 ? side : tt::guard_side::before);
+        REQUIRE((in.ok() && out.ok() && ws.ok() && packed.ok()));
+        const auto w = random_values<std::int8_t>(r, g.out_c * g.depth(), -128, 127);
+        for (std::size_t i = 0; i < in.size(); ++i) in[i] = static_cast<std::int8_t>(r.range(-128, 127));
+        REQUIRE(conv::pack_weights(g, w.data(), nullptr, -7, packed.data(), pbytes).ok());
+        const output_stage<requant::per_tensor> st{{1 << 30, -6}, 1, -128, 127};
+        REQUIRE(conv::run(g, in.data(), packed.data(), out.data(), st, ws.data(), wsb).ok());
+      }
+    }
+  });
+}
+TEST_CASE_TEMPLATE_APPLY(tconv_guard, as_tuple<kernels::gemm_qs8_registry>::type);
+
+TEST_CASE_TEMPLATE_DEFINE("transposed conv f32 touches nothing outside its buffers", K, tconv_f32_guard) {
+  TT_REQUIRE_RUNNABLE(K);
+  using conv = transpose_conv2d_f32<typename K::arch, K>;
+  each_phase_geometry(71, 1, 9, [](const conv_geometry& g, tt::rng& r, std::size_t t) {
+    if (t % 3 != 0) return;
+    INFO("case " << t << ": " << describe(g));
+    for (auto side : {tt::guard_side::after, tt::guard_side::before}) {
+      const std::size_t pbytes = conv::packed_weights_bytes(g);
+      const std::size_t wsb = t % 2 ? conv::min_workspace_bytes(g) : conv::workspace_bytes(g);
+      tt::guarded<float> in(g.in_elems(), side), out(g.out_elems(), side), ws(wsb / 4 + (wsb == 0), side);
+      tt::guarded<std::uint8_t> packed(pbytes, pbytes % 64 == 0 ? side : tt::guard_side::before);
+      REQUIRE((in.ok() && out.ok() && ws.ok() && packed.ok()));
+      std::vector<float> w(g.out_c * g.depth());
+      for (auto& v : w) v = static_cast<float>(r.range(-4, 4)) * 0.25f;
+      for (std::size_t i = 0; i < in.size(); ++i) in[i] = 1.0f;
+      REQUIRE(conv::pack_weights(g, w.data(), nullptr, packed.data(), pbytes).ok());
+      REQUIRE(conv::run(g, in.data(), packed.data(), out.data(), f32_clamp{}, ws.data(), wsb).ok());
+    }
+  });
+}
+TEST_CASE_TEMPLATE_APPLY(tconv_f32_guard, as_tuple<kernels::gemm_f32_registry>::type);
+
+TEST_CASE_TEMPLATE_DEFINE("transposed conv s16 touches nothing outside its buffers", K, tconv_s16_guard) {
+  TT_REQUIRE_RUNNABLE(K);
+  using conv = conv2d_s16<typename K::arch, K>;
+  each_phase_geometry(73, 1, 9, [](const conv_geometry& g, tt::rng& r, std::size_t t) {
+    if (t % 3 != 1) return;
+    INFO("case " << t << ": " << describe(g));
+    for (auto side : {tt::guard_side::after, tt::guard_side::before}) {
+      const std::size_t pbytes = conv::packed_weights_bytes(g);
+      const std::size_t wsb = t % 2 ? conv::min_workspace_bytes(g) : conv::workspace_bytes(g);
+      tt::guarded<std::int16_t> in(g.in_elems(), side), out(g.out_elems(), side), ws(wsb / 2 + (wsb == 0), side);
+      tt::guarded<std::uint8_t> packed(pbytes, pbytes % 64 == 0 ? side : tt::guard_side::before);
+      REQUIRE((in.ok() && out.ok() && ws.ok() && packed.ok()));
+      const auto w = random_values<std::int8_t>(r, g.out_c * g.depth(), -127, 127);
+      for (std::size_t i = 0; i < in.size(); ++i) in[i] = static_cast<std::int16_t>(r.range(-32768, 32767));
+      REQUIRE(conv::pack_weights(g, w.data(), static_cast<const std::int64_t*>(nullptr), packed.data(), pbytes).ok());
+      const output_stage<requant::per_tensor> st{{1 << 30, -12}, 0, -32768, 32767};
+      REQUIRE(conv::run(g, in.data(), packed.data(), out.data(), st, ws.data(), wsb).ok());
+    }
+  });
+}
+TEST_CASE_TEMPLATE_APPLY(tconv_s16_guard, as_tuple<kernels::gemm_qs16_registry>::type);
+#endif
+
 // ---- validation -----------------------------------------------------------------------------------
 
 TEST_CASE("conv geometry: TFLite SAME/VALID sizes and padding") {

@@ -10,19 +10,31 @@
 /// the algorithm from the shape, independently of the architecture:
 ///   * `conv_algorithm::pointwise_gemm`: 1x1, stride 1, no padding. The NHWC input already is the
 ///     GEMM's A (out_pixels x in_c, one group's channels at a column offset): no copy, no workspace.
-///   * `conv_algorithm::panel_gemm`: everything else. Blocks of output pixels are gathered into a
-///     (pixels x kh*kw*in_c/groups) panel in the caller's workspace (detail/conv_gather.hpp), then
-///     multiplied. The panel holds as many rows as the workspace given to `run` allows (at least
+///   * `conv_algorithm::panel_gemm`: every other forward shape. Blocks of output pixels are gathered
+///     into a (pixels x kh*kw*in_c/groups) panel in the caller's workspace (detail/conv_gather.hpp),
+///     then multiplied. The panel holds as many rows as the workspace given to `run` allows (at least
 ///     one: `min_workspace_bytes`); `workspace_bytes` is a good default (about 64 KiB).
-///
-/// Transposed convolution (TFLite TRANSPOSE_CONV, f32 and s8 -- and s16) is the same operator on a
-/// geometry from `make_transpose_conv_geometry`: each output pixel gathers the input pixels that
-/// reach it (taps between input samples read the zero point), so a stride-s transposed conv does
-/// s_h*s_w times the useful MACs. `transpose_conv2d_s8/_f32` name the same templates.
+///   * `conv_algorithm::sub_pixel_gemm`: transposed convolution (TFLite TRANSPOSE_CONV, f32, s8/s4
+///     and s16), the same operators on a geometry from `make_transpose_conv_geometry`, split into
+///     s_h * s_w phases. Output pixel (oy, ox) has phase (py, px) = ((oy + pad_top) mod s_h,
+///     (ox + pad_left) mod s_w) and receives only the taps ky = py (mod s_h), kx = px (mod s_w),
+///     from input row iy = (oy + pad_top - ky) / s_h (likewise x). So each phase is a dense stride-1
+///     correlation with a sub-filter of ceil or floor(k / s) taps per axis: `pack_weights` packs one
+///     block per phase (GEMM K = its taps * in_c; for s8 the input zero point folded over that
+///     phase's taps only), and `run` gathers panels of one phase's output pixels, which sit s_w
+///     apart in an output row, and calls the GEMM with a C row stride of s_w * out_c (one call per
+///     phase row, or per panel when stride_h is 1 and stride_w divides out_w). No MAC is spent on a
+///     tap between input samples; taps past the input's edge still read the zero point, which the
+///     phase's folded bias cancels. Phases without taps (kernel smaller than the stride) multiply a
+///     column of zero points by a depth-1 block of zero weights: bias only, through the kernel's own
+///     epilogue. Results are bit-exact with TFLite's scatter reference for s8/s16.
+///     `transpose_conv2d_s8/_f32` name the same templates; a 1x1 stride-1 transposed conv whose
+///     output is its input's size is pointwise. Workspace: panels of the largest phase's depth.
 ///
 /// Usage: `make_conv_geometry` -> `packed_weights_bytes` -> `pack_weights` (once) -> `workspace_bytes`
-/// -> `run` (many times). The packed buffer records the geometry's group sizes, the kernel's tile
-/// and (s8) the input zero point it folded in; `run` checks them.
+/// -> `run` (many times). The packed buffer records the geometry's group sizes, the kernel's tile,
+/// (s8) the input zero point it folded in and, for the sub-pixel layout, kernel size and strides;
+/// `run` checks them.
 #pragma once
 #include <algorithm>
 #include <cstddef>
@@ -41,11 +53,12 @@
 namespace tessera {
 
 /// How a convolution is computed (chosen by shape; see the file comment).
-enum class conv_algorithm : std::uint8_t { pointwise_gemm, panel_gemm };
+enum class conv_algorithm : std::uint8_t { pointwise_gemm, panel_gemm, sub_pixel_gemm };
 
 /// The algorithm conv2d uses for `g`.
 constexpr conv_algorithm choose_conv_algorithm(const conv_geometry& g) noexcept {
-  return g.is_pointwise() ? conv_algorithm::pointwise_gemm : conv_algorithm::panel_gemm;
+  if (g.is_pointwise()) return conv_algorithm::pointwise_gemm;
+  return g.transposed ? conv_algorithm::sub_pixel_gemm : conv_algorithm::panel_gemm;
 }
 
 namespace detail {
@@ -59,8 +72,10 @@ struct conv_packed_header {
   std::uint32_t groups = 0, group_out_c = 0, depth = 0;  ///< depth = kh * kw * in_c / groups
   std::uint32_t nr = 0, kr = 0;
   std::int32_t input_zp = 0;
-  std::uint64_t group_bytes = 0;  ///< stride between groups' packed blocks
-  std::uint32_t reserved[6] = {};
+  std::uint64_t group_bytes = 0;  ///< stride between groups' packed blocks (sub-pixel: bytes of all phase blocks)
+  std::uint32_t layout = 0;       ///< 0: one block per group; 1: one block per phase (sub_pixel_gemm)
+  std::uint32_t kernel_h = 0, kernel_w = 0, stride_h = 0, stride_w = 0;  ///< sub-pixel layouts only
+  std::uint32_t reserved = 0;
 };
 static_assert(sizeof(conv_packed_header) == 64, "the header keeps every group block 64-byte aligned");
 
@@ -74,17 +89,122 @@ constexpr std::size_t conv_packed_bytes(std::size_t groups, std::size_t group_by
   return sizeof(conv_packed_header) + groups * gb;
 }
 
+/// One axis of the sub-pixel split of a transposed conv (kernel k, stride s): phase p in [0, s)
+/// owns the taps p, p + s, p + 2s, ... < k, i.e. q + (p < rem) of them (none when p >= k).
+struct phase_axis {
+  std::size_t s = 1, q = 0, rem = 0;
+  constexpr phase_axis(std::size_t k, std::size_t stride) noexcept : s(stride), q(k / stride), rem(k % stride) {}
+  constexpr std::size_t taps(std::size_t p) const noexcept { return q + (p < rem ? 1 : 0); }
+  constexpr std::size_t max_taps() const noexcept { return q + (rem != 0 ? 1 : 0); }
+};
+
+/// Where each phase's packed block sits in a sub-pixel packed filter. Blocks follow phase order
+/// (py, px) row-major, skipping phases without taps; a phase's block size depends only on its tap
+/// counts, of which each axis has two (q + 1 for p < rem, q otherwise), so offsets are closed form.
+/// When some phase has no taps (kernel smaller than the stride on an axis), one more block of depth
+/// 1 and zero weights follows: those outputs are the GEMM of a fill column against it (bias only).
+struct phase_layout {
+  phase_axis y{1, 1}, x{1, 1};
+  std::uint64_t block[2][2] = {};  ///< 64-aligned bytes of a block with q_y + i by q_x + j taps (0: none)
+  std::uint64_t row[2] = {};       ///< bytes of all blocks of a phase row with q_y + i taps
+  std::uint64_t bias_block = 0;    ///< offset of the bias-only block (when some phase is empty)
+  std::uint64_t total = 0;         ///< bytes of all blocks; 0 when that overflows
+  constexpr std::uint64_t offset(std::size_t py, std::size_t px) const noexcept {
+    const std::uint64_t y1 = std::min(py, y.rem), x1 = std::min(px, x.rem);
+    const std::size_t i = py < y.rem ? 1 : 0;
+    return y1 * row[1] + (py - y1) * row[0] + x1 * block[i][1] + (px - x1) * block[i][0];
+  }
+};
+
+constexpr bool add_u64(std::uint64_t a, std::uint64_t b, std::uint64_t& r) noexcept {
+  r = a + b;
+  return r >= a;
+}
+constexpr bool mul_u64(std::uint64_t a, std::uint64_t b, std::uint64_t& r) noexcept {
+  if (a != 0 && b > ~std::uint64_t{0} / a) return false;
+  r = a * b;
+  return true;
+}
+
+/// The layout for a checked transposed geometry; `block_bytes(k)` is the kernel format's size of
+/// out_c channels of depth k (0 on overflow).
+template <class BlockBytes>
+constexpr phase_layout make_phase_layout(const conv_geometry& g, BlockBytes&& block_bytes) noexcept {
+  phase_layout l{phase_axis(g.kernel_h, g.stride_h), phase_axis(g.kernel_w, g.stride_w)};
+  const std::uint64_t ny[2] = {l.y.s - l.y.rem, l.y.rem}, nx[2] = {l.x.s - l.x.rem, l.x.rem};
+  bool ok = true;
+  for (std::size_t i = 0; i < 2; ++i)
+    for (std::size_t j = 0; j < 2; ++j) {
+      const std::size_t taps = (l.y.q + i) * (l.x.q + j);  // <= kernel_h * kernel_w when counted
+      if (ny[i] == 0 || nx[j] == 0 || taps == 0) continue;
+      const std::uint64_t b = block_bytes(taps * g.in_c);
+      ok = ok && b != 0;
+      l.block[i][j] = (b + 63) / 64 * 64;
+    }
+  std::uint64_t a = 0, b = 0;
+  for (std::size_t i = 0; i < 2; ++i)
+    ok = ok && mul_u64(nx[1], l.block[i][1], a) && mul_u64(nx[0], l.block[i][0], b) && add_u64(a, b, l.row[i]);
+  ok = ok && mul_u64(ny[1], l.row[1], a) && mul_u64(ny[0], l.row[0], b) && add_u64(a, b, l.total);
+  l.bias_block = l.total;
+  if (l.y.q == 0 || l.x.q == 0) {
+    const std::uint64_t bb = block_bytes(1);
+    ok = ok && bb != 0 && add_u64(l.total, (bb + 63) / 64 * 64, l.total);
+  }
+  if (!ok) l.total = 0;
+  return l;
+}
+
+/// Bytes of a sub-pixel packed filter (header included), 0 on overflow.
+constexpr std::size_t phase_packed_bytes(const phase_layout& l) noexcept {
+  if (l.total == 0 || l.total > std::uint64_t{~std::size_t{0}} - sizeof(conv_packed_header)) return 0;
+  return sizeof(conv_packed_header) + static_cast<std::size_t>(l.total);
+}
+
+/// The largest phase depth (GEMM K) of a transposed conv: ceil(kh / s_h) * ceil(kw / s_w) * in_c.
+constexpr std::size_t phase_depth_max(const conv_geometry& g) noexcept {
+  return phase_axis(g.kernel_h, g.stride_h).max_taps() * phase_axis(g.kernel_w, g.stride_w).max_taps() * g.in_c;
+}
+/// True when a phase's output rows continue each other at the GEMM's C stride (stride_w * out_c):
+/// stride_h 1 and stride_w dividing out_w. Then one GEMM call may span rows (and images).
+constexpr bool phase_rows_chain(const conv_geometry& g) noexcept { return g.stride_h == 1 && g.out_w % g.stride_w == 0; }
+/// The most output pixels of one phase a GEMM call can take: a phase row, or every pixel when rows chain.
+constexpr std::size_t phase_pixels_max(const conv_geometry& g) noexcept {
+  return phase_rows_chain(g) ? g.batch * g.out_h * (g.out_w / g.stride_w) : (g.out_w + g.stride_w - 1) / g.stride_w;
+}
+
 /// Panel rows for a workspace of `bytes` (0 when not even one row fits), at most all pixels.
 constexpr std::size_t panel_rows(const conv_geometry& g, std::size_t elem, std::size_t bytes) noexcept {
   return std::min(bytes / (g.depth() * elem), g.out_pixels());
 }
 
 /// Default workspace: a ~64 KiB panel, at least min(16, pixels) rows; 0 for pointwise shapes.
+/// Sub-pixel: rows of the largest phase depth, at most what one GEMM call takes (phase_pixels_max).
 constexpr std::size_t conv_workspace_bytes(const conv_geometry& g, std::size_t elem) noexcept {
-  if (!check_conv_geometry(g).ok() || choose_conv_algorithm(g) == conv_algorithm::pointwise_gemm) return 0;
+  if (!check_conv_geometry(g).ok()) return 0;
+  switch (choose_conv_algorithm(g)) {
+    case conv_algorithm::pointwise_gemm: return 0;
+    case conv_algorithm::sub_pixel_gemm: {
+      if (g.groups != 1) return 0;
+      const std::size_t row = phase_depth_max(g) * elem;
+      return std::min(std::max<std::size_t>(65536 / row, 16), phase_pixels_max(g)) * row;
+    }
+    case conv_algorithm::panel_gemm: break;
+  }
   const std::size_t row = g.depth() * elem;
   const std::size_t rows = std::min(std::max<std::size_t>(65536 / row, 16), g.out_pixels());
   return rows * row;
+}
+
+/// The smallest workspace `run` accepts: one panel row (the largest phase's for sub_pixel_gemm; 0 for
+/// pointwise shapes and invalid geometries).
+constexpr std::size_t conv_min_workspace_bytes(const conv_geometry& g, std::size_t elem) noexcept {
+  if (!check_conv_geometry(g).ok()) return 0;
+  switch (choose_conv_algorithm(g)) {
+    case conv_algorithm::pointwise_gemm: return 0;
+    case conv_algorithm::sub_pixel_gemm: return g.groups == 1 ? phase_depth_max(g) * elem : 0;
+    case conv_algorithm::panel_gemm: break;
+  }
+  return g.depth() * elem;
 }
 
 /// Validates the header against the geometry and kernel tile; returns it or a status.
@@ -101,7 +221,42 @@ inline status check_conv_packed(const conv_geometry& g, const void* packed, std:
     return {status_code::shape_mismatch, "conv2d: packed buffer was made for another geometry"};
   if (h->nr != nr || h->kr != kr)
     return {status_code::invalid_argument, "conv2d: packed buffer was made for another kernel"};
+  const bool phases = choose_conv_algorithm(g) == conv_algorithm::sub_pixel_gemm;
+  if (h->layout != (phases ? 1u : 0u) ||
+      (phases && (h->kernel_h != g.kernel_h || h->kernel_w != g.kernel_w || h->stride_h != g.stride_h ||
+                  h->stride_w != g.stride_w)))
+    return {status_code::shape_mismatch, "conv2d: packed buffer was made for another geometry"};
   return status::success();
+}
+
+/// Fills the sub-pixel fields of a header.
+inline void set_phase_header(conv_packed_header& h, const conv_geometry& g, const phase_layout& l) noexcept {
+  h.layout = 1;
+  h.kernel_h = static_cast<std::uint32_t>(g.kernel_h);
+  h.kernel_w = static_cast<std::uint32_t>(g.kernel_w);
+  h.stride_h = static_cast<std::uint32_t>(g.stride_h);
+  h.stride_w = static_cast<std::uint32_t>(g.stride_w);
+  h.group_bytes = l.total;
+}
+
+/// Packs every phase block of a transposed filter: `pack(dst, k, at)` packs out_c channels of depth
+/// k whose element kk is filter element (o, at(kk)) of the OHWI filter (flattened ky, kx, c index),
+/// or zero when at(kk) == npos (the bias-only block). Phase (py, px)'s element (a, b, c) is tap
+/// ky = py + (th - 1 - a) * s_h, kx = px + (tw - 1 - b) * s_w: taps in reverse so that the gather
+/// reads input columns in increasing order (input ix = q - (tw - 1) + b for output column q).
+template <class Pack>
+void pack_phases(const conv_geometry& g, const phase_layout& l, std::uint8_t* blocks, Pack&& pack) noexcept {
+  const std::size_t ic = g.in_c;
+  for (std::size_t py = 0; py < l.y.s && py < g.kernel_h; ++py)
+    for (std::size_t px = 0; px < l.x.s && px < g.kernel_w; ++px) {
+      const std::size_t th = l.y.taps(py), tw = l.x.taps(px);
+      pack(blocks + l.offset(py, px), th * tw * ic, [&](std::size_t kk) {
+        const std::size_t c = kk % ic, b = (kk / ic) % tw, a = kk / ic / tw;
+        const std::size_t ky = py + (th - 1 - a) * g.stride_h, kx = px + (tw - 1 - b) * g.stride_w;
+        return (ky * g.kernel_w + kx) * ic + c;
+      });
+    }
+  if (l.y.q == 0 || l.x.q == 0) pack(blocks + l.bias_block, 1, [](std::size_t) { return ~std::size_t{0}; });
 }
 
 /// The y and x axes of `g` for the gather (forward or transposed, as `g` says).
@@ -142,6 +297,51 @@ status conv_drive(const conv_geometry& g, const T* in, T fill, void* workspace, 
   return status::success();
 }
 
+/// Sub-pixel driver of a transposed conv (groups 1): output pixel (oy, ox) has phase
+/// py = (oy + pad_top) mod s_h, px = (ox + pad_left) mod s_w and receives tap ky = py + j*s_h
+/// from input row (oy + pad_top - ky) / s_h (likewise x). Each phase is a stride-1 correlation
+/// with its own sub-filter, over a (batch, nh, nw) grid of output pixels s_h rows and s_w columns
+/// apart: its panels (gather_phase_panel) go to `gemm(block_offset, k, rows, a, a_stride,
+/// out_offset, ldc)` with C rows `ldc = s_w * out_c` elements apart, one call per phase row (or
+/// per panel when rows chain). Phases without taps multiply a column of `fill` by the bias-only block.
+template <class T, class Gemm>
+status sub_pixel_drive(const conv_geometry& g, const phase_layout& l, const T* in, T fill, void* workspace,
+                       std::size_t workspace_bytes, Gemm&& gemm) noexcept {
+  const std::size_t kmax = phase_depth_max(g);
+  if (workspace == nullptr || workspace_bytes / sizeof(T) < kmax)
+    return {status_code::buffer_too_small, "conv2d: workspace smaller than min_workspace_bytes() (one panel row)"};
+  if (reinterpret_cast<std::uintptr_t>(workspace) % alignof(T) != 0)
+    return {status_code::invalid_argument, "conv2d: workspace is not aligned for the element type"};
+  T* panel = static_cast<T*>(workspace);
+  const std::size_t cap = workspace_bytes / sizeof(T), sh = g.stride_h, sw = g.stride_w, oc = g.out_c;
+  const bool chain = phase_rows_chain(g);
+  const std::size_t ldc = sw * oc;
+  for (std::size_t oy0 = 0; oy0 < sh && oy0 < g.out_h; ++oy0) {
+    const std::size_t py = (oy0 + g.pad_top) % sh, th = l.y.taps(py), nh = (g.out_h - 1 - oy0) / sh + 1;
+    const std::int64_t iy0 = static_cast<std::int64_t>((oy0 + g.pad_top) / sh) - static_cast<std::int64_t>(th) + 1;
+    for (std::size_t ox0 = 0; ox0 < sw && ox0 < g.out_w; ++ox0) {
+      const std::size_t px = (ox0 + g.pad_left) % sw, tw = l.x.taps(px), nw = (g.out_w - 1 - ox0) / sw + 1;
+      const std::int64_t ix0 = static_cast<std::int64_t>((ox0 + g.pad_left) / sw) - static_cast<std::int64_t>(tw) + 1;
+      const bool empty = th == 0 || tw == 0;
+      const std::size_t k = empty ? 1 : th * tw * g.in_c, rows = cap / k;
+      const std::uint64_t block = empty ? l.bias_block : l.offset(py, px);
+      const std::size_t m = g.batch * nh * nw;
+      if (empty) std::fill(panel, panel + std::min(rows, chain ? m : nw), fill);
+      for (std::size_t p0 = 0; p0 < m;) {
+        // This panel: up to `rows` pixels, within one phase row unless rows chain.
+        const std::size_t c = p0 % nw, r = p0 / nw;  // r counts rows of every image
+        const std::size_t cnt = std::min(rows, chain ? m - p0 : nw - c);
+        if (!empty)
+          gather_phase_panel(panel, p0, cnt, in, g.in_h, g.in_w, g.in_c, nh, nw, th, tw, iy0, ix0, fill);
+        const std::size_t n = r / nh, oy = oy0 + (r % nh) * sh, ox = ox0 + c * sw;
+        gemm(block, k, cnt, static_cast<const T*>(panel), k, ((n * g.out_h + oy) * g.out_w + ox) * oc, ldc);
+        p0 += cnt;
+      }
+    }
+  }
+  return status::success();
+}
+
 /// The output stage of group `grp`: per-channel arrays start at its first channel.
 template <class Q> output_stage<Q> group_stage(const output_stage<Q>& s, std::size_t first_channel) noexcept {
   output_stage<Q> r = s;
@@ -152,6 +352,13 @@ template <class Q> output_stage<Q> group_stage(const output_stage<Q>& s, std::si
     (void)first_channel;
   }
   return r;
+}
+
+/// A sub-pixel (transposed) geometry must have one group.
+inline status check_sub_pixel_groups(const conv_geometry& g) noexcept {
+  if (choose_conv_algorithm(g) == conv_algorithm::sub_pixel_gemm && g.groups != 1)
+    return {status_code::invalid_argument, "conv2d: a transposed conv has one group"};
+  return status::success();
 }
 
 inline status check_buffers(const void* in, const void* out, const char* who) noexcept {
@@ -166,9 +373,12 @@ template <class Tag = arch::native, class Kernel = select_t<op::gemm_qs8, Tag>>
 struct conv2d_s8 {
   using kernel = Kernel;
 
-  /// Bytes of the packed filter for `g` (0 if it would overflow).
+  /// Bytes of the packed filter for `g` (0 if it would overflow): one block per group, or per
+  /// phase for a transposed geometry.
   static std::size_t packed_weights_bytes(const conv_geometry& g) noexcept {
-    return check_conv_geometry(g).ok() ? detail::conv_packed_bytes(g.groups, group_bytes(g)) : 0;
+    if (!check_conv_geometry(g).ok() || !detail::check_sub_pixel_groups(g).ok()) return 0;
+    if (choose_conv_algorithm(g) == conv_algorithm::sub_pixel_gemm) return detail::phase_packed_bytes(layout(g));
+    return detail::conv_packed_bytes(g.groups, group_bytes(g));
   }
   /// Default workspace (0 for pointwise shapes); `run` accepts any size >= min_workspace_bytes.
   static constexpr std::size_t workspace_bytes(const conv_geometry& g) noexcept {
@@ -176,8 +386,7 @@ struct conv2d_s8 {
   }
   /// The smallest workspace `run` accepts: one panel row (0 for pointwise shapes).
   static constexpr std::size_t min_workspace_bytes(const conv_geometry& g) noexcept {
-    if (!check_conv_geometry(g).ok()) return 0;
-    return choose_conv_algorithm(g) == conv_algorithm::pointwise_gemm ? 0 : g.depth();
+    return detail::conv_min_workspace_bytes(g, 1);
   }
 
   /// Packs `filter[out_c][kh][kw][in_c/groups]` and `bias[out_c]` (nullable). `packed` must be 16-byte aligned.
@@ -211,6 +420,13 @@ struct conv2d_s8 {
                                           "conv2d_s8: packed buffer is null or not 16-byte aligned", h));
     TESSERA_TRY(validate<std::int8_t>(stage, std::is_same_v<Q, requant::per_tensor> ? 1 : g.out_c, -31, 30));
     const auto* blocks = static_cast<const std::uint8_t*>(packed) + sizeof(detail::conv_packed_header);
+    if (choose_conv_algorithm(g) == conv_algorithm::sub_pixel_gemm)
+      return detail::sub_pixel_drive<std::int8_t>(
+          g, layout(g), in, static_cast<std::int8_t>(h->input_zp), workspace, workspace_size,
+          [&](std::uint64_t block, std::size_t k, std::size_t rows, const std::int8_t* a, std::size_t a_stride,
+              std::size_t off, std::size_t ldc) {
+            Kernel::run(rows, g.out_c, k, a, a_stride, blocks + block, nullptr, out + off, ldc, stage);
+          });
     const std::size_t ocg = g.group_out_c(), k = g.depth();
     return detail::conv_drive<std::int8_t>(
         g, in, static_cast<std::int8_t>(h->input_zp), workspace, workspace_size,
@@ -224,6 +440,10 @@ struct conv2d_s8 {
   static std::size_t group_bytes(const conv_geometry& g) noexcept {
     return kernels::packed_qs8_bytes(g.group_out_c(), g.depth(), Kernel::nr(), Kernel::kr());
   }
+  static detail::phase_layout layout(const conv_geometry& g) noexcept {
+    return detail::make_phase_layout(
+        g, [&](std::size_t k) { return kernels::packed_qs8_bytes(g.out_c, k, Kernel::nr(), Kernel::kr()); });
+  }
   template <class WAt>
   static void pack(const conv_geometry& g, void* packed, std::int32_t input_zp, const std::int32_t* bias, WAt&& w_at) noexcept {
     auto* h = new (packed) detail::conv_packed_header{};
@@ -236,6 +456,18 @@ struct conv2d_s8 {
     h->input_zp = input_zp;
     h->group_bytes = detail::round64(group_bytes(g));
     auto* blocks = static_cast<std::uint8_t*>(packed) + sizeof(detail::conv_packed_header);
+    if (choose_conv_algorithm(g) == conv_algorithm::sub_pixel_gemm) {
+      // Each phase folds the input zero point over its own taps (the gather fills the rest with it).
+      const detail::phase_layout l = layout(g);
+      detail::set_phase_header(*h, g, l);
+      detail::pack_phases(g, l, blocks, [&](std::uint8_t* dst, std::size_t k, auto&& at) {
+        kernels::pack_qs8_weights(g.out_c, k, Kernel::nr(), Kernel::kr(), [&](std::size_t o, std::size_t kk) {
+          const std::size_t i = at(kk);
+          return i == ~std::size_t{0} ? std::int8_t{0} : static_cast<std::int8_t>(w_at(std::size_t{0}, o, i));
+        }, bias, input_zp, 0, dst);
+      });
+      return;
+    }
     const std::size_t ocg = g.group_out_c();
     for (std::size_t grp = 0; grp < g.groups; ++grp)
       kernels::pack_qs8_weights(ocg, g.depth(), Kernel::nr(), Kernel::kr(),
@@ -245,6 +477,7 @@ struct conv2d_s8 {
   static status check_pack(const conv_geometry& g, const void* w, std::int32_t input_zp, void* packed,
                            std::size_t packed_bytes) noexcept {
     TESSERA_TRY(check_conv_geometry(g));
+    TESSERA_TRY(detail::check_sub_pixel_groups(g));
     if (w == nullptr || packed == nullptr) return {status_code::invalid_argument, "conv2d_s8: null filter or packed buffer"};
     if (reinterpret_cast<std::uintptr_t>(packed) % 16 != 0)
       return {status_code::invalid_argument, "conv2d_s8: packed buffer must be 16-byte aligned"};
@@ -262,9 +495,12 @@ template <class Tag = arch::native, class Kernel = select_t<op::gemm_f32, Tag>>
 struct conv2d_f32 {
   using kernel = Kernel;
 
-  /// Bytes of the packed filter for `g` (0 if it would overflow).
+  /// Bytes of the packed filter for `g` (0 if it would overflow): one block per group, or per
+  /// phase for a transposed geometry.
   static std::size_t packed_weights_bytes(const conv_geometry& g) noexcept {
-    return check_conv_geometry(g).ok() ? detail::conv_packed_bytes(g.groups, group_bytes(g)) : 0;
+    if (!check_conv_geometry(g).ok() || !detail::check_sub_pixel_groups(g).ok()) return 0;
+    if (choose_conv_algorithm(g) == conv_algorithm::sub_pixel_gemm) return detail::phase_packed_bytes(layout(g));
+    return detail::conv_packed_bytes(g.groups, group_bytes(g));
   }
   /// Default workspace (0 for pointwise shapes); `run` accepts any size >= min_workspace_bytes.
   static constexpr std::size_t workspace_bytes(const conv_geometry& g) noexcept {
@@ -272,13 +508,13 @@ struct conv2d_f32 {
   }
   /// The smallest workspace `run` accepts: one panel row (0 for pointwise shapes).
   static constexpr std::size_t min_workspace_bytes(const conv_geometry& g) noexcept {
-    if (!check_conv_geometry(g).ok()) return 0;
-    return choose_conv_algorithm(g) == conv_algorithm::pointwise_gemm ? 0 : g.depth() * sizeof(float);
+    return detail::conv_min_workspace_bytes(g, sizeof(float));
   }
   /// Packs `filter[out_c][kh][kw][in_c/groups]` and `bias[out_c]` (nullable). `packed` must be 16-byte aligned.
   static status pack_weights(const conv_geometry& g, const float* filter, const float* bias, void* packed,
                              std::size_t packed_bytes) noexcept {
     TESSERA_TRY(check_conv_geometry(g));
+    TESSERA_TRY(detail::check_sub_pixel_groups(g));
     if (filter == nullptr || packed == nullptr) return {status_code::invalid_argument, "conv2d_f32: null filter or packed buffer"};
     if (reinterpret_cast<std::uintptr_t>(packed) % 16 != 0)
       return {status_code::invalid_argument, "conv2d_f32: packed buffer must be 16-byte aligned"};
@@ -294,6 +530,17 @@ struct conv2d_f32 {
     h->nr = static_cast<std::uint32_t>(Kernel::nr());
     h->group_bytes = detail::round64(group_bytes(g));
     auto* blocks = static_cast<std::uint8_t*>(packed) + sizeof(detail::conv_packed_header);
+    if (choose_conv_algorithm(g) == conv_algorithm::sub_pixel_gemm) {
+      const detail::phase_layout l = layout(g);
+      detail::set_phase_header(*h, g, l);
+      detail::pack_phases(g, l, blocks, [&](std::uint8_t* dst, std::size_t k, auto&& at) {
+        kernels::pack_f32_b(g.out_c, k, Kernel::nr(), [&](std::size_t kk, std::size_t o) {
+          const std::size_t i = at(kk);
+          return i == ~std::size_t{0} ? 0.0f : filter[o * g.depth() + i];
+        }, bias, reinterpret_cast<float*>(dst));
+      });
+      return status::success();
+    }
     const std::size_t ocg = g.group_out_c(), k = g.depth();
     for (std::size_t grp = 0; grp < g.groups; ++grp)
       kernels::pack_f32_b(ocg, k, Kernel::nr(),
@@ -311,6 +558,11 @@ struct conv2d_f32 {
     TESSERA_TRY(detail::check_conv_packed(g, packed, 32, Kernel::nr(), 0,
                                           "conv2d_f32: packed buffer is null or not 16-byte aligned", h));
     const auto* blocks = static_cast<const std::uint8_t*>(packed) + sizeof(detail::conv_packed_header);
+    if (choose_conv_algorithm(g) == conv_algorithm::sub_pixel_gemm)
+      return detail::sub_pixel_drive<float>(
+          g, layout(g), in, 0.0f, workspace, workspace_size,
+          [&](std::uint64_t block, std::size_t k, std::size_t rows, const float* a, std::size_t a_stride, std::size_t off,
+              std::size_t ldc) { Kernel::run(rows, g.out_c, k, a, a_stride, blocks + block, out + off, ldc, clamp); });
     const std::size_t ocg = g.group_out_c(), k = g.depth();
     return detail::conv_drive<float>(
         g, in, 0.0f, workspace, workspace_size,
@@ -324,6 +576,9 @@ struct conv2d_f32 {
   static std::size_t group_bytes(const conv_geometry& g) noexcept {
     return kernels::packed_f32_bytes(g.group_out_c(), g.depth(), Kernel::nr());
   }
+  static detail::phase_layout layout(const conv_geometry& g) noexcept {
+    return detail::make_phase_layout(g, [&](std::size_t k) { return kernels::packed_f32_bytes(g.out_c, k, Kernel::nr()); });
+  }
 };
 
 /// int16 x int8 conv2d (TFLite 16x8): zero points 0; int64 bias -> int64 accumulator and MBQM64,
@@ -334,7 +589,8 @@ struct conv2d_s16 {
 
   /// Bytes of the packed filter for `g` (0 if it would overflow).
   static std::size_t packed_weights_bytes(const conv_geometry& g) noexcept {
-    if (!check_conv_geometry(g).ok()) return 0;
+    if (!check_conv_geometry(g).ok() || !detail::check_sub_pixel_groups(g).ok()) return 0;
+    if (choose_conv_algorithm(g) == conv_algorithm::sub_pixel_gemm) return detail::phase_packed_bytes(layout(g));
     const std::size_t gb = kernels::packed_qs16_bytes(g.group_out_c(), g.depth(), Kernel::nr(), Kernel::kr());
     return gb == 0 ? 0 : detail::conv_packed_bytes(g.groups, gb);
   }
@@ -344,8 +600,7 @@ struct conv2d_s16 {
   }
   /// The smallest workspace `run` accepts: one panel row (0 for pointwise shapes).
   static constexpr std::size_t min_workspace_bytes(const conv_geometry& g) noexcept {
-    if (!check_conv_geometry(g).ok()) return 0;
-    return choose_conv_algorithm(g) == conv_algorithm::pointwise_gemm ? 0 : g.depth() * sizeof(std::int16_t);
+    return detail::conv_min_workspace_bytes(g, sizeof(std::int16_t));
   }
   /// Packs the filter with an int64 bias (nullable): int64 accumulation, MBQM64.
   static status pack_weights(const conv_geometry& g, const std::int8_t* filter, const std::int64_t* bias, void* packed,
@@ -379,9 +634,21 @@ struct conv2d_s16 {
   }
 
  private:
+  static detail::phase_layout layout(const conv_geometry& g) noexcept {
+    return detail::make_phase_layout(
+        g, [&](std::size_t k) { return kernels::packed_qs16_bytes(g.out_c, k, Kernel::nr(), Kernel::kr()); });
+  }
   template <class Acc, class Q>
   static status go(const conv_geometry& g, const std::int16_t* in, const std::uint8_t* blocks, std::size_t gbytes,
                    std::int16_t* out, const output_stage<Q>& stage, void* workspace, std::size_t workspace_size) noexcept {
+    if (choose_conv_algorithm(g) == conv_algorithm::sub_pixel_gemm)
+      return detail::sub_pixel_drive<std::int16_t>(
+          g, layout(g), in, std::int16_t{0}, workspace, workspace_size,
+          [&](std::uint64_t block, std::size_t k, std::size_t rows, const std::int16_t* a, std::size_t a_stride,
+              std::size_t off, std::size_t ldc) {
+            Kernel::template run<Acc>(rows, g.out_c, k, a, a_stride, kernels::qs16_blocks(blocks + block), out + off, ldc,
+                                      stage);
+          });
     const std::size_t ocg = g.group_out_c(), k = g.depth();
     return detail::conv_drive<std::int16_t>(
         g, in, std::int16_t{0}, workspace, workspace_size, [&](std::size_t p0, std::size_t rows, const std::int16_t* a, std::size_t a_stride, std::size_t grp) {
@@ -393,6 +660,7 @@ struct conv2d_s16 {
   static status pack(const conv_geometry& g, const std::int8_t* filter, void* packed, std::size_t packed_bytes,
                      std::uint32_t acc_bits, BiasAt&& bias_at) noexcept {
     TESSERA_TRY(check_conv_geometry(g));
+    TESSERA_TRY(detail::check_sub_pixel_groups(g));
     if (filter == nullptr || packed == nullptr) return {status_code::invalid_argument, "conv2d_s16: null filter or packed buffer"};
     if (reinterpret_cast<std::uintptr_t>(packed) % 16 != 0)
       return {status_code::invalid_argument, "conv2d_s16: packed buffer must be 16-byte aligned"};
@@ -409,6 +677,17 @@ struct conv2d_s16 {
     h->kr = static_cast<std::uint32_t>(Kernel::kr());
     h->group_bytes = detail::round64(kernels::packed_qs16_bytes(g.group_out_c(), g.depth(), Kernel::nr(), Kernel::kr()));
     auto* blocks = static_cast<std::uint8_t*>(packed) + sizeof(detail::conv_packed_header);
+    if (choose_conv_algorithm(g) == conv_algorithm::sub_pixel_gemm) {
+      const detail::phase_layout l = layout(g);
+      detail::set_phase_header(*h, g, l);
+      detail::pack_phases(g, l, blocks, [&](std::uint8_t* dst, std::size_t k, auto&& at) {
+        kernels::pack_qs16_weights(g.out_c, k, Kernel::nr(), Kernel::kr(), [&](std::size_t o, std::size_t kk) {
+          const std::size_t i = at(kk);
+          return i == ~std::size_t{0} ? std::int8_t{0} : filter[o * g.depth() + i];
+        }, bias_at, acc_bits, dst);
+      });
+      return status::success();
+    }
     const std::size_t ocg = g.group_out_c(), k = g.depth();
     for (std::size_t grp = 0; grp < g.groups; ++grp)
       kernels::pack_qs16_weights(ocg, k, Kernel::nr(), Kernel::kr(),

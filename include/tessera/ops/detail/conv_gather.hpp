@@ -8,6 +8,10 @@
 /// the workspace), so each input row is copied once per block and then read from cache by the
 /// GEMM, and the GEMM microkernels of every tag serve convolution unchanged (same packing, same
 /// tails, same bit-exact epilogues). docs/performance.md measures the copy against the GEMM.
+///
+/// `gather_phase_panel` is the transposed-convolution form: one phase of the sub-pixel split
+/// (conv2d.hpp) is a dense stride-1 correlation, so its panel rows are the forward gather's with
+/// stride 1, no dilation and a (signed) offset instead of padding.
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -171,6 +175,78 @@ void gather_panel(T* panel, std::size_t p0, std::size_t rows, const T* in, std::
       ox = 0;
       if (++oy == out_h) {
         oy = 0;
+        ++n;
+      }
+    }
+  }
+}
+
+/// One panel of a phase of a transposed convolution: rows for pixels [p0, p0 + rows) of the
+/// phase's (batch, nh, nw) grid, each `th * tw * in_c` values in (a, b, c) order, where pixel
+/// (n, r, c) reads input pixel (iy0 + r + a, ix0 + c + b) of image n for tap a < th, b < tw, and
+/// `fill` where that lies outside the input. Interior pixels (every tap inside) are `th` contiguous
+/// runs of tw * in_c values, copied as the forward gather's interior (copy_rows).
+template <class T>
+void gather_phase_panel(T* panel, std::size_t p0, std::size_t rows, const T* in, std::size_t in_h, std::size_t in_w,
+                        std::size_t in_c, std::size_t nh, std::size_t nw, std::size_t th, std::size_t tw,
+                        std::int64_t iy0, std::int64_t ix0, T fill) noexcept {
+  const std::size_t run_len = tw * in_c, row_len = th * run_len;
+  const std::int64_t h_in = static_cast<std::int64_t>(in_h), w_in = static_cast<std::int64_t>(in_w);
+  const std::int64_t taps_h = static_cast<std::int64_t>(th), taps_w = static_cast<std::int64_t>(tw);
+  // Phase columns whose tw taps lie inside the input: [c_lo, c_hi).
+  const std::int64_t lo = ix0 < 0 ? -ix0 : 0, hi = w_in - taps_w + 1 - ix0;
+  const std::size_t c_lo = static_cast<std::size_t>(std::min<std::int64_t>(lo, static_cast<std::int64_t>(nw)));
+  const std::size_t c_hi = hi <= lo ? c_lo : static_cast<std::size_t>(std::min<std::int64_t>(hi, static_cast<std::int64_t>(nw)));
+  // Any pixel: tap rows and columns checked one by one.
+  auto edge = [&](T* dst, const T* image, std::int64_t iy, std::int64_t ix) {
+    const bool x_inside = ix >= 0 && ix + taps_w <= w_in;
+    for (std::int64_t a = 0; a < taps_h; ++a, ++iy) {
+      if (iy < 0 || iy >= h_in) {
+        for (std::size_t i = 0; i < run_len; ++i) dst[i] = fill;
+        dst += run_len;
+        continue;
+      }
+      const T* row = image + static_cast<std::size_t>(iy) * in_w * in_c;
+      if (x_inside) {
+        std::memcpy(dst, row + static_cast<std::size_t>(ix) * in_c, run_len * sizeof(T));
+        dst += run_len;
+        continue;
+      }
+      for (std::int64_t b = 0; b < taps_w; ++b, dst += in_c) {
+        const std::int64_t x = ix + b;
+        if (x < 0 || x >= w_in) {
+          for (std::size_t i = 0; i < in_c; ++i) dst[i] = fill;
+        } else {
+          std::memcpy(dst, row + static_cast<std::size_t>(x) * in_c, in_c * sizeof(T));
+        }
+      }
+    }
+  };
+  std::size_t c = p0 % nw, r = (p0 / nw) % nh, n = p0 / (nw * nh);
+  for (std::size_t i = 0; i < rows;) {
+    const T* image = in + n * in_h * in_w * in_c;
+    const std::int64_t iy = iy0 + static_cast<std::int64_t>(r);
+    const std::size_t end = c + std::min(rows - i, nw - c);  // this call's pixels of phase row r: [c, end)
+    const bool rows_inside = iy >= 0 && iy + taps_h <= h_in;
+    while (c < end) {
+      T* dst = panel + i * row_len;
+      if (rows_inside && c >= c_lo && c < c_hi) {
+        const std::size_t run = std::min(end, c_hi) - c;
+        const std::int64_t ix = ix0 + static_cast<std::int64_t>(c);
+        copy_rows(dst, row_len, image + (static_cast<std::size_t>(iy) * in_w + static_cast<std::size_t>(ix)) * in_c, in_c,
+                  in_w * in_c, th, run, run_len);
+        c += run;
+        i += run;
+        continue;
+      }
+      edge(dst, image, iy, ix0 + static_cast<std::int64_t>(c));
+      ++c;
+      ++i;
+    }
+    if (c == nw) {
+      c = 0;
+      if (++r == nh) {
+        r = 0;
         ++n;
       }
     }
