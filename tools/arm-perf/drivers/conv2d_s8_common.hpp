@@ -5,8 +5,11 @@
 ///   3x3s2  224x224x3 -> 112x112x32, 3x3 stride 2 SAME   (panel_gemm, K = 27)
 ///   1x1    56x56x128 -> 56x56x128                        (pointwise_gemm, default)
 ///   3x3    14x14x256 -> 14x14x256, 3x3 stride 1 SAME    (panel_gemm, K = 2304)
-/// elements() counts MACs (out_pixels * out_c * kh*kw*in_c); check() compares every output with a
-/// direct TFLite-semantics reference.
+///   t4x4s2 transposed 28x28x64 -> 56x56x32, 4x4 stride 2 SAME (TFLite TRANSPOSE_CONV; sub_pixel_gemm,
+///          K = 256 per phase; before the sub-pixel split: panel_gemm over all 16 taps, K = 1024)
+/// elements() counts MACs (out_pixels * out_c * kh*kw*in_c; for the transposed layer only the useful
+/// ones: input pixel x tap pairs landing inside the output, x in_c x out_c); check() compares every
+/// output with a direct TFLite-semantics reference (the transpose_conv scatter for t4x4s2).
 #pragma once
 #include <cstdint>
 #include <cstdlib>
@@ -37,11 +40,16 @@ inline constexpr std::int32_t kInputZp = -3;
 template <class Conv> void setup_conv() {
   const char* layer = std::getenv("TESSERA_PERF_LAYER");
   tessera::conv_shape s{.in_h = 56, .in_w = 56, .in_c = 128, .out_c = 128};
-  if (layer && std::strcmp(layer, "3x3s2") == 0)
+  if (layer && std::strcmp(layer, "t4x4s2") == 0) {
+    if (!tessera::make_transpose_conv_geometry({.in_h = 28, .in_w = 28, .in_c = 64, .out_h = 56, .out_w = 56, .out_c = 32,
+                                                .kernel_h = 4, .kernel_w = 4, .stride_h = 2, .stride_w = 2},
+                                               tessera::padding::same, geo).ok())
+      std::abort();
+  } else if (layer && std::strcmp(layer, "3x3s2") == 0)
     s = {.in_h = 224, .in_w = 224, .in_c = 3, .out_c = 32, .kernel_h = 3, .kernel_w = 3, .stride_h = 2, .stride_w = 2};
   else if (layer && std::strcmp(layer, "3x3") == 0)
     s = {.in_h = 14, .in_w = 14, .in_c = 256, .out_c = 256, .kernel_h = 3, .kernel_w = 3};
-  if (!tessera::make_conv_geometry(s, tessera::padding::same, geo).ok()) std::abort();
+  if (!geo.transposed && !tessera::make_conv_geometry(s, tessera::padding::same, geo).ok()) std::abort();
   std::uint32_t r = 99;
   for (std::size_t i = 0; i < geo.in_elems(); ++i) in[i] = static_cast<std::int8_t>(lcg(r) >> 24);
   for (std::size_t i = 0; i < geo.out_c * geo.depth(); ++i) filt[i] = static_cast<std::int8_t>(lcg(r) >> 24);
@@ -56,8 +64,30 @@ template <class Conv> void setup_conv() {
   v_ws_bytes = Conv::workspace_bytes(geo);
 }
 
+/// TFLite's transpose_conv scatter: out_y = in_y * stride - pad + ky.
+int check_transposed() {
+  const auto& g = geo;
+  static std::int32_t acc[56 * 56 * 32];
+  for (std::size_t i = 0; i < g.out_elems(); ++i) acc[i] = bias[i % g.out_c];
+  for (std::size_t iy = 0; iy < g.in_h; ++iy)
+    for (std::size_t ix = 0; ix < g.in_w; ++ix)
+      for (std::size_t ky = 0; ky < g.kernel_h; ++ky)
+        for (std::size_t kx = 0; kx < g.kernel_w; ++kx) {
+          const long oy = long(iy * g.stride_h + ky) - long(g.pad_top), ox = long(ix * g.stride_w + kx) - long(g.pad_left);
+          if (oy < 0 || ox < 0 || oy >= long(g.out_h) || ox >= long(g.out_w)) continue;
+          for (std::size_t o = 0; o < g.out_c; ++o)
+            for (std::size_t c = 0; c < g.in_c; ++c)
+              acc[(std::size_t(oy) * g.out_w + std::size_t(ox)) * g.out_c + o] +=
+                  (in[(iy * g.in_w + ix) * g.in_c + c] - kInputZp) * filt[((o * g.kernel_h + ky) * g.kernel_w + kx) * g.in_c + c];
+        }
+  for (std::size_t i = 0; i < g.out_elems(); ++i)
+    if (out[i] != tessera::requantize_one<std::int8_t>(acc[i], stage, i % g.out_c)) return 1;
+  return 0;
+}
+
 int check() {
   const auto& g = geo;
+  if (g.transposed) return check_transposed();
   for (std::size_t oy = 0; oy < g.out_h; ++oy)
     for (std::size_t ox = 0; ox < g.out_w; ++ox)
       for (std::size_t o = 0; o < g.out_c; ++o) {
@@ -74,7 +104,20 @@ int check() {
       }
   return 0;
 }
-std::size_t elements() { return geo.out_pixels() * geo.out_c * geo.depth(); }
+/// Pairs (input i, tap k) of one axis of a transposed conv that land inside the output.
+inline std::size_t landing(std::size_t in, std::size_t k, std::size_t stride, std::size_t pad, std::size_t out) {
+  std::size_t n = 0;
+  for (std::size_t i = 0; i < in; ++i)
+    for (std::size_t t = 0; t < k; ++t) n += i * stride + t >= pad && i * stride + t - pad < out;
+  return n;
+}
+std::size_t elements() {
+  const auto& g = geo;
+  if (g.transposed)
+    return landing(g.in_h, g.kernel_h, g.stride_h, g.pad_top, g.out_h) *
+           landing(g.in_w, g.kernel_w, g.stride_w, g.pad_left, g.out_w) * g.in_c * g.out_c;
+  return g.out_pixels() * g.out_c * g.depth();
+}
 }  // namespace tessera_perf
 
 /// The body of the measured wrapper: one conv2d_s8::run call.
