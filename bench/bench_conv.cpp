@@ -24,6 +24,11 @@
 //   c  1x1, 56x56x128 -> 128                     d  depthwise 3x3 stride 2, 112x112x64 -> 56x56x64
 //   e  depthwise 3x3 stride 1, 14x14x512
 //   m  depthwise 3x3 stride 1, 56x56x16 with depth multiplier 4 -> 56x56x64 (not in MobileNetV1)
+// and two transposed convolutions (TFLite TRANSPOSE_CONV, SAME, 2x upsampling of a segmentation
+// decoder), tessera only (transpose_conv2d_f32<> / transpose_conv2d_s8<>):
+//   t  4x4 stride 2, 28x28x64 -> 56x56x32        u  3x3 stride 2, 28x28x64 -> 56x56x32
+// Their GFLOP/s / Gop/s and GMAC/s count useful MACs only (input pixel x tap pairs that land inside
+// the output, x in_c x out_c), not the out_pixels * out_c * KH * KW * in_c of a gather over every tap.
 // Names: conv_<f32|s8>/<layer>/<contender>. Counters: GFLOP/s or Gop/s (2 ops per MAC; only the
 // MACs of the layer, padding taps included as TFLite counts them: out_pixels * out_c * KH * KW *
 // in_c / groups), %peak (of PERF.md's one-core peaks: fp32 99.6 GFLOP/s, int8 2 x 97.6 Gop/s),
@@ -62,7 +67,20 @@ struct layer {
   const char* name;
   bool depthwise;
   std::int64_t in_hw, in_c, out_c, k, stride;
+  bool transposed = false;
   conv_geometry geometry() const {
+    if (transposed) {
+      transpose_conv_shape t;
+      t.in_h = t.in_w = in_hw;
+      t.out_h = t.out_w = in_hw * stride;
+      t.in_c = in_c;
+      t.out_c = out_c;
+      t.kernel_h = t.kernel_w = k;
+      t.stride_h = t.stride_w = stride;
+      conv_geometry g;
+      if (!make_transpose_conv_geometry(t, padding::same, g).ok()) std::abort();
+      return g;
+    }
     conv_shape s;
     s.in_h = s.in_w = in_hw;
     s.in_c = in_c;
@@ -83,10 +101,28 @@ constexpr layer kLayers[] = {
     {"d_dw3x3s2_112x112x64", true, 112, 64, 64, 3, 2},
     {"e_dw3x3s1_14x14x512", true, 14, 512, 512, 3, 1},
     {"m_dw3x3s1_56x56x16_m4", true, 56, 16, 64, 3, 1},
+    {"t_tconv4x4s2_28x28x64_32", false, 28, 64, 32, 4, 2, true},
+    {"u_tconv3x3s2_28x28x64_32", false, 28, 64, 32, 3, 2, true},
 };
 constexpr std::size_t kNumLayers = sizeof(kLayers) / sizeof(kLayers[0]);
 
+/// Taps of one axis of a transposed conv that land inside the output: pairs (input i, tap k) with
+/// 0 <= i*stride - pad + k < out.
+double landing_pairs(std::size_t in, std::size_t k, std::size_t stride, std::size_t pad, std::size_t out) {
+  double n = 0;
+  for (std::size_t i = 0; i < in; ++i)
+    for (std::size_t t = 0; t < k; ++t) {
+      const std::int64_t o = static_cast<std::int64_t>(i * stride + t) - static_cast<std::int64_t>(pad);
+      n += o >= 0 && o < static_cast<std::int64_t>(out);
+    }
+  return n;
+}
+/// MACs of a layer: as TFLite counts a conv (padding taps included), useful ones for a transposed conv.
 double macs(const conv_geometry& g) {
+  if (g.transposed)
+    return static_cast<double>(g.batch) * landing_pairs(g.in_h, g.kernel_h, g.stride_h, g.pad_top, g.out_h) *
+           landing_pairs(g.in_w, g.kernel_w, g.stride_w, g.pad_left, g.out_w) * static_cast<double>(g.in_c) *
+           static_cast<double>(g.out_c);
   return static_cast<double>(g.out_pixels()) * static_cast<double>(g.out_c) * static_cast<double>(g.depth());
 }
 /// Filter elements: OHWI (out_c * depth) for conv, KH * KW * C for depthwise (depth() = taps there).
@@ -108,8 +144,26 @@ struct inputs {
 };
 
 /// Direct convolution (TFLite's loop): filter index of (o, ky, kx, c) and input channel of o, c.
+/// Transposed geometries: TFLite's transpose_conv scatter (oy = iy*stride - pad + ky).
 template <class F> void direct(const conv_geometry& g, F&& tap) {
   const std::size_t icg = g.group_in_c(), ocg = g.group_out_c();
+  if (g.transposed) {
+    for (std::size_t iy = 0; iy < g.in_h; ++iy)
+      for (std::size_t ix = 0; ix < g.in_w; ++ix)
+        for (std::size_t ky = 0; ky < g.kernel_h; ++ky)
+          for (std::size_t kx = 0; kx < g.kernel_w; ++kx) {
+            const std::int64_t oy = static_cast<std::int64_t>(iy * g.stride_h + ky) - static_cast<std::int64_t>(g.pad_top);
+            const std::int64_t ox = static_cast<std::int64_t>(ix * g.stride_w + kx) - static_cast<std::int64_t>(g.pad_left);
+            if (oy < 0 || ox < 0 || oy >= static_cast<std::int64_t>(g.out_h) || ox >= static_cast<std::int64_t>(g.out_w))
+              continue;
+            const std::size_t pix = (iy * g.in_w + ix) * g.in_c;
+            for (std::size_t o = 0; o < g.out_c; ++o)
+              for (std::size_t c = 0; c < g.in_c; ++c)
+                tap((static_cast<std::size_t>(oy) * g.out_w + static_cast<std::size_t>(ox)) * g.out_c + o, pix + c,
+                    ((o * g.kernel_h + ky) * g.kernel_w + kx) * g.in_c + c);
+          }
+    return;
+  }
   for (std::size_t oy = 0; oy < g.out_h; ++oy)
     for (std::size_t ox = 0; ox < g.out_w; ++ox)
       for (std::size_t o = 0; o < g.out_c; ++o)
@@ -239,6 +293,8 @@ template <class T> void set_counters(benchmark::State& state, std::size_t li, do
   state.counters["%peak"] =
       benchmark::Counter(gop * 100.0 / (f32 ? kPeakGflops : kPeakGops), benchmark::Counter::kIsIterationInvariantRate);
   state.counters["GB/s"] = benchmark::Counter(bytes * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
+  if (g.transposed)
+    state.counters["GMAC/s"] = benchmark::Counter(macs(g) * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
   if (!f32) state.counters["exact%"] = exact;
 }
 
@@ -486,6 +542,7 @@ template <class T> void bm_xnnpack(benchmark::State& state, std::size_t li, std:
       } else {
         add(p + "tessera", bm_tessera<T, false>, li);
       }
+      if (kLayers[li].transposed) continue;  // tessera only
       if (!kLayers[li].depthwise && !kLayers[li].geometry().is_pointwise())
         benchmark::RegisterBenchmark((p + "tessera_gather").c_str(), bm_gather<T>, li)->Unit(benchmark::kMicrosecond);
 #if TESSERA_BENCH_HAS_ONEDNN
