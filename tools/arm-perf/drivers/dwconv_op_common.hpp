@@ -5,12 +5,16 @@
 /// TESSERA_PERF_DEFAULT_PATH, "b" / "row" unless a driver defines them):
 ///   TESSERA_PERF_LAYER  b  3x3 stride 1 SAME, HW x HW x 32 (default)
 ///                       d  3x3 stride 2 SAME, HW x HW x 64 -> HW/2 x HW/2 x 64
+///                       m  3x3 stride 1 SAME, HW x HW x 16, depth multiplier 4 -> HW x HW x 64
 ///                       (HW = TESSERA_PERF_HW, default 112: the real layers)
 ///   TESSERA_PERF_PATH   row      the operator as shipped (default): 3x3 row kernel DW_ROW, edges
 ///                                (or nothing, with int8's padded-row cache) on DW_UNIPASS
 ///                       unipass  the row kernel switched off (a channel tile that never matches):
 ///                                every pixel on DW_UNIPASS, the operator before the row path
-/// with workspace_bytes(g) of workspace. check() compares every output with the scalar operator's
+///                                (layer m: the ring of expanded rows on DW_UNIPASS)
+///                       portable the operator as shipped with min_workspace_bytes(g) (layer m: the
+///                                portable scalar multiplier loop, the operator before the expanded rows)
+/// with workspace_bytes(g) of workspace (portable: min_workspace_bytes(g)). check() compares every output with the scalar operator's
 /// (the tap order every kernel keeps), so fp32 is compared bit for bit too. The operator is called
 /// through a noinline function, as an ordinary translation unit would call it (the harness's
 /// `flatten` would otherwise pull the kernels' loops into one function and spill).
@@ -56,13 +60,13 @@ alignas(64) inline T in[kHW * kHW * kMaxC];
 alignas(64) inline T filt[9 * kMaxC];
 alignas(64) inline std::int32_t bias32[kMaxC], mult[kMaxC], shift[kMaxC];
 alignas(64) inline float biasf[kMaxC];
-alignas(64) inline T out[kHW * kHW * 32];  // the larger output (layer b)
-alignas(64) inline T ref[kHW * kHW * 32];
+alignas(64) inline T out[kHW * kHW * kMaxC];  // the largest output (layer m)
+alignas(64) inline T ref[kHW * kHW * kMaxC];
 alignas(64) inline std::uint8_t packed[64 + 9 * 1024 + 4 * 1024 + 13 * kMaxC * 4];  // any cr <= 256
 alignas(64) inline std::uint8_t packed_ref[sizeof(packed)];
 // Tap pointers of one row + zero row, or the int8 padded-row cache (4 rows of HW + 2 pixels).
 alignas(64) inline std::uint8_t workspace[kHW * 9 * sizeof(void*) + 4 * (kHW + 2) * kMaxC * sizeof(T) + 128];
-inline bool use_unipass = false;
+inline bool use_unipass = false, use_min_workspace = false;
 inline tessera::output_stage<tessera::requant::per_channel> stage;
 inline tessera::f32_clamp clamp{-6.0f, 6.0f};
 inline constexpr std::int32_t kInputZp = -3;
@@ -82,10 +86,10 @@ template <class Op> void pack(void* dst, std::size_t bytes) {
   if (!ok) std::abort();
 }
 
-/// Runs operator `Op` with its workspace_bytes (aborts on any error).
+/// Runs operator `Op` with its workspace_bytes, or min_workspace_bytes for path "portable" (aborts on any error).
 template <class Op> [[gnu::noinline]] void run(const void* pk, T* dst) {
   bool ok;
-  const std::size_t wb = Op::workspace_bytes(geo);
+  const std::size_t wb = use_min_workspace ? Op::min_workspace_bytes(geo) : Op::workspace_bytes(geo);
   if constexpr (kF32) ok = Op::run(geo, in, pk, dst, clamp, workspace, wb).ok();
   else ok = Op::run(geo, in, pk, dst, stage, kInputZp, workspace, wb).ok();
   if (!ok) std::abort();
@@ -94,12 +98,15 @@ template <class Op> [[gnu::noinline]] void run(const void* pk, T* dst) {
 void setup() {
   const char* layer = std::getenv("TESSERA_PERF_LAYER");
   const char* path = std::getenv("TESSERA_PERF_PATH");
-  const bool d = std::strcmp(layer != nullptr ? layer : TESSERA_PERF_DEFAULT_LAYER, "d") == 0;
-  use_unipass = std::strcmp(path != nullptr ? path : TESSERA_PERF_DEFAULT_PATH, "unipass") == 0;
-  const std::int64_t c = d ? 64 : 32, s = d ? 2 : 1;
-  const tessera::conv_shape sh{.in_h = kHW, .in_w = kHW, .in_c = c, .out_c = c, .kernel_h = 3, .kernel_w = 3,
-                               .stride_h = s, .stride_w = s};
-  if (!tessera::make_conv_geometry(sh, tessera::padding::same, geo).ok() || geo.out_elems() > kHW * kHW * 32) std::abort();
+  const char* l = layer != nullptr ? layer : TESSERA_PERF_DEFAULT_LAYER;
+  const char* p = path != nullptr ? path : TESSERA_PERF_DEFAULT_PATH;
+  const bool d = std::strcmp(l, "d") == 0, m = std::strcmp(l, "m") == 0;
+  use_unipass = std::strcmp(p, "unipass") == 0;
+  use_min_workspace = std::strcmp(p, "portable") == 0;
+  const std::int64_t c = d ? 64 : m ? 16 : 32, s = d ? 2 : 1;
+  const tessera::conv_shape sh{.in_h = kHW, .in_w = kHW, .in_c = c, .out_c = m ? 4 * c : c, .kernel_h = 3,
+                               .kernel_w = 3, .stride_h = s, .stride_w = s};
+  if (!tessera::make_conv_geometry(sh, tessera::padding::same, geo).ok() || geo.out_elems() > kHW * kHW * kMaxC) std::abort();
   std::uint32_t r = 4242;
   for (std::size_t i = 0; i < geo.in_elems(); ++i) in[i] = rand_t(r);
   for (auto& v : filt) v = rand_t(r);
@@ -116,6 +123,7 @@ void setup() {
 
 int check() {
   pack<ref_op>(packed_ref, sizeof(packed_ref));
+  use_min_workspace = false;
   run<ref_op>(packed_ref, ref);
   for (std::size_t i = 0; i < geo.out_elems(); ++i)
     if (!(out[i] == ref[i])) return 1;
