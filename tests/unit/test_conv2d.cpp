@@ -278,6 +278,96 @@ TEST_CASE_TEMPLATE_DEFINE("conv2d_f32 and transpose_conv2d_f32 match an fp64 dir
 }
 TEST_CASE_TEMPLATE_APPLY(conv_f32_random, as_tuple<kernels::gemm_f32_registry>::type);
 
+// ---- indirect GEMM (conv2d_f32) -------------------------------------------------------------------
+
+namespace {
+/// The GEMM kernel K without its indirect entry: conv2d_f32 on it always gathers panels.
+template <class K> struct panel_only {
+  using arch = typename K::arch;
+  static constexpr const char* name = K::name;
+  static std::size_t nr() noexcept { return K::nr(); }
+  template <class... A> static void run(A... a) noexcept { K::run(a...); }
+};
+
+/// A random forward geometry whose groups have at least `min_c` input channels (never pointwise).
+conv_geometry wide_geometry(tt::rng& r, std::int64_t min_c) {
+  for (;;) {
+    conv_shape s;
+    s.batch = r.range(1, 2);
+    s.kernel_h = r.range(1, 5);
+    s.kernel_w = r.range(1, 5);
+    s.stride_h = r.range(1, 3);
+    s.stride_w = r.range(1, 3);
+    s.dilation_h = r.next() % 3 == 0 ? r.range(1, 3) : 1;
+    s.dilation_w = r.next() % 3 == 0 ? r.range(1, 3) : 1;
+    s.in_h = r.range(1, 11);
+    s.in_w = r.range(1, 11);
+    s.groups = r.next() % 4 == 0 ? 2 : 1;
+    s.in_c = s.groups * r.range(min_c, min_c + 19);
+    s.out_c = s.groups * r.range(1, 37);
+    const auto mode = static_cast<padding>(r.next() % 3);
+    if (mode == padding::explicit_pads) {
+      s.pad_top = r.range(0, 3);
+      s.pad_left = r.range(0, 3);
+      s.pad_bottom = r.range(0, 3);
+      s.pad_right = r.range(0, 3);
+    }
+    conv_geometry g;
+    if (make_conv_geometry(s, mode, g).ok() && !g.is_pointwise()) return g;
+  }
+}
+}  // namespace
+
+TEST_CASE_TEMPLATE_DEFINE("conv2d_f32 indirect GEMM matches an fp64 direct reference and the panel path", K,
+                          conv_f32_indirect) {
+  TT_REQUIRE_RUNNABLE(K);
+  using conv = conv2d_f32<typename K::arch, K>;
+  using panel = conv2d_f32<typename K::arch, panel_only<K>>;
+  constexpr bool indirect = kernels::has_indirect_f32<K>;
+  tt::rng r(31);
+  const std::size_t cases = tt::scaled(60);
+  for (std::size_t t = 0; t < cases; ++t) {
+    const conv_geometry g = wide_geometry(r, static_cast<std::int64_t>(conv::indirect_min_channels));
+    INFO("case " << t << ": " << g.batch << "x" << g.in_h << "x" << g.in_w << "x" << g.in_c << " -> " << g.out_c << " k "
+                 << g.kernel_h << "x" << g.kernel_w << " s " << g.stride_h << "," << g.stride_w << " d " << g.dilation_h
+                 << "," << g.dilation_w << " groups " << g.groups);
+    CHECK(conv::algorithm(g) == (indirect ? conv_algorithm::indirect_gemm : conv_algorithm::panel_gemm));
+    CHECK(panel::algorithm(g) == conv_algorithm::panel_gemm);
+    auto uni = [&] { return static_cast<float>(static_cast<double>(r.next() >> 11) / 9007199254740992.0 * 2.0 - 1.0); };
+    std::vector<float> in(g.in_elems()), w(g.out_c * g.depth()), bias(g.out_c);
+    for (auto& v : in) v = uni();
+    for (auto& v : w) v = uni();
+    for (auto& v : bias) v = uni();
+    const f32_clamp clamp = t % 3 == 0 ? f32_clamp{-0.5f, 6.0f} : f32_clamp{};
+    const auto acc = direct<double>(g, in, w, bias, 0.0);
+    aligned_buf packed(conv::packed_weights_bytes(g));
+    REQUIRE(conv::pack_weights(g, w.data(), bias.data(), packed.p, conv::packed_weights_bytes(g)).ok());
+    // Workspaces: the default, one tile, a few tiles (pointer blocks ending mid-row and mid-image).
+    const std::size_t wsb = t % 3 == 0 ? conv::workspace_bytes(g) : (1 + t % 5) * conv::min_workspace_bytes(g);
+    std::vector<float> got(g.out_elems()), ref(g.out_elems());
+    std::vector<std::uint64_t> ws(wsb / 8 + 1), pws(panel::workspace_bytes(g) / 8 + 1);
+    const status s = conv::run(g, in.data(), packed.p, got.data(), clamp, ws.data(), wsb);
+    REQUIRE_MESSAGE(s.ok(), s.message());
+    REQUIRE(panel::run(g, in.data(), packed.p, ref.data(), clamp, pws.data(), panel::workspace_bytes(g)).ok());
+    const double tol = 1e-6 + static_cast<double>(g.depth() + 1) * static_cast<double>(g.depth() + 1) * 1.2e-7;
+    for (std::size_t i = 0; i < got.size(); ++i) {
+      const double want = std::fmin(std::fmax(acc[i], static_cast<double>(clamp.min)), static_cast<double>(clamp.max));
+      if (std::fabs(got[i] - want) > tol || std::fabs(got[i] - ref[i]) > tol) {
+        FAIL_CHECK("element " << i << ": " << got[i] << " vs " << want << " (panel " << ref[i] << ")");
+        break;
+      }
+    }
+    if constexpr (indirect) {
+      // One byte short of a tile, or a workspace not aligned for pointers: a status, nothing run.
+      const std::size_t min = conv::min_workspace_bytes(g);
+      CHECK(conv::run(g, in.data(), packed.p, got.data(), clamp, ws.data(), min - 1).code() == status_code::buffer_too_small);
+      CHECK(conv::run(g, in.data(), packed.p, got.data(), clamp, reinterpret_cast<std::uint8_t*>(ws.data()) + 4, min).code() ==
+            status_code::invalid_argument);
+    }
+  }
+}
+TEST_CASE_TEMPLATE_APPLY(conv_f32_indirect, as_tuple<kernels::gemm_f32_registry>::type);
+
 // ---- guard pages ----------------------------------------------------------------------------------
 
 #if TT_HAS_GUARD_PAGES
@@ -322,6 +412,28 @@ TEST_CASE_TEMPLATE_DEFINE("conv2d_f32 touches nothing outside its buffers", K, c
   }
 }
 TEST_CASE_TEMPLATE_APPLY(conv_f32_guard, as_tuple<kernels::gemm_f32_registry>::type);
+
+TEST_CASE_TEMPLATE_DEFINE("conv2d_f32 on the indirect GEMM touches nothing outside its buffers", K, conv_f32_indirect_guard) {
+  TT_REQUIRE_RUNNABLE(K);
+  using conv = conv2d_f32<typename K::arch, K>;
+  tt::rng r(37);
+  for (int t = 0; t < 16; ++t) {
+    const conv_geometry g = wide_geometry(r, static_cast<std::int64_t>(conv::indirect_min_channels));
+    for (auto side : {tt::guard_side::after, tt::guard_side::before}) {
+      const std::size_t pbytes = conv::packed_weights_bytes(g);
+      const std::size_t wsb = t % 2 ? conv::workspace_bytes(g) : (1 + t % 3) * conv::min_workspace_bytes(g);
+      tt::guarded<float> in(g.in_elems(), side), out(g.out_elems(), side);
+      tt::guarded<std::uint64_t> ws((wsb + 7) / 8, wsb % 8 == 0 ? side : tt::guard_side::before);
+      tt::guarded<std::uint8_t> packed(pbytes, pbytes % 64 == 0 ? side : tt::guard_side::before);
+      REQUIRE((in.ok() && out.ok() && ws.ok() && packed.ok()));
+      std::vector<float> w(g.out_c * g.depth(), 0.25f);
+      for (std::size_t i = 0; i < in.size(); ++i) in[i] = 1.0f;
+      REQUIRE(conv::pack_weights(g, w.data(), nullptr, packed.data(), pbytes).ok());
+      REQUIRE(conv::run(g, in.data(), packed.data(), out.data(), f32_clamp{}, ws.data(), wsb).ok());
+    }
+  }
+}
+TEST_CASE_TEMPLATE_APPLY(conv_f32_indirect_guard, as_tuple<kernels::gemm_f32_registry>::type);
 #endif
 
 // ---- transposed convolution: the sub-pixel split ---------------------------------------------------

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <string>
 #include <limits>
 #include <tessera/tessera.hpp>
 #include <tuple>
@@ -102,7 +103,7 @@ TEST_CASE_TEMPLATE_APPLY(f32_fc, as_tuple<kernels::gemm_f32_registry>::type);
 TEST_CASE_TEMPLATE_DEFINE("gemm_f32 indirect entry equals run on the rows its pointers describe", K, f32_indirect) {
   TT_REQUIRE_RUNNABLE(K);
   if constexpr (!kernels::has_indirect_f32<K>) {
-    MESSAGE(K::name << " has no indirect entry (conv2d gathers panels for it)");
+    MESSAGE(std::string(K::name) << " has no indirect entry (conv2d gathers panels for it)");
   } else {
     using g = gemm_f32<typename K::arch, K>;
     tt::rng r(9);

@@ -14,6 +14,12 @@
 ///     into a (pixels x kh*kw*in_c/groups) panel in the caller's workspace (detail/conv_gather.hpp),
 ///     then multiplied. The panel holds as many rows as the workspace given to `run` allows (at least
 ///     one: `min_workspace_bytes`); `workspace_bytes` is a good default (about 64 KiB).
+///   * `conv_algorithm::indirect_gemm` (conv2d_f32, when its kernel has an indirect entry,
+///     op_f32.hpp, and a group has >= `indirect_min_channels` input channels): instead of the
+///     panel, one pointer per output pixel and kernel tap (to the tap's input channels, or to a
+///     zero row in the padding) in the workspace, and the microkernel reads the input through them
+///     (detail/conv_indirect.hpp): no copy of the windows. bench/bench_conv_algo.cpp measures the
+///     two on the same kernel; docs/performance.md has the figures behind the threshold.
 ///   * `conv_algorithm::sub_pixel_gemm`: transposed convolution (TFLite TRANSPOSE_CONV, f32, s8/s4
 ///     and s16), the same operators on a geometry from `make_transpose_conv_geometry`, split into
 ///     s_h * s_w phases. Output pixel (oy, ox) has phase (py, px) = ((oy + pad_top) mod s_h,
@@ -48,14 +54,16 @@
 #include <tessera/kernels/gemm/registry_s16.hpp>
 #include <tessera/ops/conv_geometry.hpp>
 #include <tessera/ops/detail/conv_gather.hpp>
+#include <tessera/ops/detail/conv_indirect.hpp>
 #include <tessera/quant/requantize.hpp>
 
 namespace tessera {
 
 /// How a convolution is computed (chosen by shape; see the file comment).
-enum class conv_algorithm : std::uint8_t { pointwise_gemm, panel_gemm, sub_pixel_gemm };
+enum class conv_algorithm : std::uint8_t { pointwise_gemm, panel_gemm, sub_pixel_gemm, indirect_gemm };
 
-/// The algorithm conv2d uses for `g`.
+/// The algorithm conv2d uses for `g` by shape alone (conv2d_f32::algorithm may then take
+/// indirect_gemm instead of panel_gemm, depending on its kernel).
 constexpr conv_algorithm choose_conv_algorithm(const conv_geometry& g) noexcept {
   if (g.is_pointwise()) return conv_algorithm::pointwise_gemm;
   return g.transposed ? conv_algorithm::sub_pixel_gemm : conv_algorithm::panel_gemm;
@@ -188,7 +196,8 @@ constexpr std::size_t conv_workspace_bytes(const conv_geometry& g, std::size_t e
       const std::size_t row = phase_depth_max(g) * elem;
       return std::min(std::max<std::size_t>(65536 / row, 16), phase_pixels_max(g)) * row;
     }
-    case conv_algorithm::panel_gemm: break;
+    case conv_algorithm::panel_gemm:
+    case conv_algorithm::indirect_gemm: break;  // (not a shape choice: conv2d_f32 sizes it itself)
   }
   const std::size_t row = g.depth() * elem;
   const std::size_t rows = std::min(std::max<std::size_t>(65536 / row, 16), g.out_pixels());
@@ -202,7 +211,8 @@ constexpr std::size_t conv_min_workspace_bytes(const conv_geometry& g, std::size
   switch (choose_conv_algorithm(g)) {
     case conv_algorithm::pointwise_gemm: return 0;
     case conv_algorithm::sub_pixel_gemm: return g.groups == 1 ? phase_depth_max(g) * elem : 0;
-    case conv_algorithm::panel_gemm: break;
+    case conv_algorithm::panel_gemm:
+    case conv_algorithm::indirect_gemm: break;
   }
   return g.depth() * elem;
 }
@@ -495,6 +505,18 @@ template <class Tag = arch::native, class Kernel = select_t<op::gemm_f32, Tag>>
 struct conv2d_f32 {
   using kernel = Kernel;
 
+  /// Input channels per group from which a kernel with an indirect entry reads the input through
+  /// tap pointers (indirect_gemm) rather than a gathered panel. Below it the panel is faster (a
+  /// pointer per few MACs; the first RGB layer), above it the indirect GEMM: bench_conv_algo.
+  static constexpr std::size_t indirect_min_channels = 16;
+  /// The algorithm `run` uses for `g` (see the file comment).
+  static constexpr conv_algorithm algorithm(const conv_geometry& g) noexcept {
+    const conv_algorithm a = choose_conv_algorithm(g);
+    if constexpr (kernels::has_indirect_f32<Kernel>)
+      if (a == conv_algorithm::panel_gemm && g.group_in_c() >= indirect_min_channels) return conv_algorithm::indirect_gemm;
+    return a;
+  }
+
   /// Bytes of the packed filter for `g` (0 if it would overflow): one block per group, or per
   /// phase for a transposed geometry.
   static std::size_t packed_weights_bytes(const conv_geometry& g) noexcept {
@@ -503,11 +525,19 @@ struct conv2d_f32 {
     return detail::conv_packed_bytes(g.groups, group_bytes(g));
   }
   /// Default workspace (0 for pointwise shapes); `run` accepts any size >= min_workspace_bytes.
-  static constexpr std::size_t workspace_bytes(const conv_geometry& g) noexcept {
+  /// indirect_gemm: the pointers of up to 256 output pixels and a zero row (pointer-aligned).
+  static std::size_t workspace_bytes(const conv_geometry& g) noexcept {
+    if constexpr (kernels::has_indirect_f32<Kernel>)
+      if (check_conv_geometry(g).ok() && algorithm(g) == conv_algorithm::indirect_gemm)
+        return detail::indirect_workspace_bytes<float>(g, Kernel::mr(), detail::indirect_default_tiles(g, Kernel::mr()));
     return detail::conv_workspace_bytes(g, sizeof(float));
   }
-  /// The smallest workspace `run` accepts: one panel row (0 for pointwise shapes).
-  static constexpr std::size_t min_workspace_bytes(const conv_geometry& g) noexcept {
+  /// The smallest workspace `run` accepts: one panel row (0 for pointwise shapes); indirect_gemm:
+  /// one tile's pointers and the zero row.
+  static std::size_t min_workspace_bytes(const conv_geometry& g) noexcept {
+    if constexpr (kernels::has_indirect_f32<Kernel>)
+      if (check_conv_geometry(g).ok() && algorithm(g) == conv_algorithm::indirect_gemm)
+        return detail::indirect_workspace_bytes<float>(g, Kernel::mr(), 1);
     return detail::conv_min_workspace_bytes(g, sizeof(float));
   }
   /// Packs `filter[out_c][kh][kw][in_c/groups]` and `bias[out_c]` (nullable). `packed` must be 16-byte aligned.
@@ -564,6 +594,14 @@ struct conv2d_f32 {
           [&](std::uint64_t block, std::size_t k, std::size_t rows, const float* a, std::size_t a_stride, std::size_t off,
               std::size_t ldc) { Kernel::run(rows, g.out_c, k, a, a_stride, blocks + block, out + off, ldc, clamp); });
     const std::size_t ocg = g.group_out_c(), k = g.depth();
+    if constexpr (kernels::has_indirect_f32<Kernel>)
+      if (algorithm(g) == conv_algorithm::indirect_gemm)
+        return detail::indirect_drive<float>(
+            g, in, 0.0f, Kernel::mr(), workspace, workspace_size,
+            [&](std::size_t p0, std::size_t rows, const float* const* ind, std::size_t grp) {
+              Kernel::run_indirect(rows, ocg, g.taps(), g.group_in_c(), ind, blocks + grp * h->group_bytes,
+                                   out + p0 * g.out_c + grp * ocg, g.out_c, clamp);
+            });
     return detail::conv_drive<float>(
         g, in, 0.0f, workspace, workspace_size,
         [&](std::size_t p0, std::size_t rows, const float* a, std::size_t a_stride, std::size_t grp) {

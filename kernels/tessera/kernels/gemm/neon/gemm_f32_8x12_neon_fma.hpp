@@ -15,6 +15,8 @@
 /// M = 1 (batch-1 fully connected, and a last single row of a larger M) takes a GEMV path: two
 /// 12-column blocks at once, k unrolled by 4 into even/odd-k accumulator sets, 12 independent
 /// accumulation chains (FMLA latency x pipes on big cores), the sets added at the end.
+/// Indirect entry (`run_indirect`, for conv2d): the tile reads each row's depth as ks segments
+/// through an indirection buffer (one pointer per row and kernel tap); `run` is its ks = 1 case.
 /// ISA: Armv8-A Advanced SIMD (FMLA is baseline AArch64).
 /// Tails: M by row clamping (the A pointers of missing rows alias the last valid row; missing
 /// rows are never stored); N by partial stores of the last block (q, d and s stores: nothing at
@@ -56,20 +58,47 @@ struct gemm_f32_8x12_neon_fma {
         for (std::size_t m0 = 0; m0 < mt; m0 += MR) {
           const std::size_t mb = mt - m0 < MR ? mt - m0 : MR;
           const float* am = a + m0 * a_stride;
+          const float* rows[MR];
+          for (std::size_t r = 0; r < MR; ++r) rows[r] = am + (r < mb ? r : mb - 1) * a_stride;
           float* cm = c + m0 * c_stride + n0;
           // Tiles of 4 rows / 8 columns where the rest would be padding only (one half pass, or
           // no FMLAs on the third B vector): no wasted MACs at M % 8 in 1..4 or N % 12 in 1..8.
           if (nb > 8) {
-            if (mb > 4) tile<8, 3>(mb, nb, k, am, a_stride, pb, cm, c_stride, p);
-            else tile<4, 3>(mb, nb, k, am, a_stride, pb, cm, c_stride, p);
+            if (mb > 4) tile<8, 3>(mb, nb, 1, k, rows, pb, cm, c_stride, p);
+            else tile<4, 3>(mb, nb, 1, k, rows, pb, cm, c_stride, p);
           } else {
-            if (mb > 4) tile<8, 2>(mb, nb, k, am, a_stride, pb, cm, c_stride, p);
-            else tile<4, 2>(mb, nb, k, am, a_stride, pb, cm, c_stride, p);
+            if (mb > 4) tile<8, 2>(mb, nb, 1, k, rows, pb, cm, c_stride, p);
+            else tile<4, 2>(mb, nb, 1, k, rows, pb, cm, c_stride, p);
           }
         }
       }
     }
     if (mt != m) gemv(n, k, a + mt * a_stride, static_cast<const float*>(packed_b), c + mt * c_stride, p.min, p.max);
+  }
+
+  /// Rows per tile of the indirection buffer.
+  static std::size_t mr() noexcept { return MR; }
+  /// Indirect GEMM (op_f32.hpp's indirect contract): depth ks * kc, row i of tap t at
+  /// ind[(i / 8) * ks * 8 + t * 8 + i % 8]; the same tiles as `run` (a single last row included).
+  static void run_indirect(std::size_t m, std::size_t n, std::size_t ks, std::size_t kc, const float* const* ind,
+                           const void* packed_b, float* c, std::size_t c_stride, const f32_clamp& p) noexcept {
+    const float* pb = static_cast<const float*>(packed_b);
+    const std::size_t bs = NR * (ks * kc + 1);
+    for (std::size_t n0 = 0; n0 < n; n0 += NR, pb += bs) {
+      const std::size_t nb = n - n0 < NR ? n - n0 : NR;
+      for (std::size_t m0 = 0; m0 < m; m0 += MR) {
+        const std::size_t mb = m - m0 < MR ? m - m0 : MR;
+        const float* const* it = ind + m0 * ks;
+        float* cm = c + m0 * c_stride + n0;
+        if (nb > 8) {
+          if (mb > 4) tile<8, 3>(mb, nb, ks, kc, it, pb, cm, c_stride, p);
+          else tile<4, 3>(mb, nb, ks, kc, it, pb, cm, c_stride, p);
+        } else {
+          if (mb > 4) tile<8, 2>(mb, nb, ks, kc, it, pb, cm, c_stride, p);
+          else tile<4, 2>(mb, nb, ks, kc, it, pb, cm, c_stride, p);
+        }
+      }
+    }
   }
 
  private:
@@ -152,18 +181,12 @@ struct gemm_f32_8x12_neon_fma {
   /// One R x 4V tile (R = 8 or 4 rows, V = 3 or 2 vectors of columns): mb (1..R) valid rows,
   /// nb (1..4V) valid columns, block `w` of packed B (12 columns; with V = 2 the third B vector is
   /// loaded but not used, nb <= 8 so its columns are padding).
+  /// The depth runs over ks segments of kc floats: segment t of row r is at ind[t * MR + r] (GEMM:
+  /// ks = 1 and the rows; indirect: the taps).
   template <std::size_t R, std::size_t V>
-  [[gnu::always_inline]] static inline void tile(std::size_t mb, std::size_t nb, std::size_t k, const float* a, std::size_t a_stride,
-                          const float* w, float* c, std::size_t c_stride, const f32_clamp& p) noexcept {
-    // Row clamping: missing rows read the last valid row.
-    const float* a0 = a;
-    const float* a1 = mb > 1 ? a0 + a_stride : a0;
-    const float* a2 = mb > 2 ? a1 + a_stride : a1;
-    const float* a3 = mb > 3 ? a2 + a_stride : a2;
-    const float* a4 = mb > 4 ? a3 + a_stride : a3;
-    const float* a5 = mb > 5 ? a4 + a_stride : a4;
-    const float* a6 = mb > 6 ? a5 + a_stride : a5;
-    const float* a7 = mb > 7 ? a6 + a_stride : a6;
+  [[gnu::always_inline]] static inline void tile(std::size_t mb, std::size_t nb, std::size_t ks, std::size_t kc,
+                                                 const float* const* ind, const float* w, float* c,
+                                                 std::size_t c_stride, const f32_clamp& p) noexcept {
 
     float32x4_t c00 = vld1q_f32(w), c01 = vld1q_f32(w + 4), c02 = vld1q_f32(w + 8);
     float32x4_t c10 = c00, c11 = c01, c12 = c02, c20 = c00, c21 = c01, c22 = c02, c30 = c00, c31 = c01, c32 = c02;
@@ -180,7 +203,17 @@ struct gemm_f32_8x12_neon_fma {
     const float* w2 = w;
     __asm__("" : "+r"(w2));
 
-    std::size_t kk = k;
+    for (std::size_t t = 0; t < ks; ++t, ind += MR) {
+    // Row clamping: missing rows read the last valid row.
+    const float* a0 = ind[0];
+    const float* a1 = mb > 1 ? ind[1] : a0;
+    const float* a2 = mb > 2 ? ind[2] : a1;
+    const float* a3 = mb > 3 ? ind[3] : a2;
+    const float* a4 = mb > 4 ? ind[4] : a3;
+    const float* a5 = mb > 5 ? ind[5] : a4;
+    const float* a6 = mb > 6 ? ind[6] : a5;
+    const float* a7 = mb > 7 ? ind[7] : a6;
+    std::size_t kk = kc;
     for (; kk >= 4; kk -= 4) {
       {
         const float32x4_t x0 = vld1q_f32(a0), x1 = vld1q_f32(a1), x2 = vld1q_f32(a2), x3 = vld1q_f32(a3);
@@ -216,6 +249,8 @@ struct gemm_f32_8x12_neon_fma {
       TESSERA_F32_8X12_ROW_N(5, a5[j]);
       TESSERA_F32_8X12_ROW_N(6, a6[j]);
       TESSERA_F32_8X12_ROW_N(7, a7[j]);
+    }
+    w += kk * NR, w2 += kk * NR;
     }
 
     // The bounds are loaded here, after the k loop: a vector hoisted out of the tile loops would

@@ -14,6 +14,8 @@
 /// Empty asm statements pin the accumulators between k steps and the A quadwords to z0-z7 ("y")
 /// (they emit nothing): without them the compilers interleave neighbouring steps, and GCC keeps
 /// the quadwords elsewhere and copies one into z0-z7 before every FMLA.
+/// Indirect entry (`run_indirect`, for conv2d): the tile reads each row's depth as ks segments
+/// through an indirection buffer (one pointer per row and kernel tap); `run` is its ks = 1 case.
 /// ISA: Armv8.2-A SVE (SVE1 instructions only).
 /// Tails: M by row clamping (A pointers of missing rows alias the last valid row; missing rows
 /// are never stored); N by svwhilelt_b32-predicated stores (nothing at or past column n is
@@ -56,8 +58,30 @@ struct gemm_f32_8x2vl_sve_fmla {
       const svbool_t p0 = svwhilelt_b32(std::uint64_t{0}, nb), p1 = svwhilelt_b32(std::uint64_t{vl}, nb);
       for (std::size_t m0 = 0; m0 < m; m0 += MR) {
         const std::size_t mb = m - m0 < MR ? m - m0 : MR;
-        if (mb > 4) tile<8>(mb, k, a + m0 * a_stride, a_stride, pb, nrv, c + m0 * c_stride + n0, c_stride, p0, p1, p);
-        else tile<4>(mb, k, a + m0 * a_stride, a_stride, pb, nrv, c + m0 * c_stride + n0, c_stride, p0, p1, p);
+        const float* rows[MR];
+        for (std::size_t r = 0; r < MR; ++r) rows[r] = a + (m0 + (r < mb ? r : mb - 1)) * a_stride;
+        if (mb > 4) tile<8>(mb, 1, k, rows, pb, nrv, c + m0 * c_stride + n0, c_stride, p0, p1, p);
+        else tile<4>(mb, 1, k, rows, pb, nrv, c + m0 * c_stride + n0, c_stride, p0, p1, p);
+      }
+    }
+  }
+
+  /// Rows per tile of the indirection buffer.
+  static std::size_t mr() noexcept { return MR; }
+  /// Indirect GEMM (op_f32.hpp's indirect contract): depth ks * kc, row i of tap t at
+  /// ind[(i / 8) * ks * 8 + t * 8 + i % 8]; the same tiles as `run`.
+  static void run_indirect(std::size_t m, std::size_t n, std::size_t ks, std::size_t kc, const float* const* ind,
+                           const void* packed_b, float* c, std::size_t c_stride, const f32_clamp& p) noexcept {
+    const std::size_t vl = svcntw(), nrv = 2 * vl;
+    const std::size_t bs = nrv * (ks * kc + 1);
+    const float* pb = static_cast<const float*>(packed_b);
+    for (std::size_t n0 = 0; n0 < n; n0 += nrv, pb += bs) {
+      const std::uint64_t nb = n - n0 < nrv ? n - n0 : nrv;
+      const svbool_t p0 = svwhilelt_b32(std::uint64_t{0}, nb), p1 = svwhilelt_b32(std::uint64_t{vl}, nb);
+      for (std::size_t m0 = 0; m0 < m; m0 += MR) {
+        const std::size_t mb = m - m0 < MR ? m - m0 : MR;
+        if (mb > 4) tile<8>(mb, ks, kc, ind + m0 * ks, pb, nrv, c + m0 * c_stride + n0, c_stride, p0, p1, p);
+        else tile<4>(mb, ks, kc, ind + m0 * ks, pb, nrv, c + m0 * c_stride + n0, c_stride, p0, p1, p);
       }
     }
   }
@@ -127,20 +151,14 @@ struct gemm_f32_8x2vl_sve_fmla {
   }
 
   /// One R x 2VL tile (R = 8 or 4): mb (1..R) valid rows, block `w` of packed B, column predicates.
+  /// The depth runs over ks segments of kc floats: segment t of row r is at ind[t * MR + r] (GEMM:
+  /// ks = 1 and the rows; indirect: the taps).
   template <std::size_t R>
-  [[gnu::always_inline]] static inline void tile(std::size_t mb, std::size_t k, const float* a, std::size_t a_stride,
-                                                 const float* w, std::size_t nrv, float* c, std::size_t c_stride,
-                                                 svbool_t p0, svbool_t p1, const f32_clamp& p) noexcept {
+  [[gnu::always_inline]] static inline void tile(std::size_t mb, std::size_t ks, std::size_t kc,
+                                                 const float* const* ind, const float* w, std::size_t nrv, float* c,
+                                                 std::size_t c_stride, svbool_t p0, svbool_t p1,
+                                                 const f32_clamp& p) noexcept {
     const svbool_t pt = svptrue_b32();
-    // Row clamping: missing rows read the last valid row.
-    const float* a0 = a;
-    const float* a1 = mb > 1 ? a0 + a_stride : a0;
-    const float* a2 = mb > 2 ? a1 + a_stride : a1;
-    const float* a3 = mb > 3 ? a2 + a_stride : a2;
-    const float* a4 = mb > 4 ? a3 + a_stride : a3;
-    const float* a5 = mb > 5 ? a4 + a_stride : a4;
-    const float* a6 = mb > 6 ? a5 + a_stride : a5;
-    const float* a7 = mb > 7 ? a6 + a_stride : a6;
 
     svfloat32_t c00 = svld1_f32(pt, w), c01 = svld1_vnum_f32(pt, w, 1);
     svfloat32_t c10 = c00, c11 = c01, c20 = c00, c21 = c01, c30 = c00, c31 = c01;
@@ -149,9 +167,19 @@ struct gemm_f32_8x2vl_sve_fmla {
     TESSERA_F32_8X2VL_PIN();
     w += nrv;
 
+    for (std::size_t t = 0; t < ks; ++t, ind += MR) {
+    // Row clamping: missing rows read the last valid row.
+    const float* a0 = ind[0];
+    const float* a1 = mb > 1 ? ind[1] : a0;
+    const float* a2 = mb > 2 ? ind[2] : a1;
+    const float* a3 = mb > 3 ? ind[3] : a2;
+    const float* a4 = mb > 4 ? ind[4] : a3;
+    const float* a5 = mb > 5 ? ind[5] : a4;
+    const float* a6 = mb > 6 ? ind[6] : a5;
+    const float* a7 = mb > 7 ? ind[7] : a6;
     // One A column index for all rows, opaque to the optimizer: LD1RQW then addresses
     // [a_r, ka, lsl #2] instead of an ADD per row and step.
-    std::size_t ka = 0, kk = k;
+    std::size_t ka = 0, kk = kc;
     for (; kk >= 4; kk -= 4) {
       TESSERA_F32_8X2VL_LOADA(pt);
       ka += 4;
@@ -170,6 +198,8 @@ struct gemm_f32_8x2vl_sve_fmla {
       if (kk > 1) TESSERA_F32_8X2VL_STEP(w, 1);
       if (kk > 2) TESSERA_F32_8X2VL_STEP(w, 2);
       TESSERA_F32_8X2VL_PIN();
+      w += kk * nrv;
+    }
     }
 
     // Bounds loaded after the k loop (p may alias C: no vector hoisted out of the tile loops).
