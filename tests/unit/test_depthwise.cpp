@@ -825,16 +825,18 @@ TEST_CASE_TEMPLATE_APPLY(dw_row_op_f32, as_tuple<kernels::dwconv_f32_registry>::
 // ---- depth multiplier > 1 on the unipass kernels ------------------------------------------------
 
 namespace {
-/// The i-th geometry of the multiplier sweep: multipliers 1..8, in_c 1, odd and past the channel
-/// tiles, windows 1x1..7x7 (3x3 and 5x5 often, some not square), strides and dilations 1..3, all
+/// The i-th geometry of the multiplier sweep: multipliers 1..8 (every 10th 12..64 with in_c 1 or
+/// 2), in_c 1, odd and past the channel tiles, windows 1x1..7x7 (3x3 and 5x5 often, some not square), strides and dilations 1..3, all
 /// paddings, batch 1 and 2; small enough for emulated targets.
 conv_geometry multiplier_geometry(tt::rng& r, std::size_t t) {
   static const std::int64_t in_cs[] = {1, 3, 1, 7, 17, 2, 33, 5, 65, 1, 9};
   static const std::int64_t ks[][2] = {{3, 3}, {5, 5}, {1, 1}, {3, 3}, {7, 7}, {2, 2}, {3, 5}, {4, 4}, {6, 6}, {1, 3}, {5, 5}};
   for (;;) {
     conv_shape s;
-    const std::int64_t mult = 1 + static_cast<std::int64_t>(t % 8);
-    s.in_c = in_cs[(t / 8 + r.next()) % (sizeof in_cs / sizeof in_cs[0])];
+    static const std::int64_t wide[] = {12, 16, 24, 32, 48, 64, 20, 13};
+    const bool w = t % 10 == 9;  // wide multipliers, mostly in_c = 1 (first layers)
+    const std::int64_t mult = w ? wide[(t / 10) % 8] : 1 + static_cast<std::int64_t>(t % 8);
+    s.in_c = w ? 1 + static_cast<std::int64_t>(r.next() % 3 == 0) : in_cs[(t / 8 + r.next()) % (sizeof in_cs / sizeof in_cs[0])];
     s.out_c = s.in_c * mult;
     const auto* k = ks[(t + r.next()) % (sizeof ks / sizeof ks[0])];
     s.kernel_h = k[0];
@@ -895,6 +897,25 @@ template <class Run> void check_workspace_sizes(const conv_geometry& g, std::siz
   CHECK(std::string(st.message()).size() > 10);
 }
 }  // namespace
+
+TEST_CASE("depthwise multiplier: expand_values repeats every value m times (guard pages)") {
+  tt::rng r(500);
+  for (std::size_t m = 1; m <= 70; ++m)
+    for (std::size_t elems : {std::size_t{1}, std::size_t{5}, std::size_t{37}}) {
+      INFO("m=" << m << " elems=" << elems);
+      tt::guarded<std::int8_t> src(elems, tt::guard_side::before), dst(elems * m, tt::guard_side::after);
+      tt::guarded<float> fsrc(elems, tt::guard_side::after), fdst(elems * m, tt::guard_side::before);
+      for (std::size_t i = 0; i < elems; ++i) {
+        src[i] = rand_val<std::int8_t>(r);
+        fsrc[i] = rand_f(r);
+      }
+      detail::dw::expand_values(src.data(), elems, m, dst.data());
+      detail::dw::expand_values(fsrc.data(), elems, m, fdst.data());
+      bool ok = true;
+      for (std::size_t o = 0; o < elems * m; ++o) ok = ok && dst[o] == src[o / m] && fdst[o] == fsrc[o / m];
+      CHECK(ok);
+    }
+}
 
 TEST_CASE_TEMPLATE_DEFINE("depthwise multiplier s8/s4 on every path equals the reference (guard pages)", K, dw_mult_s8) {
   TT_REQUIRE_RUNNABLE(K);

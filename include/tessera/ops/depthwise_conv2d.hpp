@@ -279,6 +279,14 @@ template <std::size_t M, class T> void repeat_values(const T* src, std::size_t e
     for (std::size_t j = 0; j < M; ++j) dst[j] = v;
   }
 }
+/// As repeat_values for a run-time m that is a multiple of C: C copies at a time (vector stores).
+template <std::size_t C, class T> void repeat_chunked(const T* src, std::size_t elems, std::size_t m, T* dst) noexcept {
+  for (std::size_t i = 0; i < elems; ++i, dst += m) {
+    const T v = src[i];
+    for (std::size_t k = 0; k < m; k += C)
+      for (std::size_t j = 0; j < C; ++j) dst[k + j] = v;
+  }
+}
 template <class T> void expand_values(const T* src, std::size_t elems, std::size_t m, T* dst) noexcept {
   switch (m) {
     case 1: std::memcpy(dst, src, elems * sizeof(T)); return;
@@ -286,8 +294,13 @@ template <class T> void expand_values(const T* src, std::size_t elems, std::size
     case 3: repeat_values<3>(src, elems, dst); return;
     case 4: repeat_values<4>(src, elems, dst); return;
     case 8: repeat_values<8>(src, elems, dst); return;
-    default:
-      for (std::size_t i = 0; i < elems; ++i) std::fill_n(dst + i * m, m, src[i]);
+    case 16: repeat_values<16>(src, elems, dst); return;
+    default:  // wide multipliers, typically in_c = 1 (first layers: m = out_c)
+      if (m % 16 == 0) repeat_chunked<16>(src, elems, m, dst);
+      else if (m % 8 == 0) repeat_chunked<8>(src, elems, m, dst);
+      else if (m % 4 == 0) repeat_chunked<4>(src, elems, m, dst);
+      else
+        for (std::size_t i = 0; i < elems; ++i) std::fill_n(dst + i * m, m, src[i]);
   }
 }
 
