@@ -303,7 +303,7 @@ conv_geometry wide_geometry(tt::rng& r, std::int64_t min_c) {
     s.in_h = r.range(1, 11);
     s.in_w = r.range(1, 11);
     s.groups = r.next() % 4 == 0 ? 2 : 1;
-    s.in_c = s.groups * r.range(min_c, min_c + 19);
+    s.in_c = s.groups * r.range(min_c, min_c + 7);
     s.out_c = s.groups * r.range(1, 37);
     const auto mode = static_cast<padding>(r.next() % 3);
     if (mode == padding::explicit_pads) {
