@@ -27,7 +27,9 @@
 //   n  depthwise 3x3 stride 1, 112x112x1 with depth multiplier 32 (in_c = 1: a first layer)
 //   o  depthwise 5x5 stride 1, 56x56x8 with depth multiplier 2 (the expanded-row ring, unipass kernel)
 // and two transposed convolutions (TFLite TRANSPOSE_CONV, SAME, 2x upsampling of a segmentation
-// decoder), tessera only (transpose_conv2d_f32<> / transpose_conv2d_s8<>):
+// decoder): tessera's transpose_conv2d_f32<> / transpose_conv2d_s8<>, oneDNN's deconvolution_forward
+// (deconvolution_direct) and XNNPACK's xnn_create_deconvolution2d_nhwc_f32 (fp32 only: its qs8 form
+// has one kernel scale); a peer that cannot build the layer is reported as skipped:
 //   t  4x4 stride 2, 28x28x64 -> 56x56x32        u  3x3 stride 2, 28x28x64 -> 56x56x32
 // Their GFLOP/s / Gop/s and GMAC/s count useful MACs only (input pixel x tap pairs that land inside
 // the output, x in_c x out_c), not the out_pixels * out_c * KH * KW * in_c of a gather over every tap.
@@ -433,20 +435,40 @@ template <class T> void bm_onednn(benchmark::State& state, std::size_t li, std::
       attr.set_zero_points(DNNL_ARG_SRC, 0, {kInputZp});
       attr.set_zero_points(DNNL_ARG_DST, 0, {kOutputZp});
     }
-    const dnnl::convolution_forward::desc desc(
-        dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct, x_md, w_any, b_md, y_md,
-        {d(g.stride_h), d(g.stride_w)}, {d(g.pad_top), d(g.pad_left)}, {d(g.pad_bottom), d(g.pad_right)});
-    const dnnl::convolution_forward::primitive_desc pd(desc, attr, eng);
+    dnnl::memory::desc w_md;
+    dnnl::primitive prim;
+    if (g.transposed) {
+      // deconvolution_forward: dst(oy) += src(iy) * w(oc, ic, ky, kx) with oy = iy*stride - pad_l + ky,
+      // TFLite's scatter; pad_r from out = (in - 1) * stride + k - pad_l - pad_r.
+      const auto pad_r = [&](std::size_t in, std::size_t k, std::size_t s, std::size_t pl, std::size_t out) {
+        return static_cast<dnnl::memory::dim>((in - 1) * s + k) - d(pl) - d(out);
+      };
+      const dnnl::deconvolution_forward::desc desc(
+          dnnl::prop_kind::forward_inference, dnnl::algorithm::deconvolution_direct, x_md, w_any, b_md, y_md,
+          {d(g.stride_h), d(g.stride_w)}, {d(g.pad_top), d(g.pad_left)},
+          {pad_r(g.in_h, g.kernel_h, g.stride_h, g.pad_top, g.out_h), pad_r(g.in_w, g.kernel_w, g.stride_w, g.pad_left, g.out_w)});
+      const dnnl::deconvolution_forward::primitive_desc pd(desc, attr, eng);
+      w_md = pd.weights_desc();
+      prim = dnnl::deconvolution_forward(pd);
+      state.SetLabel(tb::onednn_impl(pd));
+    } else {
+      const dnnl::convolution_forward::desc desc(
+          dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct, x_md, w_any, b_md, y_md,
+          {d(g.stride_h), d(g.stride_w)}, {d(g.pad_top), d(g.pad_left)}, {d(g.pad_bottom), d(g.pad_right)});
+      const dnnl::convolution_forward::primitive_desc pd(desc, attr, eng);
+      w_md = pd.weights_desc();
+      prim = dnnl::convolution_forward(pd);
+      state.SetLabel(tb::onednn_impl(pd));
+    }
     const void* w_src = f32 ? static_cast<const void*>(in.wf.data()) : static_cast<const void*>(in.wq.data());
     const void* b_src = f32 ? static_cast<const void*>(in.bf.data()) : static_cast<const void*>(in.bq.data());
     const void* x_src = f32 ? static_cast<const void*>(in.xf.data()) : static_cast<const void*>(in.xq.data());
     dnnl::memory w_user(w_user_md, eng, const_cast<void*>(w_src));
-    dnnl::memory w_mem(pd.weights_desc(), eng);
+    dnnl::memory w_mem(w_md, eng);
     dnnl::reorder(w_user, w_mem).execute(strm, w_user, w_mem);
     strm.wait();
     dnnl::memory x_mem(x_md, eng, const_cast<void*>(x_src)), y_mem(y_md, eng, y.data()),
         b_mem(b_md, eng, const_cast<void*>(b_src));
-    const dnnl::convolution_forward prim(pd);
     const std::unordered_map<int, dnnl::memory> args = {
         {DNNL_ARG_SRC, x_mem}, {DNNL_ARG_WEIGHTS, w_mem}, {DNNL_ARG_BIAS, b_mem}, {DNNL_ARG_DST, y_mem}};
     auto call = [&] {
@@ -454,7 +476,6 @@ template <class T> void bm_onednn(benchmark::State& state, std::size_t li, std::
       strm.wait();
       return true;
     };
-    state.SetLabel(tb::onednn_impl(pd));
     if (*checked < 0) {
       call();
       if constexpr (f32) *checked = check_f32(state, li, y.data(), "onednn") ? 100.0 : -1.0;
@@ -463,7 +484,8 @@ template <class T> void bm_onednn(benchmark::State& state, std::size_t li, std::
     }
     timed(state, call);
   } catch (const dnnl::error& e) {
-    tb::fail(state, std::string("onednn: ") + e.what());
+    if (g.transposed) state.SkipWithError((std::string("skipped: onednn deconvolution: ") + e.what()).c_str());
+    else tb::fail(state, std::string("onednn: ") + e.what());
     return;
   }
   set_counters<T>(state, li, *checked);
@@ -489,7 +511,23 @@ template <class T> void bm_xnnpack(benchmark::State& state, std::size_t li, std:
   const std::uint32_t flags = dw ? XNN_FLAG_DEPTHWISE_CONVOLUTION : 0u;
   xnn_operator_t op = nullptr;
   xnn_status created;
-  if constexpr (f32) {
+  // Transposed layers: xnn_create_deconvolution2d_nhwc_f32 (OHWI kernel, TFLite's scatter; padding
+  // bottom/right from out = (in - 1) * stride + k - top - bottom). Its qs8 form takes one kernel
+  // scale, so the per-channel int8 layer has no XNNPACK peer.
+  const auto pad_end = [](std::size_t in, std::size_t k, std::size_t s, std::size_t before, std::size_t out) {
+    return static_cast<std::uint32_t>((in - 1) * s + k - before - out);
+  };
+  if (g.transposed && !f32) {
+    state.SkipWithError("skipped: XNNPACK's qs8 deconvolution has one kernel scale (this layer is per-channel)");
+    return;
+  }
+  if (g.transposed) {
+    created = xnn_create_deconvolution2d_nhwc_f32(
+        u(g.pad_top), pad_end(g.in_w, g.kernel_w, g.stride_w, g.pad_left, g.out_w),
+        pad_end(g.in_h, g.kernel_h, g.stride_h, g.pad_top, g.out_h), u(g.pad_left), u(g.kernel_h), u(g.kernel_w),
+        u(g.stride_h), u(g.stride_w), 1, 1, 1, g.in_c, g.out_c, g.in_c, g.out_c, in.wf.data(), in.bf.data(), -INFINITY,
+        INFINITY, 0, &op);
+  } else if constexpr (f32) {
     created = xnn_create_convolution2d_nhwc_f32(u(g.pad_top), u(g.pad_right), u(g.pad_bottom), u(g.pad_left),
                                                 u(g.kernel_h), u(g.kernel_w), u(g.stride_h), u(g.stride_w), 1, 1,
                                                 groups, gic, goc, g.in_c, g.out_c, in.wf.data(), in.bf.data(),
@@ -509,8 +547,12 @@ template <class T> void bm_xnnpack(benchmark::State& state, std::size_t li, std:
   std::unique_ptr<xnn_operator, decltype(&xnn_delete_operator)> owner(op, &xnn_delete_operator);
   auto call = [&] {
     xnn_status st;
-    if constexpr (f32) st = xnn_setup_convolution2d_nhwc_f32(op, 1, g.in_h, g.in_w, in.xf.data(), y.data(), nullptr);
-    else st = xnn_setup_convolution2d_nhwc_qc8(op, 1, g.in_h, g.in_w, in.xq.data(), y.data(), nullptr);
+    if constexpr (f32) {
+      if (g.transposed) st = xnn_setup_deconvolution2d_nhwc_f32(op, 1, g.in_h, g.in_w, 0, 0, in.xf.data(), y.data(), nullptr);
+      else st = xnn_setup_convolution2d_nhwc_f32(op, 1, g.in_h, g.in_w, in.xf.data(), y.data(), nullptr);
+    } else {
+      st = xnn_setup_convolution2d_nhwc_qc8(op, 1, g.in_h, g.in_w, in.xq.data(), y.data(), nullptr);
+    }
     return st == xnn_status_success && xnn_run_operator(op, nullptr) == xnn_status_success;
   };
   if (*checked < 0) {
@@ -546,8 +588,7 @@ template <class T> void bm_xnnpack(benchmark::State& state, std::size_t li, std:
       } else {
         add(p + "tessera", bm_tessera<T, false>, li);
       }
-      if (kLayers[li].transposed) continue;  // tessera only
-      if (!kLayers[li].depthwise && !kLayers[li].geometry().is_pointwise())
+      if (!kLayers[li].depthwise && !kLayers[li].transposed && !kLayers[li].geometry().is_pointwise())
         benchmark::RegisterBenchmark((p + "tessera_gather").c_str(), bm_gather<T>, li)->Unit(benchmark::kMicrosecond);
 #if TESSERA_BENCH_HAS_ONEDNN
       add(p + "onednn", bm_onednn<T>, li);
