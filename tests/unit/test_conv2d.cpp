@@ -500,9 +500,13 @@ std::string describe(const conv_geometry& g) {
          std::to_string(g.stride_w) + " pad " + std::to_string(g.pad_top) + "," + std::to_string(g.pad_left);
 }
 
-/// Workspaces every transposed test runs with: the default, the minimum and a few panel rows.
+/// Workspaces every transposed test runs with: the default, the minimum, a few panel rows, and
+/// a little more than a phase row of panel and staging rows (GEMM calls spanning phase rows that
+/// end mid-row; direct output where rows chain).
 template <class Conv> std::vector<std::size_t> phase_workspaces(const conv_geometry& g, std::size_t t) {
-  return {Conv::workspace_bytes(g), Conv::min_workspace_bytes(g), (2 + t % 3) * Conv::min_workspace_bytes(g) + t % 2};
+  const std::size_t min = Conv::min_workspace_bytes(g), elem = min / detail::phase_depth_max(g);
+  const std::size_t nw = (g.out_w + g.stride_w - 1) / g.stride_w;
+  return {Conv::workspace_bytes(g), min, (2 + t % 3) * min + t % 2, (nw + 1 + t % 3) * (min + g.out_c * elem)};
 }
 }  // namespace
 
@@ -516,8 +520,11 @@ TEST_CASE("transposed geometries take the sub-pixel algorithm; 1x1 stride 1 stay
   CHECK(conv2d_f32<>::min_workspace_bytes(g) == 4 * 64 * sizeof(float));
   CHECK(conv2d_s8<>::min_workspace_bytes(g) == 4 * 64);
   CHECK(conv2d_s16<>::min_workspace_bytes(g) == 4 * 64 * 2);
-  // A default panel never holds more than one phase row (28 pixels) here.
-  CHECK(conv2d_s8<>::workspace_bytes(g) == 28 * 4 * 64);
+  // The default: ~64 KiB of panel rows (256), for the staging int8 kernel each with a staging row of
+  // outputs (32), else one phase row (28 pixels).
+  if (conv2d_s8<>::stage_phase_rows) CHECK(conv2d_s8<>::workspace_bytes(g) == 65536 / (4 * 64 + 32) * (4 * 64 + 32));
+  else CHECK(conv2d_s8<>::workspace_bytes(g) == 28 * 4 * 64);
+  CHECK(conv2d_f32<>::workspace_bytes(g) == 28 * 4 * 64 * sizeof(float));  // one phase row
   // 3x3 stride 2: phases of 2x2, 2x1, 1x2 and 1x1 taps.
   REQUIRE(make_transpose_conv_geometry({.in_h = 5, .in_w = 5, .in_c = 3, .out_h = 10, .out_w = 10, .out_c = 2,
                                         .kernel_h = 3, .kernel_w = 3, .stride_h = 2, .stride_w = 2}, padding::same, g).ok());

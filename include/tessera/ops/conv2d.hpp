@@ -29,7 +29,8 @@
 ///     block per phase (GEMM K = its taps * in_c; for s8 the input zero point folded over that
 ///     phase's taps only), and `run` gathers panels of one phase's output pixels, which sit s_w
 ///     apart in an output row, and calls the GEMM with a C row stride of s_w * out_c (one call per
-///     phase row, or per panel when stride_h is 1 and stride_w divides out_w). No MAC is spent on a
+///     phase row, or per panel when stride_h is 1 and stride_w divides out_w; the simd int8 kernel
+///     takes panels spanning phase rows through a staging area instead). No MAC is spent on a
 ///     tap between input samples; taps past the input's edge still read the zero point, which the
 ///     phase's folded bias cancels. Phases without taps (kernel smaller than the stride) multiply a
 ///     column of zero points by a depth-1 block of zero weights: bias only, through the kernel's own
@@ -45,6 +46,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <new>
 #include <type_traits>
 #include <tessera/core/dtype.hpp>
@@ -175,9 +177,9 @@ constexpr std::size_t phase_depth_max(const conv_geometry& g) noexcept {
 /// True when a phase's output rows continue each other at the GEMM's C stride (stride_w * out_c):
 /// stride_h 1 and stride_w dividing out_w. Then one GEMM call may span rows (and images).
 constexpr bool phase_rows_chain(const conv_geometry& g) noexcept { return g.stride_h == 1 && g.out_w % g.stride_w == 0; }
-/// The most output pixels of one phase a GEMM call can take: a phase row, or every pixel when rows chain.
+/// The most output pixels of one phase (what one GEMM call can take when rows chain or are staged).
 constexpr std::size_t phase_pixels_max(const conv_geometry& g) noexcept {
-  return phase_rows_chain(g) ? g.batch * g.out_h * (g.out_w / g.stride_w) : (g.out_w + g.stride_w - 1) / g.stride_w;
+  return g.batch * ((g.out_h + g.stride_h - 1) / g.stride_h) * ((g.out_w + g.stride_w - 1) / g.stride_w);
 }
 
 /// Panel rows for a workspace of `bytes` (0 when not even one row fits), at most all pixels.
@@ -186,15 +188,20 @@ constexpr std::size_t panel_rows(const conv_geometry& g, std::size_t elem, std::
 }
 
 /// Default workspace: a ~64 KiB panel, at least min(16, pixels) rows; 0 for pointwise shapes.
-/// Sub-pixel: rows of the largest phase depth, at most what one GEMM call takes (phase_pixels_max).
-constexpr std::size_t conv_workspace_bytes(const conv_geometry& g, std::size_t elem) noexcept {
+/// Sub-pixel: rows of the largest phase depth, with a staging row of outputs each when the
+/// operator stages phase rows (`stage`, see sub_pixel_drive) and rows do not chain, at most a phase's pixels.
+constexpr std::size_t conv_workspace_bytes(const conv_geometry& g, std::size_t elem, bool stage = false) noexcept {
   if (!check_conv_geometry(g).ok()) return 0;
   switch (choose_conv_algorithm(g)) {
     case conv_algorithm::pointwise_gemm: return 0;
     case conv_algorithm::sub_pixel_gemm: {
       if (g.groups != 1) return 0;
-      const std::size_t row = phase_depth_max(g) * elem;
-      return std::min(std::max<std::size_t>(65536 / row, 16), phase_pixels_max(g)) * row;
+      // Panel rows of the largest phase plus, when staged, a staging row of outputs each.
+      const bool chain = phase_rows_chain(g), staged = stage && !chain;
+      const std::size_t row = (phase_depth_max(g) + (staged ? g.out_c : 0)) * elem;
+      // Direct output: a GEMM call takes at most a phase row (all of a phase's pixels when rows chain).
+      const std::size_t most = staged || chain ? phase_pixels_max(g) : (g.out_w + g.stride_w - 1) / g.stride_w;
+      return std::min(std::max<std::size_t>(65536 / row, 16), most) * row;
     }
     case conv_algorithm::panel_gemm:
     case conv_algorithm::indirect_gemm: break;  // (not a shape choice: conv2d_f32 sizes it itself)
@@ -311,11 +318,19 @@ status conv_drive(const conv_geometry& g, const T* in, T fill, void* workspace, 
 /// py = (oy + pad_top) mod s_h, px = (ox + pad_left) mod s_w and receives tap ky = py + j*s_h
 /// from input row (oy + pad_top - ky) / s_h (likewise x). Each phase is a stride-1 correlation
 /// with its own sub-filter, over a (batch, nh, nw) grid of output pixels s_h rows and s_w columns
-/// apart: its panels (gather_phase_panel) go to `gemm(block_offset, k, rows, a, a_stride,
-/// out_offset, ldc)` with C rows `ldc = s_w * out_c` elements apart, one call per phase row (or
-/// per panel when rows chain). Phases without taps multiply a column of `fill` by the bias-only block.
-template <class T, class Gemm>
-status sub_pixel_drive(const conv_geometry& g, const phase_layout& l, const T* in, T fill, void* workspace,
+/// apart; its panels (gather_phase_panel) go to `gemm(block_offset, k, rows, a, a_stride, c, ldc)`.
+/// Where a phase's pixels continue each other at one C stride (a phase row; every row when
+/// phase_rows_chain) the GEMM writes `out` directly with ldc = s_w * out_c. With `Stage`, when
+/// the workspace holds more than a phase row of panel rows plus their outputs, the GEMM takes
+/// panels spanning phase rows and writes them to a staging area after the panel (ldc = out_c),
+/// copied to their places after each call: fewer, longer GEMM calls, for kernels whose per-call
+/// set-up one phase row of a small image does not amortize. conv2d_s8 stages for the simd int8
+/// kernel, which widens every weight block once per call (bench_conv's 28x28 4x4 and 3x3 stride-2
+/// layers: 6-7% fewer instructions, callgrind); the Neon/SVE int8 kernels ran 3-10% more
+/// instructions staged (QEMU) and fp32 lost time to the copy, so they write directly.
+/// Phases without taps multiply a column of `fill` by the bias-only block.
+template <class T, bool Stage, class Gemm>
+status sub_pixel_drive(const conv_geometry& g, const phase_layout& l, const T* in, T fill, T* out, void* workspace,
                        std::size_t workspace_bytes, Gemm&& gemm) noexcept {
   const std::size_t kmax = phase_depth_max(g);
   if (workspace == nullptr || workspace_bytes / sizeof(T) < kmax)
@@ -325,7 +340,6 @@ status sub_pixel_drive(const conv_geometry& g, const phase_layout& l, const T* i
   T* panel = static_cast<T*>(workspace);
   const std::size_t cap = workspace_bytes / sizeof(T), sh = g.stride_h, sw = g.stride_w, oc = g.out_c;
   const bool chain = phase_rows_chain(g);
-  const std::size_t ldc = sw * oc;
   for (std::size_t oy0 = 0; oy0 < sh && oy0 < g.out_h; ++oy0) {
     const std::size_t py = (oy0 + g.pad_top) % sh, th = l.y.taps(py), nh = (g.out_h - 1 - oy0) / sh + 1;
     const std::int64_t iy0 = static_cast<std::int64_t>((oy0 + g.pad_top) / sh) - static_cast<std::int64_t>(th) + 1;
@@ -333,18 +347,28 @@ status sub_pixel_drive(const conv_geometry& g, const phase_layout& l, const T* i
       const std::size_t px = (ox0 + g.pad_left) % sw, tw = l.x.taps(px), nw = (g.out_w - 1 - ox0) / sw + 1;
       const std::int64_t ix0 = static_cast<std::int64_t>((ox0 + g.pad_left) / sw) - static_cast<std::int64_t>(tw) + 1;
       const bool empty = th == 0 || tw == 0;
-      const std::size_t k = empty ? 1 : th * tw * g.in_c, rows = cap / k;
+      const std::size_t k = empty ? 1 : th * tw * g.in_c, m = g.batch * nh * nw;
       const std::uint64_t block = empty ? l.bias_block : l.offset(py, px);
-      const std::size_t m = g.batch * nh * nw;
-      if (empty) std::fill(panel, panel + std::min(rows, chain ? m : nw), fill);
+      // Staged when more panel rows (and their outputs) than a phase row fit.
+      const bool staged = Stage && !chain && nw < m && cap / (k + oc) > nw;
+      const std::size_t rows = staged ? cap / (k + oc) : cap / k;
+      T* staging = panel + rows * k;
+      if (empty) std::fill(panel, panel + std::min(rows, chain || staged ? m : nw), fill);
+      auto at = [&](std::size_t p) {  // output element of phase pixel p
+        const std::size_t r = p / nw, n = r / nh, oy = oy0 + (r % nh) * sh, ox = ox0 + (p % nw) * sw;
+        return out + ((n * g.out_h + oy) * g.out_w + ox) * oc;
+      };
       for (std::size_t p0 = 0; p0 < m;) {
-        // This panel: up to `rows` pixels, within one phase row unless rows chain.
-        const std::size_t c = p0 % nw, r = p0 / nw;  // r counts rows of every image
-        const std::size_t cnt = std::min(rows, chain ? m - p0 : nw - c);
+        // This panel: up to `rows` pixels, within one phase row unless rows chain or are staged.
+        const std::size_t cnt = std::min(rows, chain || staged ? m - p0 : nw - p0 % nw);
         if (!empty)
           gather_phase_panel(panel, p0, cnt, in, g.in_h, g.in_w, g.in_c, nh, nw, th, tw, iy0, ix0, fill);
-        const std::size_t n = r / nh, oy = oy0 + (r % nh) * sh, ox = ox0 + c * sw;
-        gemm(block, k, cnt, static_cast<const T*>(panel), k, ((n * g.out_h + oy) * g.out_w + ox) * oc, ldc);
+        if (staged) {
+          gemm(block, k, cnt, static_cast<const T*>(panel), k, staging, oc);
+          for (std::size_t i = 0; i < cnt; ++i) std::memcpy(at(p0 + i), staging + i * oc, oc * sizeof(T));
+        } else {
+          gemm(block, k, cnt, static_cast<const T*>(panel), k, at(p0), sw * oc);
+        }
         p0 += cnt;
       }
     }
@@ -382,6 +406,9 @@ inline status check_buffers(const void* in, const void* out, const char* who) no
 template <class Tag = arch::native, class Kernel = select_t<op::gemm_qs8, Tag>>
 struct conv2d_s8 {
   using kernel = Kernel;
+  /// Transposed geometries: GEMM calls span phase rows through a staging area (sub_pixel_drive)
+  /// for the simd kernel, whose per-call weight widening one phase row would not amortize.
+  static constexpr bool stage_phase_rows = std::is_same_v<typename Kernel::arch, arch::simd>;
 
   /// Bytes of the packed filter for `g` (0 if it would overflow): one block per group, or per
   /// phase for a transposed geometry.
@@ -392,7 +419,7 @@ struct conv2d_s8 {
   }
   /// Default workspace (0 for pointwise shapes); `run` accepts any size >= min_workspace_bytes.
   static constexpr std::size_t workspace_bytes(const conv_geometry& g) noexcept {
-    return detail::conv_workspace_bytes(g, 1);
+    return detail::conv_workspace_bytes(g, 1, stage_phase_rows);
   }
   /// The smallest workspace `run` accepts: one panel row (0 for pointwise shapes).
   static constexpr std::size_t min_workspace_bytes(const conv_geometry& g) noexcept {
@@ -431,11 +458,11 @@ struct conv2d_s8 {
     TESSERA_TRY(validate<std::int8_t>(stage, std::is_same_v<Q, requant::per_tensor> ? 1 : g.out_c, -31, 30));
     const auto* blocks = static_cast<const std::uint8_t*>(packed) + sizeof(detail::conv_packed_header);
     if (choose_conv_algorithm(g) == conv_algorithm::sub_pixel_gemm)
-      return detail::sub_pixel_drive<std::int8_t>(
-          g, layout(g), in, static_cast<std::int8_t>(h->input_zp), workspace, workspace_size,
+      return detail::sub_pixel_drive<std::int8_t, stage_phase_rows>(
+          g, layout(g), in, static_cast<std::int8_t>(h->input_zp), out, workspace, workspace_size,
           [&](std::uint64_t block, std::size_t k, std::size_t rows, const std::int8_t* a, std::size_t a_stride,
-              std::size_t off, std::size_t ldc) {
-            Kernel::run(rows, g.out_c, k, a, a_stride, blocks + block, nullptr, out + off, ldc, stage);
+              std::int8_t* c, std::size_t ldc) {
+            Kernel::run(rows, g.out_c, k, a, a_stride, blocks + block, nullptr, c, ldc, stage);
           });
     const std::size_t ocg = g.group_out_c(), k = g.depth();
     return detail::conv_drive<std::int8_t>(
@@ -590,10 +617,10 @@ struct conv2d_f32 {
                                           "conv2d_f32: packed buffer is null or not 16-byte aligned", h));
     const auto* blocks = static_cast<const std::uint8_t*>(packed) + sizeof(detail::conv_packed_header);
     if (choose_conv_algorithm(g) == conv_algorithm::sub_pixel_gemm)
-      return detail::sub_pixel_drive<float>(
-          g, layout(g), in, 0.0f, workspace, workspace_size,
-          [&](std::uint64_t block, std::size_t k, std::size_t rows, const float* a, std::size_t a_stride, std::size_t off,
-              std::size_t ldc) { Kernel::run(rows, g.out_c, k, a, a_stride, blocks + block, out + off, ldc, clamp); });
+      return detail::sub_pixel_drive<float, false>(
+          g, layout(g), in, 0.0f, out, workspace, workspace_size,
+          [&](std::uint64_t block, std::size_t k, std::size_t rows, const float* a, std::size_t a_stride, float* c,
+              std::size_t ldc) { Kernel::run(rows, g.out_c, k, a, a_stride, blocks + block, c, ldc, clamp); });
     const std::size_t ocg = g.group_out_c(), k = g.depth();
     if constexpr (kernels::has_indirect_f32<Kernel>)
       if (algorithm(g) == conv_algorithm::indirect_gemm)
@@ -681,12 +708,11 @@ struct conv2d_s16 {
   static status go(const conv_geometry& g, const std::int16_t* in, const std::uint8_t* blocks, std::size_t gbytes,
                    std::int16_t* out, const output_stage<Q>& stage, void* workspace, std::size_t workspace_size) noexcept {
     if (choose_conv_algorithm(g) == conv_algorithm::sub_pixel_gemm)
-      return detail::sub_pixel_drive<std::int16_t>(
-          g, layout(g), in, std::int16_t{0}, workspace, workspace_size,
+      return detail::sub_pixel_drive<std::int16_t, false>(
+          g, layout(g), in, std::int16_t{0}, out, workspace, workspace_size,
           [&](std::uint64_t block, std::size_t k, std::size_t rows, const std::int16_t* a, std::size_t a_stride,
-              std::size_t off, std::size_t ldc) {
-            Kernel::template run<Acc>(rows, g.out_c, k, a, a_stride, kernels::qs16_blocks(blocks + block), out + off, ldc,
-                                      stage);
+              std::int16_t* c, std::size_t ldc) {
+            Kernel::template run<Acc>(rows, g.out_c, k, a, a_stride, kernels::qs16_blocks(blocks + block), c, ldc, stage);
           });
     const std::size_t ocg = g.group_out_c(), k = g.depth();
     return detail::conv_drive<std::int16_t>(
