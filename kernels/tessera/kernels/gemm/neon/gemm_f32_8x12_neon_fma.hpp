@@ -15,8 +15,8 @@
 /// M = 1 (batch-1 fully connected, and a last single row of a larger M) takes a GEMV path: two
 /// 12-column blocks at once, k unrolled by 4 into even/odd-k accumulator sets, 12 independent
 /// accumulation chains (FMLA latency x pipes on big cores), the sets added at the end.
-/// Indirect entry (`run_indirect`, for conv2d): the tile reads each row's depth as ks segments
-/// through an indirection buffer (one pointer per row and kernel tap); `run` is its ks = 1 case.
+/// Indirect entry (`run_indirect`, for conv2d): the same tile (shared k loop) reads each row's
+/// depth as ks segments through an indirection buffer (one pointer per row and kernel tap).
 /// ISA: Armv8-A Advanced SIMD (FMLA is baseline AArch64).
 /// Tails: M by row clamping (the A pointers of missing rows alias the last valid row; missing
 /// rows are never stored); N by partial stores of the last block (q, d and s stores: nothing at
@@ -58,17 +58,15 @@ struct gemm_f32_8x12_neon_fma {
         for (std::size_t m0 = 0; m0 < mt; m0 += MR) {
           const std::size_t mb = mt - m0 < MR ? mt - m0 : MR;
           const float* am = a + m0 * a_stride;
-          const float* rows[MR];
-          for (std::size_t r = 0; r < MR; ++r) rows[r] = am + (r < mb ? r : mb - 1) * a_stride;
           float* cm = c + m0 * c_stride + n0;
           // Tiles of 4 rows / 8 columns where the rest would be padding only (one half pass, or
           // no FMLAs on the third B vector): no wasted MACs at M % 8 in 1..4 or N % 12 in 1..8.
           if (nb > 8) {
-            if (mb > 4) tile<8, 3>(mb, nb, 1, k, rows, pb, cm, c_stride, p);
-            else tile<4, 3>(mb, nb, 1, k, rows, pb, cm, c_stride, p);
+            if (mb > 4) tile<8, 3>(mb, nb, k, am, a_stride, pb, cm, c_stride, p);
+            else tile<4, 3>(mb, nb, k, am, a_stride, pb, cm, c_stride, p);
           } else {
-            if (mb > 4) tile<8, 2>(mb, nb, 1, k, rows, pb, cm, c_stride, p);
-            else tile<4, 2>(mb, nb, 1, k, rows, pb, cm, c_stride, p);
+            if (mb > 4) tile<8, 2>(mb, nb, k, am, a_stride, pb, cm, c_stride, p);
+            else tile<4, 2>(mb, nb, k, am, a_stride, pb, cm, c_stride, p);
           }
         }
       }
@@ -91,11 +89,11 @@ struct gemm_f32_8x12_neon_fma {
         const float* const* it = ind + m0 * ks;
         float* cm = c + m0 * c_stride + n0;
         if (nb > 8) {
-          if (mb > 4) tile<8, 3>(mb, nb, ks, kc, it, pb, cm, c_stride, p);
-          else tile<4, 3>(mb, nb, ks, kc, it, pb, cm, c_stride, p);
+          if (mb > 4) tile_indirect<8, 3>(mb, nb, ks, kc, it, pb, cm, c_stride, p);
+          else tile_indirect<4, 3>(mb, nb, ks, kc, it, pb, cm, c_stride, p);
         } else {
-          if (mb > 4) tile<8, 2>(mb, nb, ks, kc, it, pb, cm, c_stride, p);
-          else tile<4, 2>(mb, nb, ks, kc, it, pb, cm, c_stride, p);
+          if (mb > 4) tile_indirect<8, 2>(mb, nb, ks, kc, it, pb, cm, c_stride, p);
+          else tile_indirect<4, 2>(mb, nb, ks, kc, it, pb, cm, c_stride, p);
         }
       }
     }
@@ -178,94 +176,123 @@ struct gemm_f32_8x12_neon_fma {
   c##R##1 = vfmaq_n_f32(c##R##1, b1, S);                                  \
   if constexpr (V == 3) c##R##2 = vfmaq_n_f32(c##R##2, b2, S)
 
+// The tile's accumulators, from the block's bias at w (w then points at its first B row; w2, the
+// second half pass's B pointer, follows w).
+#define TESSERA_F32_8X12_INIT() \
+    float32x4_t c00 = vld1q_f32(w), c01 = vld1q_f32(w + 4), c02 = vld1q_f32(w + 8);                              \
+    float32x4_t c10 = c00, c11 = c01, c12 = c02, c20 = c00, c21 = c01, c22 = c02, c30 = c00, c31 = c01, c32 = c02; \
+    float32x4_t c40 = c00, c41 = c01, c42 = c02, c50 = c00, c51 = c01, c52 = c02, c60 = c00, c61 = c01, c62 = c02; \
+    float32x4_t c70 = c00, c71 = c01, c72 = c02;                                                                 \
+    /* Each accumulator becomes its own value (the asm emits nothing): copies of one bias vector */              \
+    /* otherwise leave GCC's register allocator with moves and a spill in the k loop. */                         \
+    __asm__("" : "+w"(c00), "+w"(c01), "+w"(c02), "+w"(c10), "+w"(c11), "+w"(c12), "+w"(c20), "+w"(c21));        \
+    __asm__("" : "+w"(c22), "+w"(c30), "+w"(c31), "+w"(c32), "+w"(c40), "+w"(c41), "+w"(c42), "+w"(c50));        \
+    __asm__("" : "+w"(c51), "+w"(c52), "+w"(c60), "+w"(c61), "+w"(c62), "+w"(c70), "+w"(c71), "+w"(c72));        \
+    w += NR;                                                                                                     \
+    /* The second half pass reads B through its own pointer, opaque to the optimizer: loading the */             \
+    /* 12 vectors again is cheaper than the 12 registers it does not have. */                                    \
+    const float* w2 = w;                                                                                         \
+    __asm__("" : "+r"(w2));                                                                                      \
+  static_assert(true, "")
+// KC depths of rows a0..a7 (advanced past the 4-step part) against B at w and w2 (advanced past
+// the 4-step part only; kk = KC % 4 remains).
+#define TESSERA_F32_8X12_KLOOP(KC) \
+    std::size_t kk = KC;                                                                                         \
+    for (; kk >= 4; kk -= 4) {                                                                                   \
+      {                                                                                                          \
+        const float32x4_t x0 = vld1q_f32(a0), x1 = vld1q_f32(a1), x2 = vld1q_f32(a2), x3 = vld1q_f32(a3);        \
+        a0 += 4, a1 += 4, a2 += 4, a3 += 4;                                                                      \
+        TESSERA_F32_8X12_STEP(w, 0, 0, 1, 2, 3, x0, x1, x2, x3);                                                 \
+        TESSERA_F32_8X12_STEP(w, 1, 0, 1, 2, 3, x0, x1, x2, x3);                                                 \
+        TESSERA_F32_8X12_STEP(w, 2, 0, 1, 2, 3, x0, x1, x2, x3);                                                 \
+        TESSERA_F32_8X12_STEP(w, 3, 0, 1, 2, 3, x0, x1, x2, x3);                                                 \
+        TESSERA_F32_8X12_PIN(0, 1, 2, 3);                                                                        \
+      }                                                                                                          \
+      if constexpr (R == 8) {                                                                                    \
+        const float32x4_t x4 = vld1q_f32(a4), x5 = vld1q_f32(a5), x6 = vld1q_f32(a6), x7 = vld1q_f32(a7);        \
+        a4 += 4, a5 += 4, a6 += 4, a7 += 4;                                                                      \
+        TESSERA_F32_8X12_STEP(w2, 0, 4, 5, 6, 7, x4, x5, x6, x7);                                                \
+        TESSERA_F32_8X12_STEP(w2, 1, 4, 5, 6, 7, x4, x5, x6, x7);                                                \
+        TESSERA_F32_8X12_STEP(w2, 2, 4, 5, 6, 7, x4, x5, x6, x7);                                                \
+        TESSERA_F32_8X12_STEP(w2, 3, 4, 5, 6, 7, x4, x5, x6, x7);                                                \
+        TESSERA_F32_8X12_PIN(4, 5, 6, 7);                                                                        \
+      }                                                                                                          \
+    }                                                                                                            \
+    /* K remainder (k % 4 steps), in the same two half passes, A by scalar loads. */                             \
+    for (std::size_t j = 0; j < kk; ++j) {                                                                       \
+      const float32x4_t b0 = vld1q_f32(w + j * NR), b1 = vld1q_f32(w + j * NR + 4), b2 = vld1q_f32(w + j * NR + 8); \
+      TESSERA_F32_8X12_ROW_N(0, a0[j]);                                                                          \
+      TESSERA_F32_8X12_ROW_N(1, a1[j]);                                                                          \
+      TESSERA_F32_8X12_ROW_N(2, a2[j]);                                                                          \
+      TESSERA_F32_8X12_ROW_N(3, a3[j]);                                                                          \
+    }                                                                                                            \
+    schedule_fence();                                                                                            \
+    if constexpr (R == 8) for (std::size_t j = 0; j < kk; ++j) {                                                 \
+      const float32x4_t b0 = vld1q_f32(w2 + j * NR), b1 = vld1q_f32(w2 + j * NR + 4), b2 = vld1q_f32(w2 + j * NR + 8); \
+      TESSERA_F32_8X12_ROW_N(4, a4[j]);                                                                          \
+      TESSERA_F32_8X12_ROW_N(5, a5[j]);                                                                          \
+      TESSERA_F32_8X12_ROW_N(6, a6[j]);                                                                          \
+      TESSERA_F32_8X12_ROW_N(7, a7[j]);                                                                          \
+    }                                                                                                            \
+  static_assert(true, "")
+// Clamps and stores the mb valid rows at c (nb columns).
+#define TESSERA_F32_8X12_STORE() \
+    /* The bounds are loaded here, after the k loop: a vector hoisted out of the tile loops would */             \
+    /* hold 2 of the 32 registers the loop needs (p may alias C, so the loads stay here). */                     \
+    const float32x4_t lo = vld1q_dup_f32(&p.min), hi = vld1q_dup_f32(&p.max);                                    \
+    store_row(c, nb, c00, c01, c02, lo, hi);                                                                     \
+    if (mb > 1) store_row(c + c_stride, nb, c10, c11, c12, lo, hi);                                              \
+    if (mb > 2) store_row(c + 2 * c_stride, nb, c20, c21, c22, lo, hi);                                          \
+    if (mb > 3) store_row(c + 3 * c_stride, nb, c30, c31, c32, lo, hi);                                          \
+    if constexpr (R == 8) {                                                                                      \
+      if (mb > 4) store_row(c + 4 * c_stride, nb, c40, c41, c42, lo, hi);                                        \
+      if (mb > 5) store_row(c + 5 * c_stride, nb, c50, c51, c52, lo, hi);                                        \
+      if (mb > 6) store_row(c + 6 * c_stride, nb, c60, c61, c62, lo, hi);                                        \
+      if (mb > 7) store_row(c + 7 * c_stride, nb, c70, c71, c72, lo, hi);                                        \
+    }                                                                                                            \
+  static_assert(true, "")
+
   /// One R x 4V tile (R = 8 or 4 rows, V = 3 or 2 vectors of columns): mb (1..R) valid rows,
   /// nb (1..4V) valid columns, block `w` of packed B (12 columns; with V = 2 the third B vector is
   /// loaded but not used, nb <= 8 so its columns are padding).
-  /// The depth runs over ks segments of kc floats: segment t of row r is at ind[t * MR + r] (GEMM:
-  /// ks = 1 and the rows; indirect: the taps).
   template <std::size_t R, std::size_t V>
-  [[gnu::always_inline]] static inline void tile(std::size_t mb, std::size_t nb, std::size_t ks, std::size_t kc,
-                                                 const float* const* ind, const float* w, float* c,
-                                                 std::size_t c_stride, const f32_clamp& p) noexcept {
-
-    float32x4_t c00 = vld1q_f32(w), c01 = vld1q_f32(w + 4), c02 = vld1q_f32(w + 8);
-    float32x4_t c10 = c00, c11 = c01, c12 = c02, c20 = c00, c21 = c01, c22 = c02, c30 = c00, c31 = c01, c32 = c02;
-    float32x4_t c40 = c00, c41 = c01, c42 = c02, c50 = c00, c51 = c01, c52 = c02, c60 = c00, c61 = c01, c62 = c02;
-    float32x4_t c70 = c00, c71 = c01, c72 = c02;
-    // Each accumulator becomes its own value (the asm emits nothing): copies of one bias vector
-    // otherwise leave GCC's register allocator with moves and a spill in the k loop.
-    __asm__("" : "+w"(c00), "+w"(c01), "+w"(c02), "+w"(c10), "+w"(c11), "+w"(c12), "+w"(c20), "+w"(c21));
-    __asm__("" : "+w"(c22), "+w"(c30), "+w"(c31), "+w"(c32), "+w"(c40), "+w"(c41), "+w"(c42), "+w"(c50));
-    __asm__("" : "+w"(c51), "+w"(c52), "+w"(c60), "+w"(c61), "+w"(c62), "+w"(c70), "+w"(c71), "+w"(c72));
-    w += NR;
-    // The second half pass reads B through its own pointer, opaque to the optimizer: loading the
-    // 12 vectors again is cheaper than the 12 registers it does not have.
-    const float* w2 = w;
-    __asm__("" : "+r"(w2));
-
-    for (std::size_t t = 0; t < ks; ++t, ind += MR) {
+  [[gnu::always_inline]] static inline void tile(std::size_t mb, std::size_t nb, std::size_t k, const float* a, std::size_t a_stride,
+                          const float* w, float* c, std::size_t c_stride, const f32_clamp& p) noexcept {
     // Row clamping: missing rows read the last valid row.
-    const float* a0 = ind[0];
-    const float* a1 = mb > 1 ? ind[1] : a0;
-    const float* a2 = mb > 2 ? ind[2] : a1;
-    const float* a3 = mb > 3 ? ind[3] : a2;
-    const float* a4 = mb > 4 ? ind[4] : a3;
-    const float* a5 = mb > 5 ? ind[5] : a4;
-    const float* a6 = mb > 6 ? ind[6] : a5;
-    const float* a7 = mb > 7 ? ind[7] : a6;
-    std::size_t kk = kc;
-    for (; kk >= 4; kk -= 4) {
-      {
-        const float32x4_t x0 = vld1q_f32(a0), x1 = vld1q_f32(a1), x2 = vld1q_f32(a2), x3 = vld1q_f32(a3);
-        a0 += 4, a1 += 4, a2 += 4, a3 += 4;
-        TESSERA_F32_8X12_STEP(w, 0, 0, 1, 2, 3, x0, x1, x2, x3);
-        TESSERA_F32_8X12_STEP(w, 1, 0, 1, 2, 3, x0, x1, x2, x3);
-        TESSERA_F32_8X12_STEP(w, 2, 0, 1, 2, 3, x0, x1, x2, x3);
-        TESSERA_F32_8X12_STEP(w, 3, 0, 1, 2, 3, x0, x1, x2, x3);
-        TESSERA_F32_8X12_PIN(0, 1, 2, 3);
-      }
-      if constexpr (R == 8) {
-        const float32x4_t x4 = vld1q_f32(a4), x5 = vld1q_f32(a5), x6 = vld1q_f32(a6), x7 = vld1q_f32(a7);
-        a4 += 4, a5 += 4, a6 += 4, a7 += 4;
-        TESSERA_F32_8X12_STEP(w2, 0, 4, 5, 6, 7, x4, x5, x6, x7);
-        TESSERA_F32_8X12_STEP(w2, 1, 4, 5, 6, 7, x4, x5, x6, x7);
-        TESSERA_F32_8X12_STEP(w2, 2, 4, 5, 6, 7, x4, x5, x6, x7);
-        TESSERA_F32_8X12_STEP(w2, 3, 4, 5, 6, 7, x4, x5, x6, x7);
-        TESSERA_F32_8X12_PIN(4, 5, 6, 7);
-      }
-    }
-    // K remainder (k % 4 steps), in the same two half passes, A by scalar loads.
-    for (std::size_t j = 0; j < kk; ++j) {
-      const float32x4_t b0 = vld1q_f32(w + j * NR), b1 = vld1q_f32(w + j * NR + 4), b2 = vld1q_f32(w + j * NR + 8);
-      TESSERA_F32_8X12_ROW_N(0, a0[j]);
-      TESSERA_F32_8X12_ROW_N(1, a1[j]);
-      TESSERA_F32_8X12_ROW_N(2, a2[j]);
-      TESSERA_F32_8X12_ROW_N(3, a3[j]);
-    }
-    schedule_fence();
-    if constexpr (R == 8) for (std::size_t j = 0; j < kk; ++j) {
-      const float32x4_t b0 = vld1q_f32(w2 + j * NR), b1 = vld1q_f32(w2 + j * NR + 4), b2 = vld1q_f32(w2 + j * NR + 8);
-      TESSERA_F32_8X12_ROW_N(4, a4[j]);
-      TESSERA_F32_8X12_ROW_N(5, a5[j]);
-      TESSERA_F32_8X12_ROW_N(6, a6[j]);
-      TESSERA_F32_8X12_ROW_N(7, a7[j]);
-    }
-    w += kk * NR, w2 += kk * NR;
-    }
+    const float* a0 = a;
+    const float* a1 = mb > 1 ? a0 + a_stride : a0;
+    const float* a2 = mb > 2 ? a1 + a_stride : a1;
+    const float* a3 = mb > 3 ? a2 + a_stride : a2;
+    const float* a4 = mb > 4 ? a3 + a_stride : a3;
+    const float* a5 = mb > 5 ? a4 + a_stride : a4;
+    const float* a6 = mb > 6 ? a5 + a_stride : a5;
+    const float* a7 = mb > 7 ? a6 + a_stride : a6;
 
-    // The bounds are loaded here, after the k loop: a vector hoisted out of the tile loops would
-    // hold 2 of the 32 registers the loop needs (p may alias C, so the loads stay here).
-    const float32x4_t lo = vld1q_dup_f32(&p.min), hi = vld1q_dup_f32(&p.max);
-    store_row(c, nb, c00, c01, c02, lo, hi);
-    if (mb > 1) store_row(c + c_stride, nb, c10, c11, c12, lo, hi);
-    if (mb > 2) store_row(c + 2 * c_stride, nb, c20, c21, c22, lo, hi);
-    if (mb > 3) store_row(c + 3 * c_stride, nb, c30, c31, c32, lo, hi);
-    if constexpr (R == 8) {
-      if (mb > 4) store_row(c + 4 * c_stride, nb, c40, c41, c42, lo, hi);
-      if (mb > 5) store_row(c + 5 * c_stride, nb, c50, c51, c52, lo, hi);
-      if (mb > 6) store_row(c + 6 * c_stride, nb, c60, c61, c62, lo, hi);
-      if (mb > 7) store_row(c + 7 * c_stride, nb, c70, c71, c72, lo, hi);
+    TESSERA_F32_8X12_INIT();
+    TESSERA_F32_8X12_KLOOP(k);
+    TESSERA_F32_8X12_STORE();
+  }
+
+  /// The same tile reading ks segments of kc depths, segment t of row r at ind[t * MR + r].
+  template <std::size_t R, std::size_t V>
+  [[gnu::always_inline]] static inline void tile_indirect(std::size_t mb, std::size_t nb, std::size_t ks, std::size_t kc,
+                                                          const float* const* ind, const float* w, float* c,
+                                                          std::size_t c_stride, const f32_clamp& p) noexcept {
+    TESSERA_F32_8X12_INIT();
+    for (std::size_t t = 0; t < ks; ++t, ind += MR) {
+      // Row clamping: missing rows read the last valid row's pointer.
+      const float* a0 = ind[0];
+      const float* a1 = mb > 1 ? ind[1] : a0;
+      const float* a2 = mb > 2 ? ind[2] : a1;
+      const float* a3 = mb > 3 ? ind[3] : a2;
+      const float* a4 = mb > 4 ? ind[4] : a3;
+      const float* a5 = mb > 5 ? ind[5] : a4;
+      const float* a6 = mb > 6 ? ind[6] : a5;
+      const float* a7 = mb > 7 ? ind[7] : a6;
+      TESSERA_F32_8X12_KLOOP(kc);
+      w += kk * NR, w2 += kk * NR;
     }
+    TESSERA_F32_8X12_STORE();
   }
 
 // GEMV: block J's three accumulators of set S (s = even k, t = odd k) with lane L of quad X.
@@ -344,6 +371,9 @@ struct gemm_f32_8x12_neon_fma {
 #undef TESSERA_F32_8X12_ROW_N
 #undef TESSERA_F32_8X12_GV
 #undef TESSERA_F32_8X12_GV_N
+#undef TESSERA_F32_8X12_INIT
+#undef TESSERA_F32_8X12_KLOOP
+#undef TESSERA_F32_8X12_STORE
 };
 
 }  // namespace tessera::kernels

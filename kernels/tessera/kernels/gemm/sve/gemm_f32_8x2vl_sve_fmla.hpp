@@ -14,8 +14,8 @@
 /// Empty asm statements pin the accumulators between k steps and the A quadwords to z0-z7 ("y")
 /// (they emit nothing): without them the compilers interleave neighbouring steps, and GCC keeps
 /// the quadwords elsewhere and copies one into z0-z7 before every FMLA.
-/// Indirect entry (`run_indirect`, for conv2d): the tile reads each row's depth as ks segments
-/// through an indirection buffer (one pointer per row and kernel tap); `run` is its ks = 1 case.
+/// Indirect entry (`run_indirect`, for conv2d): the same tile (shared k loop) reads each row's
+/// depth as ks segments through an indirection buffer (one pointer per row and kernel tap).
 /// ISA: Armv8.2-A SVE (SVE1 instructions only).
 /// Tails: M by row clamping (A pointers of missing rows alias the last valid row; missing rows
 /// are never stored); N by svwhilelt_b32-predicated stores (nothing at or past column n is
@@ -58,10 +58,8 @@ struct gemm_f32_8x2vl_sve_fmla {
       const svbool_t p0 = svwhilelt_b32(std::uint64_t{0}, nb), p1 = svwhilelt_b32(std::uint64_t{vl}, nb);
       for (std::size_t m0 = 0; m0 < m; m0 += MR) {
         const std::size_t mb = m - m0 < MR ? m - m0 : MR;
-        const float* rows[MR];
-        for (std::size_t r = 0; r < MR; ++r) rows[r] = a + (m0 + (r < mb ? r : mb - 1)) * a_stride;
-        if (mb > 4) tile<8>(mb, 1, k, rows, pb, nrv, c + m0 * c_stride + n0, c_stride, p0, p1, p);
-        else tile<4>(mb, 1, k, rows, pb, nrv, c + m0 * c_stride + n0, c_stride, p0, p1, p);
+        if (mb > 4) tile<8>(mb, k, a + m0 * a_stride, a_stride, pb, nrv, c + m0 * c_stride + n0, c_stride, p0, p1, p);
+        else tile<4>(mb, k, a + m0 * a_stride, a_stride, pb, nrv, c + m0 * c_stride + n0, c_stride, p0, p1, p);
       }
     }
   }
@@ -80,8 +78,9 @@ struct gemm_f32_8x2vl_sve_fmla {
       const svbool_t p0 = svwhilelt_b32(std::uint64_t{0}, nb), p1 = svwhilelt_b32(std::uint64_t{vl}, nb);
       for (std::size_t m0 = 0; m0 < m; m0 += MR) {
         const std::size_t mb = m - m0 < MR ? m - m0 : MR;
-        if (mb > 4) tile<8>(mb, ks, kc, ind + m0 * ks, pb, nrv, c + m0 * c_stride + n0, c_stride, p0, p1, p);
-        else tile<4>(mb, ks, kc, ind + m0 * ks, pb, nrv, c + m0 * c_stride + n0, c_stride, p0, p1, p);
+        const float* const* it = ind + m0 * ks;
+        if (mb > 4) tile_indirect<8>(mb, ks, kc, it, pb, nrv, c + m0 * c_stride + n0, c_stride, p0, p1, p);
+        else tile_indirect<4>(mb, ks, kc, it, pb, nrv, c + m0 * c_stride + n0, c_stride, p0, p1, p);
       }
     }
   }
@@ -150,70 +149,95 @@ struct gemm_f32_8x2vl_sve_fmla {
     __asm__("" : "+y"(x0), "+y"(x1), "+y"(x2), "+y"(x3));                                        \
   }
 
+// The tile's accumulators, from the block's bias at w (w then points at its first B row).
+#define TESSERA_F32_8X2VL_INIT()                                                                          \
+  svfloat32_t c00 = svld1_f32(pt, w), c01 = svld1_vnum_f32(pt, w, 1);                                     \
+  svfloat32_t c10 = c00, c11 = c01, c20 = c00, c21 = c01, c30 = c00, c31 = c01;                           \
+  svfloat32_t c40 = c00, c41 = c01, c50 = c00, c51 = c01, c60 = c00, c61 = c01, c70 = c00, c71 = c01;     \
+  /* Each accumulator its own value (copies of one bias vector confuse the register allocators). */      \
+  TESSERA_F32_8X2VL_PIN();                                                                                \
+  w += nrv
+// KC depths of rows a0..a7 against B at w (w advances past the 4-step part only).
+// One A column index for all rows, opaque to the optimizer: LD1RQW then addresses
+// [a_r, ka, lsl #2] instead of an ADD per row and step.
+#define TESSERA_F32_8X2VL_KLOOP(KC)                                            \
+  std::size_t ka = 0, kk = KC;                                                 \
+  for (; kk >= 4; kk -= 4) {                                                   \
+    TESSERA_F32_8X2VL_LOADA(pt);                                               \
+    ka += 4;                                                                   \
+    __asm__("" : "+r"(ka));                                                    \
+    TESSERA_F32_8X2VL_STEP(w, 0);                                              \
+    TESSERA_F32_8X2VL_STEP(w, 1);                                              \
+    TESSERA_F32_8X2VL_STEP(w, 2);                                              \
+    TESSERA_F32_8X2VL_STEP(w, 3);                                              \
+    TESSERA_F32_8X2VL_PIN();                                                   \
+    w += 4 * nrv;                                                              \
+  }                                                                            \
+  if (kk != 0) {                                                               \
+    const svbool_t pa = svwhilelt_b32(std::uint64_t{0}, std::uint64_t{kk});    \
+    TESSERA_F32_8X2VL_LOADA(pa);                                               \
+    TESSERA_F32_8X2VL_STEP(w, 0);                                              \
+    if (kk > 1) TESSERA_F32_8X2VL_STEP(w, 1);                                  \
+    if (kk > 2) TESSERA_F32_8X2VL_STEP(w, 2);                                  \
+    TESSERA_F32_8X2VL_PIN();                                                   \
+  }
+// Clamps and stores the mb valid rows at c. Bounds loaded after the k loop (p may alias C: no
+// vector hoisted out of the tile loops).
+#define TESSERA_F32_8X2VL_STORE()                                                   \
+  const svfloat32_t lo = svdup_n_f32(p.min), hi = svdup_n_f32(p.max);               \
+  store_row(c, c00, c01, p0, p1, lo, hi);                                           \
+  if (mb > 1) store_row(c + c_stride, c10, c11, p0, p1, lo, hi);                    \
+  if (mb > 2) store_row(c + 2 * c_stride, c20, c21, p0, p1, lo, hi);                \
+  if (mb > 3) store_row(c + 3 * c_stride, c30, c31, p0, p1, lo, hi);                \
+  if constexpr (R == 8) {                                                           \
+    if (mb > 4) store_row(c + 4 * c_stride, c40, c41, p0, p1, lo, hi);              \
+    if (mb > 5) store_row(c + 5 * c_stride, c50, c51, p0, p1, lo, hi);              \
+    if (mb > 6) store_row(c + 6 * c_stride, c60, c61, p0, p1, lo, hi);              \
+    if (mb > 7) store_row(c + 7 * c_stride, c70, c71, p0, p1, lo, hi);              \
+  }
+
   /// One R x 2VL tile (R = 8 or 4): mb (1..R) valid rows, block `w` of packed B, column predicates.
-  /// The depth runs over ks segments of kc floats: segment t of row r is at ind[t * MR + r] (GEMM:
-  /// ks = 1 and the rows; indirect: the taps).
   template <std::size_t R>
-  [[gnu::always_inline]] static inline void tile(std::size_t mb, std::size_t ks, std::size_t kc,
-                                                 const float* const* ind, const float* w, std::size_t nrv, float* c,
-                                                 std::size_t c_stride, svbool_t p0, svbool_t p1,
-                                                 const f32_clamp& p) noexcept {
+  [[gnu::always_inline]] static inline void tile(std::size_t mb, std::size_t k, const float* a, std::size_t a_stride,
+                                                 const float* w, std::size_t nrv, float* c, std::size_t c_stride,
+                                                 svbool_t p0, svbool_t p1, const f32_clamp& p) noexcept {
     const svbool_t pt = svptrue_b32();
-
-    svfloat32_t c00 = svld1_f32(pt, w), c01 = svld1_vnum_f32(pt, w, 1);
-    svfloat32_t c10 = c00, c11 = c01, c20 = c00, c21 = c01, c30 = c00, c31 = c01;
-    svfloat32_t c40 = c00, c41 = c01, c50 = c00, c51 = c01, c60 = c00, c61 = c01, c70 = c00, c71 = c01;
-    // Each accumulator its own value (copies of one bias vector confuse the register allocators).
-    TESSERA_F32_8X2VL_PIN();
-    w += nrv;
-
-    for (std::size_t t = 0; t < ks; ++t, ind += MR) {
     // Row clamping: missing rows read the last valid row.
-    const float* a0 = ind[0];
-    const float* a1 = mb > 1 ? ind[1] : a0;
-    const float* a2 = mb > 2 ? ind[2] : a1;
-    const float* a3 = mb > 3 ? ind[3] : a2;
-    const float* a4 = mb > 4 ? ind[4] : a3;
-    const float* a5 = mb > 5 ? ind[5] : a4;
-    const float* a6 = mb > 6 ? ind[6] : a5;
-    const float* a7 = mb > 7 ? ind[7] : a6;
-    // One A column index for all rows, opaque to the optimizer: LD1RQW then addresses
-    // [a_r, ka, lsl #2] instead of an ADD per row and step.
-    std::size_t ka = 0, kk = kc;
-    for (; kk >= 4; kk -= 4) {
-      TESSERA_F32_8X2VL_LOADA(pt);
-      ka += 4;
-      __asm__("" : "+r"(ka));
-      TESSERA_F32_8X2VL_STEP(w, 0);
-      TESSERA_F32_8X2VL_STEP(w, 1);
-      TESSERA_F32_8X2VL_STEP(w, 2);
-      TESSERA_F32_8X2VL_STEP(w, 3);
-      TESSERA_F32_8X2VL_PIN();
-      w += 4 * nrv;
-    }
-    if (kk != 0) {
-      const svbool_t pa = svwhilelt_b32(std::uint64_t{0}, std::uint64_t{kk});
-      TESSERA_F32_8X2VL_LOADA(pa);
-      TESSERA_F32_8X2VL_STEP(w, 0);
-      if (kk > 1) TESSERA_F32_8X2VL_STEP(w, 1);
-      if (kk > 2) TESSERA_F32_8X2VL_STEP(w, 2);
-      TESSERA_F32_8X2VL_PIN();
+    const float* a0 = a;
+    const float* a1 = mb > 1 ? a0 + a_stride : a0;
+    const float* a2 = mb > 2 ? a1 + a_stride : a1;
+    const float* a3 = mb > 3 ? a2 + a_stride : a2;
+    const float* a4 = mb > 4 ? a3 + a_stride : a3;
+    const float* a5 = mb > 5 ? a4 + a_stride : a4;
+    const float* a6 = mb > 6 ? a5 + a_stride : a5;
+    const float* a7 = mb > 7 ? a6 + a_stride : a6;
+    TESSERA_F32_8X2VL_INIT();
+    TESSERA_F32_8X2VL_KLOOP(k);
+    TESSERA_F32_8X2VL_STORE();
+  }
+
+  /// The same tile reading ks segments of kc depths, segment t of row r at ind[t * MR + r].
+  template <std::size_t R>
+  [[gnu::always_inline]] static inline void tile_indirect(std::size_t mb, std::size_t ks, std::size_t kc,
+                                                          const float* const* ind, const float* w, std::size_t nrv,
+                                                          float* c, std::size_t c_stride, svbool_t p0, svbool_t p1,
+                                                          const f32_clamp& p) noexcept {
+    const svbool_t pt = svptrue_b32();
+    TESSERA_F32_8X2VL_INIT();
+    for (std::size_t t = 0; t < ks; ++t, ind += MR) {
+      // Row clamping: missing rows read the last valid row's pointer.
+      const float* a0 = ind[0];
+      const float* a1 = mb > 1 ? ind[1] : a0;
+      const float* a2 = mb > 2 ? ind[2] : a1;
+      const float* a3 = mb > 3 ? ind[3] : a2;
+      const float* a4 = mb > 4 ? ind[4] : a3;
+      const float* a5 = mb > 5 ? ind[5] : a4;
+      const float* a6 = mb > 6 ? ind[6] : a5;
+      const float* a7 = mb > 7 ? ind[7] : a6;
+      TESSERA_F32_8X2VL_KLOOP(kc);
       w += kk * nrv;
     }
-    }
-
-    // Bounds loaded after the k loop (p may alias C: no vector hoisted out of the tile loops).
-    const svfloat32_t lo = svdup_n_f32(p.min), hi = svdup_n_f32(p.max);
-    store_row(c, c00, c01, p0, p1, lo, hi);
-    if (mb > 1) store_row(c + c_stride, c10, c11, p0, p1, lo, hi);
-    if (mb > 2) store_row(c + 2 * c_stride, c20, c21, p0, p1, lo, hi);
-    if (mb > 3) store_row(c + 3 * c_stride, c30, c31, p0, p1, lo, hi);
-    if constexpr (R == 8) {
-      if (mb > 4) store_row(c + 4 * c_stride, c40, c41, p0, p1, lo, hi);
-      if (mb > 5) store_row(c + 5 * c_stride, c50, c51, p0, p1, lo, hi);
-      if (mb > 6) store_row(c + 6 * c_stride, c60, c61, p0, p1, lo, hi);
-      if (mb > 7) store_row(c + 7 * c_stride, c70, c71, p0, p1, lo, hi);
-    }
+    TESSERA_F32_8X2VL_STORE();
   }
 
 #undef TESSERA_F32_8X2VL_PIN1
@@ -222,6 +246,9 @@ struct gemm_f32_8x2vl_sve_fmla {
 #undef TESSERA_F32_8X2VL_ROW
 #undef TESSERA_F32_8X2VL_STEP
 #undef TESSERA_F32_8X2VL_LOADA
+#undef TESSERA_F32_8X2VL_INIT
+#undef TESSERA_F32_8X2VL_KLOOP
+#undef TESSERA_F32_8X2VL_STORE
 };
 
 }  // namespace tessera::kernels

@@ -1,0 +1,118 @@
+/// @file conv2d_f32_common.hpp
+/// Shared setup for the conv2d_f32_* drivers: one whole `conv2d_f32<Tag, K>::run` on a layer
+/// chosen by TESSERA_PERF_LAYER, through the algorithm chosen by TESSERA_PERF_PATH (qemu-aarch64
+/// passes the environment through):
+///   3x3     14x14x256 -> 14x14x256, 3x3 stride 1 SAME (default)
+///   3x3c64  28x28x64 -> 28x28x64, 3x3 stride 1 SAME
+///   3x3c16  28x28x16 -> 28x28x32, 3x3 stride 1 SAME
+///   3x3s2   224x224x3 -> 112x112x32, 3x3 stride 2 SAME
+///   path    `panel`: K without its indirect entry (panel_gemm: gather + GEMM); `indirect`: K's
+///           indirect entry whatever the channel count (detail::indirect_drive, as conv2d_f32
+///           runs it from indirect_min_channels on); unset: what conv2d_f32<Tag, K> picks.
+/// elements() counts MACs (out_pixels * out_c * kh*kw*in_c); check() compares every output with an
+/// fp64 direct convolution within the fp32 dot-product bound.
+#pragma once
+#include <cmath>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <tessera/ops/conv2d.hpp>
+#include "perf_harness.hpp"
+
+namespace tessera_perf {
+
+/// K without its indirect entry: conv2d_f32 on it gathers panels.
+template <class K> struct panel_only {
+  using arch = typename K::arch;
+  static constexpr const char* name = K::name;
+  static std::size_t nr() noexcept { return K::nr(); }
+  template <class... A> static void run(A... a) noexcept { K::run(a...); }
+};
+
+inline tessera::conv_geometry geo;
+alignas(64) inline float in[224 * 224 * 3];
+alignas(64) inline float filt[256 * 9 * 256];
+alignas(64) inline float bias[256];
+alignas(64) inline float out[112 * 112 * 32];
+alignas(64) inline float packed[(256 + 192) * (9 * 256 + 1) + 64];  // nr up to 192 (SVE 2048)
+alignas(64) inline std::uint64_t workspace[1 << 15];
+inline const float* volatile v_in = in;
+inline const void* volatile v_packed = packed;
+inline float* volatile v_out = out;
+inline void* volatile v_ws = workspace;
+inline volatile std::size_t v_ws_bytes = 0;
+inline volatile int v_path = 0;  // 0: the operator's pick, 1: panel, 2: indirect
+
+inline std::uint32_t lcg(std::uint32_t& s) { return s = s * 1664525u + 1013904223u; }
+inline float frand(std::uint32_t& s) { return static_cast<float>(static_cast<std::int32_t>(lcg(s) >> 21) - 1024) / 512.0f; }
+
+/// Geometry and path from the environment, random data, packing with kernel K's tile.
+template <class K> void setup_conv() {
+  using conv = tessera::conv2d_f32<typename K::arch, K>;
+  const char* layer = std::getenv("TESSERA_PERF_LAYER");
+  const char* path = std::getenv("TESSERA_PERF_PATH");
+  tessera::conv_shape s{.in_h = 14, .in_w = 14, .in_c = 256, .out_c = 256, .kernel_h = 3, .kernel_w = 3};
+  if (layer && std::strcmp(layer, "3x3c64") == 0) s = {.in_h = 28, .in_w = 28, .in_c = 64, .out_c = 64, .kernel_h = 3, .kernel_w = 3};
+  if (layer && std::strcmp(layer, "3x3c16") == 0) s = {.in_h = 28, .in_w = 28, .in_c = 16, .out_c = 32, .kernel_h = 3, .kernel_w = 3};
+  if (layer && std::strcmp(layer, "3x3s2") == 0)
+    s = {.in_h = 224, .in_w = 224, .in_c = 3, .out_c = 32, .kernel_h = 3, .kernel_w = 3, .stride_h = 2, .stride_w = 2};
+  if (!tessera::make_conv_geometry(s, tessera::padding::same, geo).ok()) std::abort();
+  v_path = path && std::strcmp(path, "panel") == 0 ? 1 : path && std::strcmp(path, "indirect") == 0 ? 2 : 0;
+  std::uint32_t r = 99;
+  for (std::size_t i = 0; i < geo.in_elems(); ++i) in[i] = frand(r);
+  for (std::size_t i = 0; i < geo.out_c * geo.depth(); ++i) filt[i] = frand(r);
+  for (std::size_t o = 0; o < geo.out_c; ++o) bias[o] = frand(r);
+  if (conv::packed_weights_bytes(geo) > sizeof(packed)) std::abort();
+  if (!conv::pack_weights(geo, filt, bias, packed, sizeof(packed)).ok()) std::abort();
+  const std::size_t ws = v_path == 1   ? tessera::conv2d_f32<typename K::arch, panel_only<K>>::workspace_bytes(geo)
+                         : v_path == 2 ? tessera::detail::indirect_workspace_bytes<float>(
+                                             geo, K::mr(), tessera::detail::indirect_default_tiles(geo, K::mr()))
+                                       : conv::workspace_bytes(geo);
+  if (ws > sizeof(workspace)) std::abort();
+  v_ws_bytes = ws;
+}
+
+/// One conv2d_f32 run on the path chosen in setup.
+template <class K> void run_conv() {
+  using conv = tessera::conv2d_f32<typename K::arch, K>;
+  const tessera::conv_geometry& g = geo;
+  tessera::status s;
+  if (v_path == 1) {
+    s = tessera::conv2d_f32<typename K::arch, panel_only<K>>::run(g, v_in, v_packed, v_out, {}, v_ws, v_ws_bytes);
+  } else if (v_path == 2) {
+    const auto* blocks = static_cast<const std::uint8_t*>(v_packed) + sizeof(tessera::detail::conv_packed_header);
+    float* o = v_out;
+    s = tessera::detail::indirect_drive<float>(g, v_in, 0.0f, K::mr(), v_ws, v_ws_bytes,
+                                               [&](std::size_t p0, std::size_t rows, const float* const* ind, std::size_t) {
+                                                 K::run_indirect(rows, g.out_c, g.taps(), g.in_c, ind, blocks,
+                                                                 o + p0 * g.out_c, g.out_c, tessera::f32_clamp{});
+                                               });
+  } else {
+    s = conv::run(g, v_in, v_packed, v_out, {}, v_ws, v_ws_bytes);
+  }
+  if (!s.ok()) std::abort();
+}
+
+int check() {
+  const auto& g = geo;
+  for (std::size_t oy = 0; oy < g.out_h; ++oy)
+    for (std::size_t ox = 0; ox < g.out_w; ++ox)
+      for (std::size_t o = 0; o < g.out_c; ++o) {
+        double acc = bias[o], mag = std::fabs(bias[o]);
+        for (std::size_t ky = 0; ky < g.kernel_h; ++ky)
+          for (std::size_t kx = 0; kx < g.kernel_w; ++kx) {
+            const long iy = long(oy * g.stride_h + ky) - long(g.pad_top), ix = long(ox * g.stride_w + kx) - long(g.pad_left);
+            if (iy < 0 || ix < 0 || iy >= long(g.in_h) || ix >= long(g.in_w)) continue;
+            for (std::size_t c = 0; c < g.in_c; ++c) {
+              const double t = static_cast<double>(in[(std::size_t(iy) * g.in_w + std::size_t(ix)) * g.in_c + c]) *
+                               filt[((o * g.kernel_h + ky) * g.kernel_w + kx) * g.in_c + c];
+              acc += t, mag += std::fabs(t);
+            }
+          }
+        const double tol = 2.0 * static_cast<double>(g.depth() + 2) * std::ldexp(1.0, -24) * mag + 1e-30;
+        if (!(std::fabs(out[(oy * g.out_w + ox) * g.out_c + o] - acc) <= tol)) return 1;
+      }
+  return 0;
+}
+std::size_t elements() { return geo.out_pixels() * geo.out_c * geo.depth(); }
+}  // namespace tessera_perf
