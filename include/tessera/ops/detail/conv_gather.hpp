@@ -4,10 +4,12 @@
 /// workspace, so that any GEMM microkernel computes the block. Taps outside the input are filled
 /// with the input zero point (0 for f32/s16), which contributes nothing (see op.hpp's folding).
 ///
-/// Why a panel and not an indirect GEMM: the panel is sized to stay in L1/L2 (the caller picks
-/// the workspace), so each input row is copied once per block and then read from cache by the
-/// GEMM, and the GEMM microkernels of every tag serve convolution unchanged (same packing, same
-/// tails, same bit-exact epilogues). docs/performance.md measures the copy against the GEMM.
+/// Panel or indirect GEMM: the panel is sized to stay in L1/L2 (the caller picks the workspace), so
+/// each input row is copied once per block and then read from cache by the GEMM, and the GEMM
+/// microkernels of every tag serve convolution unchanged (same packing, same tails, same bit-exact
+/// epilogues). Where a tap carries few channels (the RGB first layer) it is also the faster of the
+/// two; from 32 channels per group conv2d_f32 reads the input through tap pointers instead on
+/// kernels that have an indirect entry (conv_indirect.hpp; docs/performance.md, bench_conv_algo).
 ///
 /// `gather_phase_panel` is the transposed-convolution form: one phase of the sub-pixel split
 /// (conv2d.hpp) is a dense stride-1 correlation, so its panel rows are the forward gather's with
