@@ -749,6 +749,16 @@ TEST_CASE("transposed conv: the size queries are exactly what pack_weights and r
   const status s = s8::pack_weights(grouped, w.data(), nullptr, 0, pt.p, 1 << 10);
   CHECK(s.code() == status_code::invalid_argument);
   CHECK(std::string(s.message()).find("one group") != std::string::npos);
+  // So is a hand-made dilated one (transposed geometries have dilation 1), in every query and call.
+  conv_geometry dilated = t;
+  dilated.dilation_w = 2;
+  CHECK(s8::packed_weights_bytes(dilated) == 0);
+  CHECK(f32::workspace_bytes(dilated) == 0);
+  CHECK(s16::min_workspace_bytes(dilated) == 0);
+  const status d = f32::pack_weights(dilated, std::vector<float>(5 * 27).data(), nullptr, pt.p, 1 << 10);
+  CHECK(d.code() == status_code::invalid_argument);
+  CHECK(std::string(d.message()).find("dilation") != std::string::npos);
+  CHECK(s8::run(dilated, in.data(), pt.p, out.data(), st, ws.p, 1 << 16).code() == status_code::invalid_argument);
 }
 
 #if TT_HAS_GUARD_PAGES

@@ -195,7 +195,7 @@ constexpr std::size_t conv_workspace_bytes(const conv_geometry& g, std::size_t e
   switch (choose_conv_algorithm(g)) {
     case conv_algorithm::pointwise_gemm: return 0;
     case conv_algorithm::sub_pixel_gemm: {
-      if (g.groups != 1) return 0;
+      if (g.groups != 1 || g.dilation_h != 1 || g.dilation_w != 1) return 0;
       // Panel rows of the largest phase plus, when staged, a staging row of outputs each.
       const bool chain = phase_rows_chain(g), staged = stage && !chain;
       const std::size_t row = (phase_depth_max(g) + (staged ? g.out_c : 0)) * elem;
@@ -217,7 +217,8 @@ constexpr std::size_t conv_min_workspace_bytes(const conv_geometry& g, std::size
   if (!check_conv_geometry(g).ok()) return 0;
   switch (choose_conv_algorithm(g)) {
     case conv_algorithm::pointwise_gemm: return 0;
-    case conv_algorithm::sub_pixel_gemm: return g.groups == 1 ? phase_depth_max(g) * elem : 0;
+    case conv_algorithm::sub_pixel_gemm:
+      return g.groups == 1 && g.dilation_h == 1 && g.dilation_w == 1 ? phase_depth_max(g) * elem : 0;
     case conv_algorithm::panel_gemm:
     case conv_algorithm::indirect_gemm: break;
   }
@@ -234,6 +235,8 @@ inline status check_conv_packed(const conv_geometry& g, const void* packed, std:
   if (h->magic != conv_packed_header::magic_value || h->dtype != bits)
     return {status_code::invalid_argument, "conv2d: packed buffer was not made by this operator's pack_weights"};
   if (g.transposed && g.groups != 1) return {status_code::invalid_argument, "conv2d: a transposed conv has one group"};
+  if (choose_conv_algorithm(g) == conv_algorithm::sub_pixel_gemm && (g.dilation_h != 1 || g.dilation_w != 1))
+    return {status_code::invalid_argument, "conv2d: a transposed conv has dilation 1"};
   if (h->groups != g.groups || h->group_out_c != g.group_out_c() || h->depth != g.depth())
     return {status_code::shape_mismatch, "conv2d: packed buffer was made for another geometry"};
   if (h->nr != nr || h->kr != kr)
@@ -388,10 +391,12 @@ template <class Q> output_stage<Q> group_stage(const output_stage<Q>& s, std::si
   return r;
 }
 
-/// A sub-pixel (transposed) geometry must have one group.
+/// A sub-pixel (transposed) geometry must have one group and dilation 1 (as make_transpose_conv_geometry makes it).
 inline status check_sub_pixel_groups(const conv_geometry& g) noexcept {
-  if (choose_conv_algorithm(g) == conv_algorithm::sub_pixel_gemm && g.groups != 1)
-    return {status_code::invalid_argument, "conv2d: a transposed conv has one group"};
+  if (choose_conv_algorithm(g) != conv_algorithm::sub_pixel_gemm) return status::success();
+  if (g.groups != 1) return {status_code::invalid_argument, "conv2d: a transposed conv has one group"};
+  if (g.dilation_h != 1 || g.dilation_w != 1)
+    return {status_code::invalid_argument, "conv2d: a transposed conv has dilation 1"};
   return status::success();
 }
 
