@@ -1,7 +1,9 @@
 // conv2d / transpose_conv2d: every GEMM microkernel on the conformance vectors (bit-exact against
 // TFLite, with the default and with tiny workspaces so panels split anywhere), against a direct
 // reference on random geometries (kernels to 7x7, stride and dilation to 3, SAME/VALID/explicit
-// padding, groups, batch), guard pages around every buffer, and parameter validation.
+// padding, groups, batch), guard pages around every buffer, and parameter validation; transposed
+// convolution's sub-pixel split on strides 1-4 with kernels below, at and above the stride (empty
+// phases) against TFLite's scatter for s8/s4, f32 and s16, its size queries and guard pages.
 #include "test.hpp"
 #include "nnconf.hpp"
 #include "guard.hpp"
