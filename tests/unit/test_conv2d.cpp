@@ -893,6 +893,26 @@ TEST_CASE("conv geometry rejects bad shapes with a message") {
   CHECK(make_transpose_conv_geometry(ts, padding::same, g).code() == status_code::invalid_argument);
 }
 
+TEST_CASE("conv geometry keeps derived byte sizes inside size_t (32-bit targets: 2^26-element limits)") {
+  // A 1x1 layer with a 2^28-element filter: ~1 GiB packed fp32, more than a 32-bit size_t holds
+  // once padded; a 32-bit target refuses the geometry instead of wrapping the size queries.
+  conv_geometry g;
+  const status st = make_conv_geometry({.in_h = 8, .in_w = 8, .in_c = 4096, .out_c = 65536}, padding::valid, g);
+  if constexpr (sizeof(std::size_t) < 8) {
+    CHECK(st.code() == status_code::overflow);
+    CHECK(conv2d_f32<>::packed_weights_bytes(g) == 0);
+  } else {
+    REQUIRE(st.ok());
+    CHECK(conv2d_f32<>::packed_weights_bytes(g) > std::size_t{1} << 30);
+  }
+  // Depthwise: a row of 2^27 tap pointers (out_w 2^20 x 11x11 taps) on 32-bit.
+  const status dw = make_conv_geometry({.in_h = 11, .in_w = 1 << 20, .in_c = 1, .out_c = 1, .kernel_h = 11, .kernel_w = 11,
+                                        .groups = 1},
+                                       padding::same, g);
+  if constexpr (sizeof(std::size_t) < 8) CHECK(dw.code() == status_code::overflow);
+  else CHECK(dw.ok());
+}
+
 TEST_CASE("conv2d operators reject bad buffers and mismatched packing with a message") {
   using conv = conv2d_s8<>;
   conv_geometry g, g2;

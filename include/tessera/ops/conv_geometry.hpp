@@ -133,6 +133,19 @@ constexpr status check_conv_geometry(const conv_geometry& g) noexcept {
   if (!mul_within(g.kernel_h, g.kernel_w, dim, t) || !mul_within(t, g.group_in_c(), dim, t))
     return {status_code::overflow, "conv geometry: kernel_h * kernel_w * input channels per group is larger than 2^24"};
   if (!mul_within(t, g.out_c, cap, t)) return {status_code::overflow, "conv geometry: the filter has more than 2^31 elements"};
+  if constexpr (sizeof(std::size_t) < 8) {
+    // 32-bit targets (Cortex-M): the byte sizes the operators derive from a geometry (packed
+    // filters with padded tiles and bias, rows of tap pointers, depthwise rows expanded to out_c
+    // channels) must fit a 32-bit size_t, so those element counts stay below 2^26.
+    constexpr std::size_t lim32 = std::size_t{1} << 26;
+    std::size_t f = 0, p = 0, e = 0;
+    if (!mul_within(g.kernel_h, g.kernel_w, lim32, f) || !mul_within(f, g.in_c, lim32, f) ||
+        !mul_within(f, g.out_c, lim32, f) || !mul_within(g.kernel_h * g.kernel_w, g.out_w, lim32, p) ||
+        !mul_within(g.in_w + g.pad_left + g.pad_right, g.out_c, lim32, e))
+      return {status_code::overflow,
+              "conv geometry: on a 32-bit target the filter, a row of tap pointers and an expanded input row "
+              "are limited to 2^26 elements"};
+  }
   if (!g.transposed) {
     // Every window lies in the padded input (all factors <= 2^24: exact in 64 bits).
     auto fits = [](std::uint64_t out, std::uint64_t stride, std::uint64_t k, std::uint64_t dil, std::uint64_t in,
