@@ -3,13 +3,13 @@
 // padding taps pointing at a zero row), fp32 on the simd tag, one thread. The issue asks for an
 // indirect GEMM "or another scheme you show to be faster"; this program decides between the two
 // (conv2d_f32::indirect_min_channels).
-//   panel     conv2d_f32 on gemm_f32_6x2v_simd_fma without its indirect entry (panel_only below):
-//             detail::gather_panel copies blocks of output pixels' windows into an L2-sized panel
-//             (workspace_bytes(g)), then the kernel multiplies it by every packed block
-//   indirect  detail::indirect_drive + gemm_f32_6x2v_simd_fma::run_indirect, what conv2d_f32 runs
-//             for groups of >= indirect_min_channels input channels: per block of 256 output
-//             pixels the pointers are written, then every packed block is applied reading the
-//             input through them (no copy); here for every layer, whatever the threshold
+//   panel     conv2d_f32<arch::simd>::run(..., conv_algorithm::panel_gemm): detail::gather_panel
+//             copies blocks of output pixels' windows into an L2-sized panel (workspace_bytes(g,
+//             panel_gemm)), then gemm_f32_6x2v_simd_fma multiplies it by every packed block
+//   indirect  the same with conv_algorithm::indirect_gemm, what conv2d_f32 runs for groups of >=
+//             indirect_min_channels input channels: per block of 256 output pixels the pointers
+//             are written, then every packed block is applied reading the input through them (no
+//             copy); here for every layer, whatever the threshold
 //   tessera   conv2d_f32<arch::simd> as a user calls it (the algorithm it picks)
 // All three use the same packed filter and the same tile code; outputs are compared with the
 // panel's before timing (equal but for a last single-row tile, where the panel's GEMM takes its
@@ -37,28 +37,8 @@ namespace tb = tessera_bench;
 using namespace tessera;
 
 constexpr double kPeakGflops = 99.6;
-using K = kernels::gemm_f32_6x2v_simd_fma;
-
-/// K without its indirect entry: conv2d_f32 on it always gathers panels.
-struct panel_only {
-  using arch = K::arch;
-  static constexpr const char* name = K::name;
-  static std::size_t nr() noexcept { return K::nr(); }
-  template <class... A> static void run(A... a) noexcept { K::run(a...); }
-};
 using conv = conv2d_f32<arch::simd>;
-using panel = conv2d_f32<arch::simd, panel_only>;
-
-/// conv2d_f32's indirect path for any channel count (the operator takes it from 16 channels on).
-void indirect_conv(const conv_geometry& g, const float* in, const void* packed, float* out, void* ws, std::size_t wsb) {
-  const auto* blocks = static_cast<const std::uint8_t*>(packed) + sizeof(detail::conv_packed_header);
-  const status s = detail::indirect_drive<float>(g, in, 0.0f, K::mr(), ws, wsb,
-                                                 [&](std::size_t p0, std::size_t rows, const float* const* ind, std::size_t) {
-                                                   K::run_indirect(rows, g.out_c, g.taps(), g.in_c, ind, blocks,
-                                                                   out + p0 * g.out_c, g.out_c, f32_clamp{});
-                                                 });
-  if (!s.ok()) std::abort();
-}
+constexpr conv_algorithm kAlgo[] = {conv_algorithm::panel_gemm, conv_algorithm::indirect_gemm};
 
 struct layer {
   const char* name;
@@ -76,7 +56,6 @@ struct setup {
   conv_geometry g;
   tb::buffer<float> x, packed;
   tb::buffer<std::uint64_t> ws;
-  std::size_t ws_panel = 0, ws_indirect = 0;
 };
 
 setup make(const layer& l) {
@@ -97,9 +76,7 @@ setup make(const layer& l) {
   const std::size_t pb = conv::packed_weights_bytes(u.g);
   u.packed = tb::buffer<float>(pb / 4 + 1);
   if (!conv::pack_weights(u.g, w.data(), b.data(), u.packed.data(), pb).ok()) std::abort();
-  u.ws_panel = panel::workspace_bytes(u.g);
-  u.ws_indirect = detail::indirect_workspace_bytes<float>(u.g, K::mr(), detail::indirect_default_tiles(u.g, K::mr()));
-  u.ws = tb::buffer<std::uint64_t>(std::max({u.ws_panel, u.ws_indirect, conv::workspace_bytes(u.g)}) / 8 + 1);
+  u.ws = tb::buffer<std::uint64_t>(std::max(conv::workspace_bytes(u.g, kAlgo[0]), conv::workspace_bytes(u.g, kAlgo[1])) / 8 + 1);
   return u;
 }
 
@@ -109,16 +86,11 @@ void run(benchmark::State& state, const layer& l, int which) {
   if (cur != &l) u = make(l), cur = &l;
   const conv_geometry& g = u.g;
   tb::buffer<float> out(g.out_elems()), ref(g.out_elems());
-  auto once = [&](float* o) {
-    if (which == 0) {
-      if (!panel::run(g, u.x.data(), u.packed.data(), o, f32_clamp{}, u.ws.data(), u.ws_panel).ok()) std::abort();
-    } else if (which == 1) {
-      indirect_conv(g, u.x.data(), u.packed.data(), o, u.ws.data(), u.ws_indirect);
-    } else {
-      if (!conv::run(g, u.x.data(), u.packed.data(), o, f32_clamp{}, u.ws.data(), conv::workspace_bytes(g)).ok()) std::abort();
-    }
+  auto run_as = [&](float* o, conv_algorithm a) {
+    if (!conv::run(g, u.x.data(), u.packed.data(), o, f32_clamp{}, u.ws.data(), conv::workspace_bytes(g, a), a).ok()) std::abort();
   };
-  if (!panel::run(g, u.x.data(), u.packed.data(), ref.data(), f32_clamp{}, u.ws.data(), u.ws_panel).ok()) std::abort();
+  auto once = [&](float* o) { run_as(o, which < 2 ? kAlgo[which] : conv::algorithm(g)); };
+  run_as(ref.data(), conv_algorithm::panel_gemm);
   once(out.data());
   for (std::size_t i = 0; i < g.out_elems(); ++i)
     if (std::fabs(out.data()[i] - ref.data()[i]) > 1e-3f * (1.0f + std::fabs(ref.data()[i]))) {

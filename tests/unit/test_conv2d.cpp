@@ -359,6 +359,16 @@ TEST_CASE_TEMPLATE_DEFINE("conv2d_f32 indirect GEMM matches an fp64 direct refer
         break;
       }
     }
+    // The panel path asked for by name on this kernel equals the panel-only kernel's bit for bit;
+    // an algorithm that does not apply is refused.
+    CHECK(conv::workspace_bytes(g, conv_algorithm::panel_gemm) == panel::workspace_bytes(g));
+    std::vector<float> forced(g.out_elems());
+    REQUIRE(conv::run(g, in.data(), packed.p, forced.data(), clamp, pws.data(), panel::workspace_bytes(g),
+                      conv_algorithm::panel_gemm).ok());
+    CHECK(forced == ref);
+    CHECK(conv::run(g, in.data(), packed.p, forced.data(), clamp, pws.data(), panel::workspace_bytes(g),
+                    conv_algorithm::pointwise_gemm).code() == status_code::invalid_argument);
+    CHECK(conv::workspace_bytes(g, conv_algorithm::sub_pixel_gemm) == 0);
     if constexpr (indirect) {
       // One byte short of a tile, or a workspace not aligned for pointers: a status, nothing run.
       const std::size_t min = conv::min_workspace_bytes(g);

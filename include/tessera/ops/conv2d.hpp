@@ -545,9 +545,18 @@ struct conv2d_f32 {
   /// The algorithm `run` uses for `g` (see the file comment).
   static constexpr conv_algorithm algorithm(const conv_geometry& g) noexcept {
     const conv_algorithm a = choose_conv_algorithm(g);
-    if constexpr (kernels::has_indirect_f32<Kernel>)
-      if (a == conv_algorithm::panel_gemm && g.group_in_c() >= indirect_min_channels) return conv_algorithm::indirect_gemm;
+    if (applies(g, conv_algorithm::indirect_gemm) && g.group_in_c() >= indirect_min_channels)
+      return conv_algorithm::indirect_gemm;
     return a;
+  }
+  /// True when `run` can compute `g` with algorithm `a`: the shape's own algorithm
+  /// (choose_conv_algorithm), or indirect_gemm in place of panel_gemm on a kernel with an
+  /// indirect entry (for benchmarks and tests that compare the two on one kernel).
+  static constexpr bool applies(const conv_geometry& g, conv_algorithm a) noexcept {
+    const conv_algorithm shape = choose_conv_algorithm(g);
+    if (a == conv_algorithm::indirect_gemm)
+      return kernels::has_indirect_f32<Kernel> && shape == conv_algorithm::panel_gemm && g.groups != 0;
+    return a == shape;
   }
 
   /// Bytes of the packed filter for `g` (0 if it would overflow): one block per group, or per
@@ -559,19 +568,16 @@ struct conv2d_f32 {
   }
   /// Default workspace (0 for pointwise shapes); `run` accepts any size >= min_workspace_bytes.
   /// indirect_gemm: the pointers of up to 256 output pixels and a zero row (pointer-aligned).
-  static std::size_t workspace_bytes(const conv_geometry& g) noexcept {
-    if constexpr (kernels::has_indirect_f32<Kernel>)
-      if (check_conv_geometry(g).ok() && algorithm(g) == conv_algorithm::indirect_gemm)
-        return detail::indirect_workspace_bytes<float>(g, Kernel::mr(), detail::indirect_default_tiles(g, Kernel::mr()));
-    return detail::conv_workspace_bytes(g, sizeof(float));
-  }
+  static std::size_t workspace_bytes(const conv_geometry& g) noexcept { return workspace_bytes(g, algorithm(g)); }
   /// The smallest workspace `run` accepts: one panel row (0 for pointwise shapes); indirect_gemm:
   /// one tile's pointers and the zero row.
-  static std::size_t min_workspace_bytes(const conv_geometry& g) noexcept {
-    if constexpr (kernels::has_indirect_f32<Kernel>)
-      if (check_conv_geometry(g).ok() && algorithm(g) == conv_algorithm::indirect_gemm)
-        return detail::indirect_workspace_bytes<float>(g, Kernel::mr(), 1);
-    return detail::conv_min_workspace_bytes(g, sizeof(float));
+  static std::size_t min_workspace_bytes(const conv_geometry& g) noexcept { return min_workspace_bytes(g, algorithm(g)); }
+  /// The same two sizes for algorithm `a` (see `applies`).
+  static std::size_t workspace_bytes(const conv_geometry& g, conv_algorithm a) noexcept {
+    return workspace_for(g, a, false);
+  }
+  static std::size_t min_workspace_bytes(const conv_geometry& g, conv_algorithm a) noexcept {
+    return workspace_for(g, a, true);
   }
   /// Packs `filter[out_c][kh][kw][in_c/groups]` and `bias[out_c]` (nullable). `packed` must be 16-byte aligned.
   static status pack_weights(const conv_geometry& g, const float* filter, const float* bias, void* packed,
@@ -615,20 +621,27 @@ struct conv2d_f32 {
   /// out = clamp(conv(in) + bias).
   static status run(const conv_geometry& g, const float* in, const void* packed, float* out, const f32_clamp& clamp,
                     void* workspace, std::size_t workspace_size) noexcept {
+    return run(g, in, packed, out, clamp, workspace, workspace_size, algorithm(g));
+  }
+  /// `run` through algorithm `a` where it `applies` (else a status); workspace as sized for `a`.
+  static status run(const conv_geometry& g, const float* in, const void* packed, float* out, const f32_clamp& clamp,
+                    void* workspace, std::size_t workspace_size, conv_algorithm a) noexcept {
     TESSERA_TRY(detail::check_buffers(in, out, "conv2d_f32: null input or output"));
     if (!(clamp.min <= clamp.max)) return {status_code::invalid_argument, "conv2d_f32: clamp min > max (or NaN)"};
     const detail::conv_packed_header* h = nullptr;
     TESSERA_TRY(detail::check_conv_packed(g, packed, 32, Kernel::nr(), 0,
                                           "conv2d_f32: packed buffer is null or not 16-byte aligned", h));
+    if (!applies(g, a))
+      return {status_code::invalid_argument, "conv2d_f32: the algorithm does not apply to this geometry or kernel"};
     const auto* blocks = static_cast<const std::uint8_t*>(packed) + sizeof(detail::conv_packed_header);
-    if (choose_conv_algorithm(g) == conv_algorithm::sub_pixel_gemm)
+    if (a == conv_algorithm::sub_pixel_gemm)
       return detail::sub_pixel_drive<float, false>(
           g, layout(g), in, 0.0f, out, workspace, workspace_size,
           [&](std::uint64_t block, std::size_t k, std::size_t rows, const float* a, std::size_t a_stride, float* c,
               std::size_t ldc) { Kernel::run(rows, g.out_c, k, a, a_stride, blocks + block, c, ldc, clamp); });
     const std::size_t ocg = g.group_out_c(), k = g.depth();
     if constexpr (kernels::has_indirect_f32<Kernel>)
-      if (algorithm(g) == conv_algorithm::indirect_gemm)
+      if (a == conv_algorithm::indirect_gemm)
         return detail::indirect_drive<float>(
             g, in, 0.0f, Kernel::mr(), workspace, workspace_size,
             [&](std::size_t p0, std::size_t rows, const float* const* ind, std::size_t grp) {
@@ -644,6 +657,17 @@ struct conv2d_f32 {
   }
 
  private:
+  /// Default (`least` false) or smallest workspace of algorithm `a`: indirect_gemm, tiles of
+  /// pointers and the zero row; otherwise the shape's panel sizes (0 for an invalid geometry or an
+  /// algorithm that does not apply).
+  static std::size_t workspace_for(const conv_geometry& g, conv_algorithm a, bool least) noexcept {
+    if (!check_conv_geometry(g).ok() || !applies(g, a)) return 0;
+    if constexpr (kernels::has_indirect_f32<Kernel>)
+      if (a == conv_algorithm::indirect_gemm)
+        return detail::indirect_workspace_bytes<float>(g, Kernel::mr(),
+                                                       least ? 1 : detail::indirect_default_tiles(g, Kernel::mr()));
+    return least ? detail::conv_min_workspace_bytes(g, sizeof(float)) : detail::conv_workspace_bytes(g, sizeof(float));
+  }
   static std::size_t group_bytes(const conv_geometry& g) noexcept {
     return kernels::packed_f32_bytes(g.group_out_c(), g.depth(), Kernel::nr());
   }

@@ -6,9 +6,9 @@
 ///   3x3c64  28x28x64 -> 28x28x64, 3x3 stride 1 SAME
 ///   3x3c16  28x28x16 -> 28x28x32, 3x3 stride 1 SAME
 ///   3x3s2   224x224x3 -> 112x112x32, 3x3 stride 2 SAME
-///   path    `panel`: K without its indirect entry (panel_gemm: gather + GEMM); `indirect`: K's
-///           indirect entry whatever the channel count (detail::indirect_drive, as conv2d_f32
-///           runs it from indirect_min_channels on); unset: what conv2d_f32<Tag, K> picks.
+///   path    `panel` or `indirect`: conv2d_f32's run with conv_algorithm::panel_gemm (gather +
+///           GEMM) or indirect_gemm (K's indirect entry, whatever the channel count); unset: what
+///           conv2d_f32<Tag, K> picks.
 /// elements() counts MACs (out_pixels * out_c * kh*kw*in_c); check() compares every output with an
 /// fp64 direct convolution within the fp32 dot-product bound.
 #pragma once
@@ -20,14 +20,6 @@
 #include "perf_harness.hpp"
 
 namespace tessera_perf {
-
-/// K without its indirect entry: conv2d_f32 on it gathers panels.
-template <class K> struct panel_only {
-  using arch = typename K::arch;
-  static constexpr const char* name = K::name;
-  static std::size_t nr() noexcept { return K::nr(); }
-  template <class... A> static void run(A... a) noexcept { K::run(a...); }
-};
 
 inline tessera::conv_geometry geo;
 alignas(64) inline float in[224 * 224 * 3];
@@ -41,7 +33,7 @@ inline const void* volatile v_packed = packed;
 inline float* volatile v_out = out;
 inline void* volatile v_ws = workspace;
 inline volatile std::size_t v_ws_bytes = 0;
-inline volatile int v_path = 0;  // 0: the operator's pick, 1: panel, 2: indirect
+inline tessera::conv_algorithm algo;  // set in setup: the operator's pick or the path asked for
 
 inline std::uint32_t lcg(std::uint32_t& s) { return s = s * 1664525u + 1013904223u; }
 inline float frand(std::uint32_t& s) { return static_cast<float>(static_cast<std::int32_t>(lcg(s) >> 21) - 1024) / 512.0f; }
@@ -57,40 +49,24 @@ template <class K> void setup_conv() {
   if (layer && std::strcmp(layer, "3x3s2") == 0)
     s = {.in_h = 224, .in_w = 224, .in_c = 3, .out_c = 32, .kernel_h = 3, .kernel_w = 3, .stride_h = 2, .stride_w = 2};
   if (!tessera::make_conv_geometry(s, tessera::padding::same, geo).ok()) std::abort();
-  v_path = path && std::strcmp(path, "panel") == 0 ? 1 : path && std::strcmp(path, "indirect") == 0 ? 2 : 0;
+  algo = path && std::strcmp(path, "panel") == 0      ? tessera::conv_algorithm::panel_gemm
+         : path && std::strcmp(path, "indirect") == 0 ? tessera::conv_algorithm::indirect_gemm
+                                                       : conv::algorithm(geo);
   std::uint32_t r = 99;
   for (std::size_t i = 0; i < geo.in_elems(); ++i) in[i] = frand(r);
   for (std::size_t i = 0; i < geo.out_c * geo.depth(); ++i) filt[i] = frand(r);
   for (std::size_t o = 0; o < geo.out_c; ++o) bias[o] = frand(r);
   if (conv::packed_weights_bytes(geo) > sizeof(packed)) std::abort();
   if (!conv::pack_weights(geo, filt, bias, packed, sizeof(packed)).ok()) std::abort();
-  const std::size_t ws = v_path == 1   ? tessera::conv2d_f32<typename K::arch, panel_only<K>>::workspace_bytes(geo)
-                         : v_path == 2 ? tessera::detail::indirect_workspace_bytes<float>(
-                                             geo, K::mr(), tessera::detail::indirect_default_tiles(geo, K::mr()))
-                                       : conv::workspace_bytes(geo);
-  if (ws > sizeof(workspace)) std::abort();
+  const std::size_t ws = conv::workspace_bytes(geo, algo);
+  if (ws == 0 || ws > sizeof(workspace)) std::abort();
   v_ws_bytes = ws;
 }
 
 /// One conv2d_f32 run on the path chosen in setup.
 template <class K> void run_conv() {
   using conv = tessera::conv2d_f32<typename K::arch, K>;
-  const tessera::conv_geometry& g = geo;
-  tessera::status s;
-  if (v_path == 1) {
-    s = tessera::conv2d_f32<typename K::arch, panel_only<K>>::run(g, v_in, v_packed, v_out, {}, v_ws, v_ws_bytes);
-  } else if (v_path == 2) {
-    const auto* blocks = static_cast<const std::uint8_t*>(v_packed) + sizeof(tessera::detail::conv_packed_header);
-    float* o = v_out;
-    s = tessera::detail::indirect_drive<float>(g, v_in, 0.0f, K::mr(), v_ws, v_ws_bytes,
-                                               [&](std::size_t p0, std::size_t rows, const float* const* ind, std::size_t) {
-                                                 K::run_indirect(rows, g.out_c, g.taps(), g.in_c, ind, blocks,
-                                                                 o + p0 * g.out_c, g.out_c, tessera::f32_clamp{});
-                                               });
-  } else {
-    s = conv::run(g, v_in, v_packed, v_out, {}, v_ws, v_ws_bytes);
-  }
-  if (!s.ok()) std::abort();
+  if (!conv::run(geo, v_in, v_packed, v_out, {}, v_ws, v_ws_bytes, algo).ok()) std::abort();
 }
 
 int check() {
