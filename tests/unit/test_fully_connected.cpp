@@ -7,6 +7,7 @@
 #include <tessera/tessera.hpp>
 #include <tuple>
 #include <limits>
+#include <string>
 #include <vector>
 
 using namespace tessera;
@@ -121,6 +122,23 @@ TEST_CASE_TEMPLATE_DEFINE("gemm_qs8 kernels equal the scalar kernel on random sh
   }
 }
 TEST_CASE_TEMPLATE_APPLY(fc_random, as_tuple<kernels::gemm_qs8_registry>::type);
+
+TEST_CASE("fully_connected_s8 size queries do not wrap a 32-bit size_t") {
+  // 2^16 x 2^16 int8 weights (4 GiB): inside the [1, 2^24] size range, past a 32-bit size_t.
+  using fc = fully_connected_s8<>;
+  const std::size_t n = std::size_t{1} << 16, k = std::size_t{1} << 16;
+  std::int8_t w[1] = {0};
+  std::uint32_t packed[4] = {};
+  const status st = fc::pack_weights(n, k, w, nullptr, 0, 0, packed, sizeof packed);
+  MESSAGE(std::string(st.message()));
+  if constexpr (sizeof(std::size_t) < 8) {
+    CHECK(fc::packed_weights_bytes(n, k) == 0);
+    CHECK(st.code() == status_code::overflow);
+  } else {
+    CHECK(fc::packed_weights_bytes(n, k) > (std::size_t{1} << 32));
+    CHECK(st.code() == status_code::buffer_too_small);
+  }
+}
 
 TEST_CASE("fully_connected_s8 rejects bad parameters with a message") {
   using fc = fully_connected_s8<>;

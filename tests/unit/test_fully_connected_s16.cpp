@@ -171,28 +171,33 @@ TEST_CASE_TEMPLATE_DEFINE("gemm_qs16 kernels are exact on the largest sums", K, 
   TT_REQUIRE_RUNNABLE(K);
   using fc = fully_connected_s16<typename K::arch, K>;
   // (-32768)(-128) = 2^22 is the largest product: depths around the kernels' widening points and
-  // long runs of it, with the int64 sum past 2^32 (int64 bias) or wrapping (int32 bias).
-  for (std::size_t k : {1u, 3u, 4u, 255u, 256u, 257u, 511u, 512u, 513u, 1024u, 1027u, 4099u}) {
-    for (std::int16_t av : {std::int16_t{-32768}, std::int16_t{32767}}) {
-      const std::size_t n = 19, m = 2;
-      std::vector<std::int16_t> in(m * k, av);
-      std::vector<std::int8_t> w(n * k, -128);
-      for (std::size_t i = 0; i < k; ++i) w[5 * k + i] = 127;  // one channel of the other sign
-      std::vector<std::int64_t> bias(n, -(std::int64_t{1} << 40));
-      std::vector<std::int32_t> bias32(n, 123456789);
-      output_stage<requant::per_tensor> p64{{1 << 30, -28}, 0, -32768, 32767}, p32{{1 << 30, -17}, 0, -32768, 32767};
-      auto packed = words8(fc::packed_weights_bytes(n, k));
-      std::vector<std::int16_t> got(m * n), want(m * n);
-      INFO("k=" << k << " a=" << av);
-      REQUIRE(fc::pack_weights(n, k, w.data(), bias.data(), packed.data(), packed.size() * 8).ok());
-      REQUIRE(fc::run(m, k, n, in.data(), k, packed.data(), got.data(), n, p64).ok());
-      reference<std::int64_t>(m, n, k, in.data(), k, w.data(), bias.data(), want.data(), n, p64);
-      CHECK(got == want);
-      std::vector<std::int64_t> b32(bias32.begin(), bias32.end());
-      REQUIRE(fc::pack_weights(n, k, w.data(), bias32.data(), packed.data(), packed.size() * 8).ok());
-      REQUIRE(fc::run(m, k, n, in.data(), k, packed.data(), got.data(), n, p32).ok());
-      reference<std::int32_t>(m, n, k, in.data(), k, w.data(), b32.data(), want.data(), n, p32);
-      CHECK(got == want);
+  // long runs of it, with the int64 sum past 2^32 (int64 bias) or wrapping (int32 bias). Shapes: two
+  // rows, and one row / seven rows x 70 channels, which reach single-row (GEMV) paths and their
+  // several-blocks-at-once loops (the simd kernel widens its int32 sums there separately).
+  const std::size_t shapes[][2] = {{2, 19}, {1, 70}, {7, 70}};
+  for (const auto& shape : shapes) {
+    const std::size_t m = shape[0], n = shape[1];
+    for (std::size_t k : {1u, 3u, 4u, 255u, 256u, 257u, 511u, 512u, 513u, 1024u, 1027u, 4099u}) {
+      for (std::int16_t av : {std::int16_t{-32768}, std::int16_t{32767}}) {
+        std::vector<std::int16_t> in(m * k, av);
+        std::vector<std::int8_t> w(n * k, -128);
+        for (std::size_t i = 0; i < k; ++i) w[5 * k + i] = 127;  // one channel of the other sign
+        std::vector<std::int64_t> bias(n, -(std::int64_t{1} << 40));
+        std::vector<std::int32_t> bias32(n, 123456789);
+        output_stage<requant::per_tensor> p64{{1 << 30, -28}, 0, -32768, 32767}, p32{{1 << 30, -17}, 0, -32768, 32767};
+        auto packed = words8(fc::packed_weights_bytes(n, k));
+        std::vector<std::int16_t> got(m * n), want(m * n);
+        INFO("m=" << m << " n=" << n << " k=" << k << " a=" << av);
+        REQUIRE(fc::pack_weights(n, k, w.data(), bias.data(), packed.data(), packed.size() * 8).ok());
+        REQUIRE(fc::run(m, k, n, in.data(), k, packed.data(), got.data(), n, p64).ok());
+        reference<std::int64_t>(m, n, k, in.data(), k, w.data(), bias.data(), want.data(), n, p64);
+        CHECK(got == want);
+        std::vector<std::int64_t> b32(bias32.begin(), bias32.end());
+        REQUIRE(fc::pack_weights(n, k, w.data(), bias32.data(), packed.data(), packed.size() * 8).ok());
+        REQUIRE(fc::run(m, k, n, in.data(), k, packed.data(), got.data(), n, p32).ok());
+        reference<std::int32_t>(m, n, k, in.data(), k, w.data(), b32.data(), want.data(), n, p32);
+        CHECK(got == want);
+      }
     }
   }
 }
@@ -265,6 +270,23 @@ TEST_CASE_TEMPLATE_DEFINE("gemm_qs16 kernels stay inside their buffers (guard pa
   MESSAGE(note);
 }
 TEST_CASE_TEMPLATE_APPLY(fc16_guard, as_tuple<kernels::gemm_qs16_registry>::type);
+
+TEST_CASE("fully_connected_s16 size queries do not wrap a 32-bit size_t") {
+  // 2^16 x 2^16 int8 weights (4 GiB): inside the [1, 2^24] size range, past a 32-bit size_t.
+  using fc = fully_connected_s16<>;
+  const std::size_t n = std::size_t{1} << 16, k = std::size_t{1} << 16;
+  std::int8_t w[1] = {0};
+  std::uint64_t packed[4] = {};
+  const status st = fc::pack_weights(n, k, w, nullptr, packed, sizeof packed);
+  MESSAGE(std::string(st.message()));
+  if constexpr (sizeof(std::size_t) < 8) {
+    CHECK(fc::packed_weights_bytes(n, k) == 0);
+    CHECK(st.code() == status_code::overflow);
+  } else {
+    CHECK(fc::packed_weights_bytes(n, k) > (std::size_t{1} << 32));
+    CHECK(st.code() == status_code::buffer_too_small);
+  }
+}
 
 TEST_CASE("fully_connected_s16 rejects bad parameters with a message") {
   using fc = fully_connected_s16<>;

@@ -169,6 +169,23 @@ TEST_CASE_TEMPLATE_DEFINE("gemm_f32 kernels agree with Eigen", K, f32_eigen) {
 TEST_CASE_TEMPLATE_APPLY(f32_eigen, as_tuple<kernels::gemm_f32_registry>::type);
 #endif
 
+TEST_CASE("gemm_f32 size queries do not wrap a 32-bit size_t") {
+  // 2^15 x 2^15 fp32 (4 GiB packed): inside the [1, 2^24] size range, past a 32-bit size_t.
+  using g = gemm_f32<>;
+  const std::size_t n = std::size_t{1} << 15, k = std::size_t{1} << 15;
+  float w[1] = {0.0f};
+  float packed[4] = {};
+  const status st = g::pack_weights(n, k, w, k, nullptr, packed, sizeof packed);
+  MESSAGE(std::string(st.message()));
+  if constexpr (sizeof(std::size_t) < 8) {
+    CHECK(g::packed_b_bytes(n, k) == 0);
+    CHECK(st.code() == status_code::overflow);
+  } else {
+    CHECK(g::packed_b_bytes(n, k) > (std::size_t{1} << 32));
+    CHECK(st.code() == status_code::buffer_too_small);
+  }
+}
+
 TEST_CASE("gemm_f32 rejects bad parameters with a message") {
   using g = gemm_f32<>;
   float b[6] = {1, 2, 3, 4, 5, 6}, a[3] = {1, 1, 1}, c[2];

@@ -24,7 +24,8 @@ template <class Tag = arch::native, class Kernel = select_t<op::gemm_qs8, Tag>>
 struct fully_connected_s8 {
   using kernel = Kernel;
 
-  /// Bytes of packed weights (and folded biases) for `output_c` x `input_c`. 0 if it would overflow.
+  /// Bytes of packed weights (and folded biases) for `output_c` x `input_c`; 0 if a size is out of
+  /// [1, 2^24] or the total would overflow size_t (possible on 32-bit targets).
   static std::size_t packed_weights_bytes(std::size_t output_c, std::size_t input_c) noexcept {
     if (output_c == 0 || input_c == 0 || input_c > max_dim || output_c > max_dim) return 0;
     return kernels::packed_qs8_bytes(output_c, input_c, Kernel::nr(), Kernel::kr());
@@ -97,7 +98,9 @@ struct fully_connected_s8 {
     if (w == nullptr || packed == nullptr) return {status_code::invalid_argument, "fully_connected_s8: null buffer"};
     if (reinterpret_cast<std::uintptr_t>(packed) % alignof(std::int32_t) != 0)
       return {status_code::invalid_argument, "fully_connected_s8: packed buffer must be 4-byte aligned"};
-    if (packed_bytes < packed_weights_bytes(output_c, input_c))
+    const std::size_t need = packed_weights_bytes(output_c, input_c);
+    if (need == 0) return {status_code::overflow, "fully_connected_s8: packed size overflows size_t"};
+    if (packed_bytes < need)
       return {status_code::buffer_too_small, "fully_connected_s8: packed buffer smaller than packed_weights_bytes()"};
     if (input_zp < -128 || input_zp > 127 || weight_zp < -127 || weight_zp > 127)
       return {status_code::invalid_argument, "fully_connected_s8: zero point outside int8"};

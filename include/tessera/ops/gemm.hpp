@@ -22,7 +22,8 @@ template <class Tag = arch::native, class Kernel = select_t<op::gemm_f32, Tag>>
 struct gemm_f32 {
   using kernel = Kernel;
 
-  /// Bytes of packed B (with bias) for N columns of depth K; 0 when a size is 0 or too large.
+  /// Bytes of packed B (with bias) for N columns of depth K; 0 when a size is out of [1, 2^24] or
+  /// the total would overflow size_t (possible on 32-bit targets).
   static std::size_t packed_b_bytes(std::size_t n, std::size_t k) noexcept {
     if (n == 0 || k == 0 || n > max_dim || k > max_dim) return 0;
     return kernels::packed_f32_bytes(n, k, Kernel::nr());
@@ -76,7 +77,9 @@ struct gemm_f32 {
     if (bad_stride) return {status_code::invalid_argument, "gemm_f32: source row stride is smaller than its row"};
     if (reinterpret_cast<std::uintptr_t>(packed) % alignof(float) != 0)
       return {status_code::invalid_argument, "gemm_f32: packed B must be float-aligned"};
-    if (packed_bytes < packed_b_bytes(n, k))
+    const std::size_t need = packed_b_bytes(n, k);
+    if (need == 0) return {status_code::overflow, "gemm_f32: packed size overflows size_t"};
+    if (packed_bytes < need)
       return {status_code::buffer_too_small, "gemm_f32: packed buffer smaller than packed_b_bytes()"};
     return status::success();
   }

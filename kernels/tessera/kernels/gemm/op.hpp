@@ -17,6 +17,7 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 
 namespace tessera::op {
 /// int8 x int8 -> int8 GEMM with a fused output stage (requant::per_tensor or per_channel).
@@ -25,10 +26,14 @@ struct gemm_qs8 {};
 
 namespace tessera::kernels {
 
-/// Bytes of packed weights for N channels of depth K in blocks of `nr` x `kr`.
+/// Bytes of packed weights for N channels of depth K in blocks of `nr` x `kr`; 0 if the size does
+/// not fit in size_t (a 32-bit target) or N or K exceeds 2^31.
 constexpr std::size_t packed_qs8_bytes(std::size_t n, std::size_t k, std::size_t nr, std::size_t kr) noexcept {
-  const std::size_t blocks = (n + nr - 1) / nr, kpad = (k + kr - 1) / kr * kr;
-  return blocks * (nr * sizeof(std::int32_t) + nr * kpad);
+  constexpr std::uint64_t max_dim = std::uint64_t{1} << 31;
+  if (n > max_dim || k > max_dim) return 0;
+  const std::uint64_t blocks = (n + nr - 1) / nr, kpad = (std::uint64_t{k} + kr - 1) / kr * kr;
+  const std::uint64_t bytes = blocks * (nr * sizeof(std::int32_t) + nr * kpad);
+  return bytes > std::numeric_limits<std::size_t>::max() ? 0 : static_cast<std::size_t>(bytes);
 }
 
 /// Packs W[N][K] (row stride `w_stride`) and bias[N] (nullable) into the format above.

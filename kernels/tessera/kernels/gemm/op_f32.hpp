@@ -26,6 +26,7 @@
 #pragma once
 #include <concepts>
 #include <cstddef>
+#include <cstdint>
 #include <limits>
 
 namespace tessera::op {
@@ -43,9 +44,13 @@ struct f32_clamp {
 
 namespace tessera::kernels {
 
-/// Bytes of packed B for N columns of depth K in blocks of `nr`.
+/// Bytes of packed B for N columns of depth K in blocks of `nr`; 0 if the size does not fit in
+/// size_t (a 32-bit target) or N or K exceeds 2^31.
 constexpr std::size_t packed_f32_bytes(std::size_t n, std::size_t k, std::size_t nr) noexcept {
-  return (n + nr - 1) / nr * nr * (k + 1) * sizeof(float);
+  constexpr std::uint64_t max_dim = std::uint64_t{1} << 31;
+  if (n > max_dim || k > max_dim) return 0;
+  const std::uint64_t bytes = (std::uint64_t{n} + nr - 1) / nr * nr * (std::uint64_t{k} + 1) * sizeof(float);
+  return bytes > std::numeric_limits<std::size_t>::max() ? 0 : static_cast<std::size_t>(bytes);
 }
 
 /// Packs B (through `b_at(k, n)`) and bias[N] (nullable) into the format above.
