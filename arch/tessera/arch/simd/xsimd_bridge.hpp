@@ -12,6 +12,7 @@
 ///                        two int8 rows of 2 size(): p = clamp(sat8(x0, x1)), q = clamp(sat8(y0, y1))
 /// Everything else (loads, min/max, +) is xsimd's portable API.
 #pragma once
+#include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <limits>
@@ -159,6 +160,108 @@ inline i32 mbqm(i32 x, i32 m, i32 s) noexcept {
   return rdpot(srdhm(shl_wrap(x, left), m), xsimd::max(zero - s, zero));
 #endif
 }
+
+// ---- 16x8 depthwise helpers (dwconv_qs16_2v_simd) ----------------------------------------------
+// A tile of 2L channels (L = i32::size) lives in two int32 batches (lo, hi) in the order the
+// ISA's widening multiply-add leaves them ("tile order"): AVX2 lo = channels 0-3, 8-11 and
+// hi = 4-7, 12-15 (VPUNPCKLWD/HWD work per 128-bit half); Neon lo = 0-3, hi = 4-7. The int64
+// products of an int32 batch come in two int64 batches ("parts"): AVX2 part 0 = int32 lanes
+// 0, 2, 4, 6 and part 1 = 1, 3, 5, 7 (VPMULDQ on even / odd lanes); Neon part 0 = lanes 0, 1 and
+// part 1 = 2, 3 (SMLAL / SMLAL2).
+//   dw16_channel(h, i)            channel (0..2L) of int32 lane i of batch h (0 = lo, 1 = hi)
+//   dw16_s64_lane(p, k)           int32 lane whose product is int64 lane k of part p
+//   dw16_weight_pair(wa, wb, ...) the widened weights of taps (a, b) as dw16_mac2 takes them
+//   dw16_mac2(lo, hi, xa, xb, ..) lo, hi += xa * wa + xb * wb per channel (|w| <= 128: every
+//                                 product and pair sum exact in int32; the adds wrap)
+//   dw16_load_i32(v, lo, hi)      2L int32 values in channel order into tile order
+//   dw16_store_s16(p, lo, hi)     the low 16 bits of every lane to p[0..2L) in channel order (wraps)
+//   dw16_mla_wide(p0, p1, a, m)   p0, p1 += a * m per lane, 32 x 32 -> 64 bits, in parts
+//   dw16_sra64(x, t)              x >> t arithmetic per int64 lane, t in [0, 63]
+//   dw16_join(p0, p1)             the low 32 bits of every int64 lane back in its int32 lane
+using i16 = xsimd::batch<std::int16_t, simd_arch>;
+using i64 = xsimd::batch<std::int64_t, simd_arch>;
+
+#if defined(__x86_64__)
+
+constexpr std::size_t dw16_channel(std::size_t h, std::size_t i) noexcept { return i / 4 * 8 + h * 4 + i % 4; }
+constexpr std::size_t dw16_s64_lane(std::size_t p, std::size_t k) noexcept { return 2 * k + p; }
+
+/// (w_a[c], w_b[c]) interleaved per channel: p0 for the lo channels, p1 for the hi ones.
+inline void dw16_weight_pair(i16 wa, i16 wb, i16& p0, i16& p1) noexcept {
+  p0 = _mm256_unpacklo_epi16(wa, wb);
+  p1 = _mm256_unpackhi_epi16(wa, wb);
+}
+
+/// VPMADDWD of the interleaved inputs with the interleaved weights: x_a w_a + x_b w_b per channel.
+inline void dw16_mac2(i32& lo, i32& hi, i16 xa, i16 xb, i16 p0, i16 p1) noexcept {
+  lo = _mm256_add_epi32(lo, _mm256_madd_epi16(_mm256_unpacklo_epi16(xa, xb), p0));
+  hi = _mm256_add_epi32(hi, _mm256_madd_epi16(_mm256_unpackhi_epi16(xa, xb), p1));
+}
+
+inline void dw16_load_i32(const std::int32_t* v, i32& lo, i32& hi) noexcept {
+  const __m256i a = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(v));
+  const __m256i b = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(v + 8));
+  lo = _mm256_permute2x128_si256(a, b, 0x20);
+  hi = _mm256_permute2x128_si256(a, b, 0x31);
+}
+
+/// VPACKUSDW of the lanes' low halves (masked: exact) restores the channel order per 128 bits.
+inline void dw16_store_s16(std::int16_t* p, i32 lo, i32 hi) noexcept {
+  const __m256i m = _mm256_set1_epi32(0xFFFF);
+  const __m256i v = _mm256_packus_epi32(_mm256_and_si256(lo, m), _mm256_and_si256(hi, m));
+  _mm256_storeu_si256(reinterpret_cast<__m256i*>(p), v);
+}
+
+/// VPMULDQ of the even lanes and of the odd lanes (moved down by VPSHUFD).
+inline void dw16_mla_wide(i64& p0, i64& p1, i32 a, i32 m) noexcept {
+  p0 = _mm256_add_epi64(p0, _mm256_mul_epi32(a, m));
+  p1 = _mm256_add_epi64(p1, _mm256_mul_epi32(_mm256_shuffle_epi32(a, 0xF5), _mm256_shuffle_epi32(m, 0xF5)));
+}
+
+/// AVX2 has no VPSRAQ: a logical shift, then the sign bit's image k = 2^63 >> t sign-extended by
+/// (r ^ k) - k.
+inline i64 dw16_sra64(i64 x, i64 t) noexcept {
+  const __m256i k = _mm256_srlv_epi64(_mm256_set1_epi64x(std::numeric_limits<std::int64_t>::min()), t);
+  return _mm256_sub_epi64(_mm256_xor_si256(_mm256_srlv_epi64(x, t), k), k);
+}
+
+inline i32 dw16_join(i64 p0, i64 p1) noexcept { return _mm256_blend_epi32(p0, _mm256_slli_epi64(p1, 32), 0xAA); }
+
+#elif defined(__aarch64__)
+
+constexpr std::size_t dw16_channel(std::size_t h, std::size_t i) noexcept { return h * 4 + i; }
+constexpr std::size_t dw16_s64_lane(std::size_t p, std::size_t k) noexcept { return 2 * p + k; }
+
+inline void dw16_weight_pair(i16 wa, i16 wb, i16& p0, i16& p1) noexcept { p0 = wa, p1 = wb; }
+
+/// SMLAL / SMLAL2 of both taps (int16 x int16 -> int32).
+inline void dw16_mac2(i32& lo, i32& hi, i16 xa, i16 xb, i16 p0, i16 p1) noexcept {
+  int32x4_t l = vmlal_s16(lo.data, vget_low_s16(xa.data), vget_low_s16(p0.data));
+  int32x4_t h = vmlal_high_s16(hi.data, xa.data, p0.data);
+  l = vmlal_s16(l, vget_low_s16(xb.data), vget_low_s16(p1.data));
+  h = vmlal_high_s16(h, xb.data, p1.data);
+  lo = l, hi = h;
+}
+
+inline void dw16_load_i32(const std::int32_t* v, i32& lo, i32& hi) noexcept { lo = vld1q_s32(v), hi = vld1q_s32(v + 4); }
+
+inline void dw16_store_s16(std::int16_t* p, i32 lo, i32 hi) noexcept {
+  vst1q_s16(p, vcombine_s16(vmovn_s32(lo.data), vmovn_s32(hi.data)));
+}
+
+inline void dw16_mla_wide(i64& p0, i64& p1, i32 a, i32 m) noexcept {
+  p0 = vmlal_s32(p0.data, vget_low_s32(a.data), vget_low_s32(m.data));
+  p1 = vmlal_high_s32(p1.data, a.data, m.data);
+}
+
+inline i64 dw16_sra64(i64 x, i64 t) noexcept { return vshlq_s64(x.data, vnegq_s64(t.data)); }
+
+inline i32 dw16_join(i64 p0, i64 p1) noexcept {
+  return vuzp1q_s32(vreinterpretq_s32_s64(p0.data), vreinterpretq_s32_s64(p1.data));
+}
+
+#endif
+// ---- end of the 16x8 depthwise helpers ----------------------------------------------------------
 
 }  // namespace simd_ops
 }  // namespace tessera::arch

@@ -22,6 +22,7 @@
 #include <tessera/kernels/dwconv/simd/dwconv3x3_f32_6x1v_simd_fma.hpp>
 #include <tessera/kernels/dwconv/simd/dwconv_f32_3x2v_simd_fma.hpp>
 #include <tessera/kernels/dwconv/simd/dwconv_qs8_2v_simd.hpp>
+#include <tessera/kernels/dwconv/simd/dwconv_qs16_2v_simd.hpp>
 #endif
 #if TESSERA_HAS_NEON
 // (neon depthwise kernels)
@@ -98,6 +99,7 @@ using dwconv_qs8_registry = arch::type_list<dwconv_qs8_scalar
 using dwconv_qs16_registry = arch::type_list<dwconv_qs16_scalar
 #if TESSERA_HAS_SIMD
 // (simd s16 entries)
+                                             , dwconv_qs16_2v_simd
 #endif
 #if TESSERA_HAS_NEON
 // (neon s16 entries)
