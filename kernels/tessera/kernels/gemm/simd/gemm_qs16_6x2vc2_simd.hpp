@@ -186,70 +186,78 @@ struct gemm_qs16_6x2vc2_simd {
     }
   }
 
+  /// The int32 sums of k steps [s0, s1) of six rows ar[0..6) (step s reads depths 2s, 2s + 1), plus
+  /// the odd last depth 2 * s1 alone if `last`, against one block's weights w (positioned at step s0),
+  /// started at the bias' low halves (wrapping) and stored to u. Out of line on purpose: one k loop
+  /// for both accumulators, whose 12 accumulators GCC 12 keeps in registers (inlined into the int64
+  /// path's chunk loop, or compiled for zero starts, it spilled half of them inside the loop).
+  [[gnu::noinline]] static void tile_sums(std::int32_t (*u)[NR], const std::int64_t* bias, const std::int16_t* const* ar,
+                                          const std::int8_t* w, std::size_t s0, std::size_t s1, bool last) noexcept {
+    namespace ops = tessera::arch::simd_ops;
+    const std::int16_t *a0 = ar[0], *a1 = ar[1], *a2 = ar[2], *a3 = ar[3], *a4 = ar[4], *a5 = ar[5];
+    i32 acc00 = start<std::int32_t>(bias), acc01 = start<std::int32_t>(bias + L);
+    i32 acc10 = acc00, acc11 = acc01, acc20 = acc00, acc21 = acc01;
+    i32 acc30 = acc00, acc31 = acc01, acc40 = acc00, acc41 = acc01, acc50 = acc00, acc51 = acc01;
+    auto step = [&](i16 b0, i16 b1, i16 b2, i16 b3, i16 b4, i16 b5) {
+      const i16 w0 = ops::load_widen_s8(w), w1 = ops::load_widen_s8(w + KC);
+      acc00 = ops::madd_s16(acc00, b0, w0), acc01 = ops::madd_s16(acc01, b0, w1);
+      acc10 = ops::madd_s16(acc10, b1, w0), acc11 = ops::madd_s16(acc11, b1, w1);
+      acc20 = ops::madd_s16(acc20, b2, w0), acc21 = ops::madd_s16(acc21, b2, w1);
+      acc30 = ops::madd_s16(acc30, b3, w0), acc31 = ops::madd_s16(acc31, b3, w1);
+      acc40 = ops::madd_s16(acc40, b4, w0), acc41 = ops::madd_s16(acc41, b4, w1);
+      acc50 = ops::madd_s16(acc50, b5, w0), acc51 = ops::madd_s16(acc51, b5, w1);
+    };
+    for (std::size_t s = s0; s < s1; ++s, w += 2 * NR) {
+      const std::size_t d = 2 * s;
+      step(ops::broadcast_pair_s16(a0 + d), ops::broadcast_pair_s16(a1 + d), ops::broadcast_pair_s16(a2 + d),
+           ops::broadcast_pair_s16(a3 + d), ops::broadcast_pair_s16(a4 + d), ops::broadcast_pair_s16(a5 + d));
+    }
+    if (last) {
+      const std::size_t d = 2 * s1;
+      step(ops::broadcast_last_s16(a0 + d), ops::broadcast_last_s16(a1 + d), ops::broadcast_last_s16(a2 + d),
+           ops::broadcast_last_s16(a3 + d), ops::broadcast_last_s16(a4 + d), ops::broadcast_last_s16(a5 + d));
+    }
+    acc00.store_aligned(u[0]), acc01.store_aligned(u[0] + L), acc10.store_aligned(u[1]);
+    acc11.store_aligned(u[1] + L), acc20.store_aligned(u[2]), acc21.store_aligned(u[2] + L);
+    acc30.store_aligned(u[3]), acc31.store_aligned(u[3] + L), acc40.store_aligned(u[4]);
+    acc41.store_aligned(u[4] + L), acc50.store_aligned(u[5]), acc51.store_aligned(u[5] + L);
+  }
+
   /// rows (2..6) x blocks [j0, j1) of the packed weights.
   template <class Acc, class Q>
   static void tile(std::size_t rows, std::size_t n, std::size_t k, const std::int16_t* a0, std::size_t a_stride,
                    const std::uint8_t* pw, std::size_t block, std::size_t j0, std::size_t j1, std::int16_t* c0,
                    std::size_t c_stride, const output_stage<Q>& p) noexcept {
-    namespace ops = tessera::arch::simd_ops;
-    constexpr bool wide = std::is_same_v<Acc, std::int64_t>;
     // Row clamping: a missing row reads the last valid row (and is never stored).
-    const std::int16_t* a1 = rows > 1 ? a0 + a_stride : a0;
-    const std::int16_t* a2 = rows > 2 ? a1 + a_stride : a1;
-    const std::int16_t* a3 = rows > 3 ? a2 + a_stride : a2;
-    const std::int16_t* a4 = rows > 4 ? a3 + a_stride : a3;
-    const std::int16_t* a5 = rows > 5 ? a4 + a_stride : a4;
+    const std::int16_t* ar[MR];
+    ar[0] = a0;
+    for (std::size_t r = 1; r < MR; ++r) ar[r] = r < rows ? ar[r - 1] + a_stride : ar[r - 1];
     const std::size_t full = k / 2;  // k steps with both depths inside A
     const bool odd = (k & 1) != 0;
-
     for (std::size_t j = j0; j < j1; ++j) {
       const std::uint8_t* base = pw + j * block;
       const auto* bias = reinterpret_cast<const std::int64_t*>(base);
       const auto* w = reinterpret_cast<const std::int8_t*>(base + NR * sizeof(std::int64_t));
       alignas(64) Acc t[MR][NR];
-      if constexpr (wide)
+      if constexpr (std::is_same_v<Acc, std::int64_t>) {
+        // int64 sums start at the bias; int32 runs of at most CH steps are widened into them.
         for (std::size_t r = 0; r < MR; ++r) std::memcpy(t[r], bias, NR * sizeof(std::int64_t));
-      i32 acc00 = start<Acc>(bias), acc01 = start<Acc>(bias + L);
-      i32 acc10 = acc00, acc11 = acc01, acc20 = acc00, acc21 = acc01;
-      i32 acc30 = acc00, acc31 = acc01, acc40 = acc00, acc41 = acc01, acc50 = acc00, acc51 = acc01;
-      std::size_t s = 0;
-      do {
-        const std::size_t se = wide ? std::min(s + CH, full) : full;
-        auto step = [&](i16 b0, i16 b1, i16 b2, i16 b3, i16 b4, i16 b5) {
-          const i16 w0 = ops::load_widen_s8(w), w1 = ops::load_widen_s8(w + KC);
-          acc00 = ops::madd_s16(acc00, b0, w0), acc01 = ops::madd_s16(acc01, b0, w1);
-          acc10 = ops::madd_s16(acc10, b1, w0), acc11 = ops::madd_s16(acc11, b1, w1);
-          acc20 = ops::madd_s16(acc20, b2, w0), acc21 = ops::madd_s16(acc21, b2, w1);
-          acc30 = ops::madd_s16(acc30, b3, w0), acc31 = ops::madd_s16(acc31, b3, w1);
-          acc40 = ops::madd_s16(acc40, b4, w0), acc41 = ops::madd_s16(acc41, b4, w1);
-          acc50 = ops::madd_s16(acc50, b5, w0), acc51 = ops::madd_s16(acc51, b5, w1);
-        };
-        for (; s < se; ++s, w += 2 * NR) {
-          const std::size_t d = 2 * s;
-          step(ops::broadcast_pair_s16(a0 + d), ops::broadcast_pair_s16(a1 + d), ops::broadcast_pair_s16(a2 + d),
-               ops::broadcast_pair_s16(a3 + d), ops::broadcast_pair_s16(a4 + d), ops::broadcast_pair_s16(a5 + d));
-        }
-        if (se == full && odd) {
-          const std::size_t d = 2 * s;
-          step(ops::broadcast_last_s16(a0 + d), ops::broadcast_last_s16(a1 + d), ops::broadcast_last_s16(a2 + d),
-               ops::broadcast_last_s16(a3 + d), ops::broadcast_last_s16(a4 + d), ops::broadcast_last_s16(a5 + d));
-        }
-        if constexpr (wide) {
-          ops::widen_add_s32(t[0], acc00), ops::widen_add_s32(t[0] + L, acc01);
-          ops::widen_add_s32(t[1], acc10), ops::widen_add_s32(t[1] + L, acc11);
-          ops::widen_add_s32(t[2], acc20), ops::widen_add_s32(t[2] + L, acc21);
-          ops::widen_add_s32(t[3], acc30), ops::widen_add_s32(t[3] + L, acc31);
-          ops::widen_add_s32(t[4], acc40), ops::widen_add_s32(t[4] + L, acc41);
-          ops::widen_add_s32(t[5], acc50), ops::widen_add_s32(t[5] + L, acc51);
-          acc00 = acc01 = acc10 = acc11 = acc20 = acc21 = i32(0);
-          acc30 = acc31 = acc40 = acc41 = acc50 = acc51 = i32(0);
-        }
-      } while (s < full);
-      if constexpr (!wide) {
-        acc00.store_aligned(t[0]), acc01.store_aligned(t[0] + L), acc10.store_aligned(t[1]);
-        acc11.store_aligned(t[1] + L), acc20.store_aligned(t[2]), acc21.store_aligned(t[2] + L);
-        acc30.store_aligned(t[3]), acc31.store_aligned(t[3] + L), acc40.store_aligned(t[4]);
-        acc41.store_aligned(t[4] + L), acc50.store_aligned(t[5]), acc51.store_aligned(t[5] + L);
+        // Each run starts at the bias' low halves b0, b1 too (the same k loop as the int32 path); the
+        // wrapping difference u - b of a run is its sum exactly, since that sum is below 2^31.
+        alignas(64) std::int32_t u[MR][NR];
+        const i32 b0 = start<std::int32_t>(bias), b1 = start<std::int32_t>(bias + L);
+        std::size_t s = 0;
+        do {
+          const std::size_t se = std::min(s + CH, full);
+          tile_sums(u, bias, ar, w + s * 2 * NR, s, se, se == full && odd);
+          for (std::size_t r = 0; r < MR; ++r) {
+            tessera::arch::simd_ops::widen_add_s32(t[r], i32::load_aligned(u[r]) - b0);
+            tessera::arch::simd_ops::widen_add_s32(t[r] + L, i32::load_aligned(u[r] + L) - b1);
+          }
+          s = se;
+        } while (s < full);
+      } else {
+        tile_sums(t, bias, ar, w, 0, full, odd);
       }
       epilogue<Acc>(rows, t, j * NR, std::min(NR, n - j * NR), c0 + j * NR, c_stride, p);
     }
