@@ -485,6 +485,75 @@ TEST_CASE_TEMPLATE_DEFINE("dwconv_qs16 kernels: ks 9 and 25 equal the general lo
 }
 TEST_CASE_TEMPLATE_APPLY(dw_spec_s16, as_tuple<kernels::dwconv_qs16_registry>::type);
 
+// 16x8 kernels sum products in int32 runs before widening to int64 (|x w| <= 2^22, so a run may
+// hold at most 511 taps). Windows of 600 and 1100 taps whose products are all +2^22 (-32768 x -128)
+// or all -4161536 (-32768 x 127) in some channels pass int32 within one pixel; kernel level,
+// against the scalar kernel: int64 bias at the op's limits (+-2^46), per-channel multipliers up to
+// INT32_MAX with every MBQM64 shift in [-31, 7] (MBQM32: [-31, 30]), channel tails, inputs, packed
+// weights, per-channel arrays and outputs bordering guard pages, and a clamp wider than int16 (the
+// narrowing keeps the low 16 bits on every tag).
+TEST_CASE_TEMPLATE_DEFINE("dwconv_qs16 kernels: long windows of extreme values equal the scalar kernel (guard pages)", K,
+                          dw_long_s16) {
+  TT_REQUIRE_RUNNABLE(K);
+  using ref = kernels::dwconv_qs16_scalar;
+  tt::rng r(15);
+  const std::size_t cr = K::cr(), pixels = 3;
+  constexpr std::int64_t lim = std::int64_t{1} << 46;
+  for (auto side : {tt::guard_side::after, tt::guard_side::before})
+    for (std::size_t ks : {600u, 1100u})
+      for (std::size_t ch : {std::size_t{1}, cr - 1 == 0 ? 2 : cr - 1, cr, cr + 1, 2 * cr + 3})
+        for (bool acc32 : {false, true})
+          for (bool wide : {false, true}) {
+            INFO("ks=" << ks << " channels=" << ch << (acc32 ? " int32" : " int64") << (wide ? " wide clamp" : ""));
+            // Channel c: c % 3 == 0 all +2^22 products, 1 all -4161536, 2 random extreme values.
+            tt::guarded<std::int16_t> x(pixels * ks * ch, side), out(pixels * ch, side);
+            std::vector<std::int8_t> w(ks * ch);
+            for (std::size_t t = 0; t < ks; ++t)
+              for (std::size_t c = 0; c < ch; ++c)
+                w[t * ch + c] = c % 3 == 0 ? std::int8_t{-128} : c % 3 == 1 ? std::int8_t{127}
+                                : static_cast<std::int8_t>(r.next() % 2 ? -128 : r.range(-128, 127));
+            for (std::size_t i = 0; i < pixels * ks * ch; ++i)
+              x[i] = i % ch % 3 != 2 ? std::int16_t{-32768}
+                                     : static_cast<std::int16_t>(r.next() % 2 ? -32768 : r.range(-32768, 32767));
+            std::vector<const std::int16_t*> ptr(pixels * ks);
+            for (std::size_t i = 0; i < pixels * ks; ++i) ptr[i] = x.data() + i * ch;
+            tt::guarded<std::int32_t> mult(ch, side), shift(ch, side);
+            std::vector<std::int64_t> bias(ch);
+            for (std::size_t c = 0; c < ch; ++c) {
+              bias[c] = c % 2 ? lim : r.range(-lim, lim);
+              mult[c] = static_cast<std::int32_t>(c % 4 == 3 ? 0x7FFFFFFF : r.range(1 << 30, 0x7FFFFFFF));
+              shift[c] = static_cast<std::int32_t>(acc32 ? r.range(-31, 30) : r.range(-31, 7));
+            }
+            const std::int32_t zp = wide ? 12345 : 0;
+            const std::int32_t lo = wide ? std::numeric_limits<std::int32_t>::min() : -32768;
+            const std::int32_t hi = wide ? std::numeric_limits<std::int32_t>::max() : 32767;
+            output_stage<requant::per_channel> pc{{mult.data(), shift.data()}, zp, lo, hi};
+            output_stage<requant::per_tensor> pt{{mult[0], shift[0]}, zp, lo, hi};
+            auto w_at = [&](std::size_t t, std::size_t c) { return w[t * ch + c]; };
+            auto b_at = [&](std::size_t c) { return bias[c]; };
+            const std::size_t bytes = kernels::packed_dw_bytes(ch, ks, cr, sizeof(std::int64_t), 1);
+            tt::guarded<std::int64_t> packed(bytes / 8, side);
+            REQUIRE(packed.ok());
+            kernels::pack_dw<std::int64_t, std::int8_t>(ch, ks, cr, w_at, b_at, packed.data());
+            auto pr = storage(kernels::packed_dw_bytes(ch, ks, ref::cr(), sizeof(std::int64_t), 1));
+            kernels::pack_dw<std::int64_t, std::int8_t>(ch, ks, ref::cr(), w_at, b_at, pr.data());
+            std::vector<std::int16_t> want(pixels * ch);
+            auto check = [&](const auto& st) {
+              if (acc32) {
+                K::template run<std::int32_t>(ch, pixels, ks, ptr.data(), ks, packed.data(), out.data(), ch, st);
+                ref::run<std::int32_t>(ch, pixels, ks, ptr.data(), ks, pr.data(), want.data(), ch, st);
+              } else {
+                K::template run<std::int64_t>(ch, pixels, ks, ptr.data(), ks, packed.data(), out.data(), ch, st);
+                ref::run<std::int64_t>(ch, pixels, ks, ptr.data(), ks, pr.data(), want.data(), ch, st);
+              }
+              CHECK(std::vector<std::int16_t>(out.data(), out.data() + pixels * ch) == want);
+            };
+            check(pc);
+            check(pt);
+          }
+}
+TEST_CASE_TEMPLATE_APPLY(dw_long_s16, as_tuple<kernels::dwconv_qs16_registry>::type);
+
 TEST_CASE_TEMPLATE_DEFINE("dwconv_f32 kernels: ks 9 and 25 equal the general loop", K, dw_spec_f32) {
   TT_REQUIRE_RUNNABLE(K);
   tt::rng r(13);
