@@ -569,6 +569,109 @@ template <class T> void bm_xnnpack(benchmark::State& state, std::size_t li, std:
 }
 #endif
 
+// ---- 16x8 depthwise: every kernel of dwconv_qs16_registry -------------------------------------------
+// conv_s16/<layer>/<kernel>: depthwise_conv2d_s16<K::arch, K> (int16 activations, int8 weights, int64
+// bias: int64 accumulator and MBQM64, per-channel stage, clamp [-32768, 32767]), weights packed once,
+// workspace_bytes(g). Checked once per kernel before timing against the exact int64 accumulators of a
+// direct convolution requantized by tessera::requantize_one: every output must be identical.
+// %peak is of 2 x 67.6 Gop/s (PERF.md: the int16 VPMADDWD MAC peak of one core).
+struct s16_layer {
+  const char* name;
+  std::int64_t in_hw, c, k, stride;
+  conv_geometry geometry() const {
+    conv_shape s;
+    s.in_h = s.in_w = in_hw;
+    s.in_c = s.out_c = s.groups = c;
+    s.kernel_h = s.kernel_w = k;
+    s.stride_h = s.stride_w = stride;
+    conv_geometry g;
+    if (!make_conv_geometry(s, padding::same, g).ok()) std::abort();
+    return g;
+  }
+};
+constexpr s16_layer kS16Layers[] = {
+    {"b_dw3x3s1_112x112x32", 112, 32, 3, 1},
+    {"p_dw3x3s1_56x56x64", 56, 64, 3, 1},
+};
+constexpr double kPeakGopsS16 = 2.0 * 67.6;
+
+struct s16_inputs {
+  conv_geometry g;
+  tb::buffer<std::int16_t> x;
+  std::vector<std::int8_t> w;
+  std::vector<std::int64_t> bias, acc;  ///< bias, exact accumulators (bias + sum x w)
+  std::vector<std::int32_t> mult, shift;
+  output_stage<requant::per_channel> stage() const { return {{mult.data(), shift.data()}, 0, -32768, 32767}; }
+};
+
+const s16_inputs& get_s16_inputs(std::size_t li) {
+  static std::map<std::size_t, std::unique_ptr<s16_inputs>> cache;
+  auto& slot = cache[li];
+  if (slot) return *slot;
+  slot = std::make_unique<s16_inputs>();
+  auto& in = *slot;
+  const conv_geometry g = kS16Layers[li].geometry();
+  in.g = g;
+  tb::rng r(0x516 + li);
+  in.x = tb::buffer<std::int16_t>(g.in_elems());
+  for (std::size_t i = 0; i < g.in_elems(); ++i) in.x[i] = static_cast<std::int16_t>(r.range(-32768, 32767));
+  in.w.resize(filter_elems(g));
+  for (auto& v : in.w) v = static_cast<std::int8_t>(r.range(-127, 127));
+  in.bias.resize(g.out_c);
+  for (auto& v : in.bias) v = r.range(-(std::int64_t{1} << 24), std::int64_t{1} << 24);
+  in.acc.assign(g.out_elems(), 0);
+  for (std::size_t i = 0; i < g.out_elems(); ++i) in.acc[i] = in.bias[i % g.out_c];
+  direct(g, [&](std::size_t o, std::size_t x, std::size_t w) { in.acc[o] += std::int64_t{in.x[x]} * in.w[w]; });
+  // acc standard deviation ~ 18918 * 73 * sqrt(depth): map about +-1.5 sigma onto +-32767.
+  const double base = 21845.0 / (18918.0 * 73.0 * std::sqrt(static_cast<double>(g.depth())));
+  in.mult.resize(g.out_c);
+  in.shift.resize(g.out_c);
+  for (std::size_t j = 0; j < g.out_c; ++j) {
+    quantized_multiplier q;
+    (void)quantize_multiplier(base * (0.75 + 0.5 * static_cast<double>(r.range(0, 1000)) / 1000.0), q);
+    in.mult[j] = q.multiplier;
+    in.shift[j] = q.shift;
+  }
+  return in;
+}
+
+template <class K> void bm_s16(benchmark::State& state, std::size_t li) {
+  using op = depthwise_conv2d_s16<typename K::arch, K>;
+  const std::string who = std::string("tessera ") + K::name;
+  if (tb::skip_if_unavailable<K>(state)) return;
+  const auto& in = get_s16_inputs(li);
+  const conv_geometry& g = in.g;
+  tb::buffer<std::int16_t> y(g.out_elems());
+  const std::size_t pbytes = op::packed_weights_bytes(g), wbytes = op::workspace_bytes(g);
+  tb::buffer<std::int64_t> packed(pbytes / 8 + 8), ws(wbytes / 8 + 8);
+  if (!op::pack_weights(g, in.w.data(), in.bias.data(), packed.data(), pbytes).ok()) {
+    tb::fail(state, who + ": pack_weights failed");
+    return;
+  }
+  const auto st = in.stage();
+  auto call = [&] { return op::run(g, in.x.data(), packed.data(), y.data(), st, ws.data(), wbytes).ok(); };
+  state.SetLabel(K::name);
+  if (!call()) {
+    tb::fail(state, who + ": run failed");
+    return;
+  }
+  for (std::size_t i = 0; i < in.acc.size(); ++i) {
+    const std::int16_t want = requantize_one<std::int16_t>(in.acc[i], st, i % g.out_c);
+    if (y[i] != want) {
+      tb::fail(state, who + " " + kS16Layers[li].name + ": " + where(g, i) + " = " + std::to_string(y[i]) +
+                          ", reference " + std::to_string(want));
+      return;
+    }
+  }
+  timed(state, call);
+  const double gop = 2.0 * macs(g) * 1e-9;
+  const double bytes = static_cast<double>((g.in_elems() + g.out_elems()) * 2 + filter_elems(g));
+  state.counters["Gop/s"] = benchmark::Counter(gop, benchmark::Counter::kIsIterationInvariantRate);
+  state.counters["%peak"] = benchmark::Counter(gop * 100.0 / kPeakGopsS16, benchmark::Counter::kIsIterationInvariantRate);
+  state.counters["GB/s"] = benchmark::Counter(bytes * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
+  state.counters["exact%"] = 100.0;
+}
+
 // ---- registration ---------------------------------------------------------------------------------
 [[maybe_unused]] const bool registered = [] {
 #if TESSERA_BENCH_HAS_ONEDNN
@@ -600,6 +703,12 @@ template <class T> void bm_xnnpack(benchmark::State& state, std::size_t li, std:
   };
   per_type(std::type_identity<float>{}, "conv_f32/");
   per_type(std::type_identity<std::int8_t>{}, "conv_s8/");
+  for (std::size_t li = 0; li < sizeof(kS16Layers) / sizeof(kS16Layers[0]); ++li)
+    tb::for_each_type(kernels::dwconv_qs16_registry{}, [&](auto kt) {
+      using K = typename decltype(kt)::type;
+      benchmark::RegisterBenchmark((std::string("conv_s16/") + kS16Layers[li].name + "/" + K::name).c_str(), bm_s16<K>, li)
+          ->Unit(benchmark::kMicrosecond);
+    });
   return true;
 }();
 
