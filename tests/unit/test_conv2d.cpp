@@ -456,8 +456,10 @@ TEST_CASE_TEMPLATE_APPLY(conv_f32_indirect_guard, as_tuple<kernels::gemm_f32_reg
 
 namespace {
 /// A transposed geometry for stride (sh, sw) with kernel class `kc` per axis (0: smaller than the
-/// stride, 1: equal, 2: larger and not a multiple, 3: a multiple), random sizes around it.
-conv_geometry phase_geometry(tt::rng& r, std::int64_t sh, std::int64_t sw, int kc_h, int kc_w, std::size_t max_c) {
+/// stride, 1: equal, 2: larger and not a multiple, 3: a multiple), random sizes around it;
+/// `min_in_c` > 0: in_c in [min_in_c, min_in_c + 9] instead.
+conv_geometry phase_geometry(tt::rng& r, std::int64_t sh, std::int64_t sw, int kc_h, int kc_w, std::size_t max_c,
+                             std::size_t min_in_c = 0) {
   auto kernel = [&](std::int64_t s, int kc) -> std::int64_t {
     switch (kc) {
       case 0: return s > 1 ? r.range(1, s - 1) : 1;
@@ -477,6 +479,7 @@ conv_geometry phase_geometry(tt::rng& r, std::int64_t sh, std::int64_t sw, int k
     s.in_w = r.range(1, 6);
     const std::int64_t channels[] = {1, 3, 5, 8, 17};
     s.in_c = std::min<std::int64_t>(channels[r.next() % 5], static_cast<std::int64_t>(max_c));
+    if (min_in_c != 0) s.in_c = r.range(static_cast<std::int64_t>(min_in_c), static_cast<std::int64_t>(min_in_c) + 9);
     s.out_c = std::min<std::int64_t>(channels[r.next() % 5], static_cast<std::int64_t>(max_c));
     // in * stride, or off by a little (TFLite's output_shape is the caller's choice).
     s.out_h = std::max<std::int64_t>(1, s.in_h * sh + (r.next() % 2 ? 0 : r.range(-sh, sh + 1)));
@@ -492,7 +495,8 @@ conv_geometry phase_geometry(tt::rng& r, std::int64_t sh, std::int64_t sw, int k
 }
 
 /// Every (stride_h, stride_w, kernel class h, kernel class w) combination once per `rounds`.
-template <class F> void each_phase_geometry(std::uint64_t seed, std::size_t rounds, std::size_t max_c, F&& f) {
+template <class F>
+void each_phase_geometry(std::uint64_t seed, std::size_t rounds, std::size_t max_c, F&& f, std::size_t min_in_c = 0) {
   tt::rng r(seed);
   std::size_t t = 0;
   for (std::size_t round = 0; round < rounds; ++round)
@@ -501,7 +505,7 @@ template <class F> void each_phase_geometry(std::uint64_t seed, std::size_t roun
         for (int kc = 0; kc < 4; ++kc) {
           const int kc_h = kc, kc_w = static_cast<int>((kc + round + static_cast<std::size_t>(sh)) % 4);
           if ((sh == 1 && kc_h == 0) || (sw == 1 && kc_w == 0)) continue;  // no kernel is smaller than 1
-          f(phase_geometry(r, sh, sw, kc_h, kc_w, max_c), r, t++);
+          f(phase_geometry(r, sh, sw, kc_h, kc_w, max_c, min_in_c), r, t++);
         }
 }
 
@@ -520,6 +524,18 @@ template <class Conv> std::vector<std::size_t> phase_workspaces(const conv_geome
   const std::size_t nw = (g.out_w + g.stride_w - 1) / g.stride_w;
   return {Conv::workspace_bytes(g), min, (2 + t % 3) * min + t % 2, (nw + 1 + t % 3) * (min + g.out_c * elem)};
 }
+/// Layer t (28x28x64 -> 56x56x32, 4x4 stride 2): the sub-pixel indirect sizes of Conv's kernel.
+template <class Conv> void check_tconv_indirect_sizes(const conv_geometry& g) {
+  using K = typename Conv::kernel;
+  CHECK(Conv::applies(g, conv_algorithm::sub_pixel_indirect) == kernels::has_indirect_f32<K>);
+  if constexpr (kernels::has_indirect_f32<K>) {
+    // 64 channels: tap pointers of a phase row (28 pixels, whole tiles) and a zero row instead.
+    CHECK(Conv::algorithm(g) == conv_algorithm::sub_pixel_indirect);
+    const std::size_t tiles = (28 + K::mr() - 1) / K::mr();
+    CHECK(Conv::workspace_bytes(g) == tiles * K::mr() * 4 * sizeof(const float*) + 64 * sizeof(float));
+    CHECK(Conv::min_workspace_bytes(g) == K::mr() * 4 * sizeof(const float*) + 64 * sizeof(float));
+  }
+}
 }  // namespace
 
 TEST_CASE("transposed geometries take the sub-pixel algorithm; 1x1 stride 1 stays pointwise") {
@@ -529,14 +545,15 @@ TEST_CASE("transposed geometries take the sub-pixel algorithm; 1x1 stride 1 stay
   CHECK(choose_conv_algorithm(g) == conv_algorithm::sub_pixel_gemm);
   CHECK(g.pad_top == 1);
   // Four phases of 2x2 taps: the largest phase depth is 4 * 64, a quarter of the full gather's.
-  CHECK(conv2d_f32<>::min_workspace_bytes(g) == 4 * 64 * sizeof(float));
+  CHECK(conv2d_f32<>::min_workspace_bytes(g, conv_algorithm::sub_pixel_gemm) == 4 * 64 * sizeof(float));
   CHECK(conv2d_s8<>::min_workspace_bytes(g) == 4 * 64);
   CHECK(conv2d_s16<>::min_workspace_bytes(g) == 4 * 64 * 2);
   // The default: ~64 KiB of panel rows (256), for the staging int8 kernel each with a staging row of
   // outputs (32), else one phase row (28 pixels).
   if (conv2d_s8<>::stage_phase_rows) CHECK(conv2d_s8<>::workspace_bytes(g) == 65536 / (4 * 64 + 32) * (4 * 64 + 32));
   else CHECK(conv2d_s8<>::workspace_bytes(g) == 28 * 4 * 64);
-  CHECK(conv2d_f32<>::workspace_bytes(g) == 28 * 4 * 64 * sizeof(float));  // one phase row
+  CHECK(conv2d_f32<>::workspace_bytes(g, conv_algorithm::sub_pixel_gemm) == 28 * 4 * 64 * sizeof(float));  // one phase row
+  check_tconv_indirect_sizes<conv2d_f32<>>(g);
   // 3x3 stride 2: phases of 2x2, 2x1, 1x2 and 1x1 taps.
   REQUIRE(make_transpose_conv_geometry({.in_h = 5, .in_w = 5, .in_c = 3, .out_h = 10, .out_w = 10, .out_c = 2,
                                         .kernel_h = 3, .kernel_w = 3, .stride_h = 2, .stride_w = 2}, padding::same, g).ok());
@@ -648,6 +665,68 @@ TEST_CASE_TEMPLATE_DEFINE("transpose_conv2d_f32 sub-pixel split matches an fp64 
   });
 }
 TEST_CASE_TEMPLATE_APPLY(tconv_f32_phases, as_tuple<kernels::gemm_f32_registry>::type);
+
+TEST_CASE_TEMPLATE_DEFINE("transpose_conv2d_f32 sub-pixel indirect matches an fp64 scatter and the panel path", K,
+                          tconv_f32_indirect) {
+  TT_REQUIRE_RUNNABLE(K);
+  using conv = transpose_conv2d_f32<typename K::arch, K>;
+  constexpr bool indirect = kernels::has_indirect_f32<K>;
+  // Narrow geometries (every stride, empty phases) with the algorithm asked for by name, and wide
+  // ones (in_c >= 32), where conv2d_f32 picks it.
+  for (const std::size_t min_in_c : {std::size_t{0}, conv::indirect_min_channels}) {
+    each_phase_geometry(67 + min_in_c, 1, 17, [&](const conv_geometry& g, tt::rng& r, std::size_t t) {
+      if (g.is_pointwise()) return;
+      INFO("case " << t << ": " << describe(g));
+      const conv_algorithm a = conv_algorithm::sub_pixel_indirect;
+      CHECK(conv::applies(g, a) == indirect);
+      CHECK(conv::algorithm(g) == (indirect && min_in_c != 0 ? a : conv_algorithm::sub_pixel_gemm));
+      auto uni = [&] { return static_cast<float>(static_cast<double>(r.next() >> 11) / 9007199254740992.0 * 2.0 - 1.0); };
+      std::vector<float> in(g.in_elems()), w(g.out_c * g.depth()), bias(g.out_c);
+      for (auto& v : in) v = uni();
+      for (auto& v : w) v = uni();
+      for (auto& v : bias) v = uni();
+      const f32_clamp clamp = t % 3 == 0 ? f32_clamp{-0.5f, 0.75f} : f32_clamp{};
+      const auto acc = direct<double>(g, in, w, bias, 0.0);
+      const std::size_t pb = conv::packed_weights_bytes(g);
+      aligned_buf packed(pb);
+      REQUIRE(conv::pack_weights(g, w.data(), bias.data(), packed.p, pb).ok());
+      const std::size_t pws = conv::workspace_bytes(g, conv_algorithm::sub_pixel_gemm);
+      std::vector<float> panel(g.out_elems()), pw(pws / 4 + 1);
+      REQUIRE(conv::run(g, in.data(), packed.p, panel.data(), clamp, pw.data(), pws, conv_algorithm::sub_pixel_gemm).ok());
+      if constexpr (!indirect) {
+        CHECK(conv::workspace_bytes(g, a) == 0);
+        CHECK(conv::run(g, in.data(), packed.p, panel.data(), clamp, pw.data(), pws, a).code() ==
+              status_code::invalid_argument);
+        return;
+      }
+      const std::size_t min = conv::min_workspace_bytes(g, a);
+      REQUIRE(min != 0);
+      const double tol = 1e-6 + static_cast<double>(g.depth() + 1) * static_cast<double>(g.depth() + 1) * 1.2e-7;
+      // The default (a phase row of pointers), one tile, a few tiles (calls ending mid-row).
+      for (const std::size_t wsb : {conv::workspace_bytes(g, a), min, (2 + t % 3) * min + 8 * (t % 2)}) {
+        INFO("workspace " << wsb);
+        std::vector<float> got(g.out_elems(), 1e30f);
+        std::vector<std::uint64_t> ws(wsb / 8 + 1);
+        const status s = conv::run(g, in.data(), packed.p, got.data(), clamp, ws.data(), wsb, a);
+        REQUIRE_MESSAGE(s.ok(), s.message());
+        for (std::size_t i = 0; i < got.size(); ++i) {
+          const double want = std::fmin(std::fmax(acc[i], static_cast<double>(clamp.min)), static_cast<double>(clamp.max));
+          if (std::fabs(got[i] - want) > tol || std::fabs(got[i] - panel[i]) > tol) {
+            FAIL_CHECK("element " << i << ": " << got[i] << " vs " << want << " (panel " << panel[i] << ")");
+            break;
+          }
+        }
+      }
+      // One byte short of a tile, or a workspace not aligned for pointers: a status, nothing run.
+      std::vector<std::uint64_t> ws(min / 8 + 2);
+      CHECK(conv::run(g, in.data(), packed.p, panel.data(), clamp, ws.data(), min - 1, a).code() ==
+            status_code::buffer_too_small);
+      CHECK(conv::run(g, in.data(), packed.p, panel.data(), clamp, reinterpret_cast<std::uint8_t*>(ws.data()) + 4, min, a)
+                .code() == status_code::invalid_argument);
+    }, min_in_c);
+  }
+}
+TEST_CASE_TEMPLATE_APPLY(tconv_f32_indirect, as_tuple<kernels::gemm_f32_registry>::type);
 
 TEST_CASE_TEMPLATE_DEFINE("conv2d_s16 on transposed geometries equals TFLite's scatter (int64 and int32 accumulators)", K,
                           tconv_s16_phases) {
@@ -816,6 +895,14 @@ TEST_CASE_TEMPLATE_DEFINE("transposed conv f32 touches nothing outside its buffe
       for (std::size_t i = 0; i < in.size(); ++i) in[i] = 1.0f;
       REQUIRE(conv::pack_weights(g, w.data(), nullptr, packed.data(), pbytes).ok());
       REQUIRE(conv::run(g, in.data(), packed.data(), out.data(), f32_clamp{}, ws.data(), wsb).ok());
+      if (!conv::applies(g, conv_algorithm::sub_pixel_indirect)) continue;
+      // The indirect algorithm: pointers and zero row in a guarded workspace of its own size.
+      const conv_algorithm a = conv_algorithm::sub_pixel_indirect;
+      // (Rounded up to whole pointers: an odd in_c leaves 4 bytes of slack after the zero row.)
+      const std::size_t iwb = ((t % 2 ? conv::min_workspace_bytes(g, a) : conv::workspace_bytes(g, a)) + 7) / 8 * 8;
+      tt::guarded<std::uint64_t> iws(iwb / 8, side);
+      REQUIRE(iws.ok());
+      REQUIRE(conv::run(g, in.data(), packed.data(), out.data(), f32_clamp{}, iws.data(), iwb, a).ok());
     }
   });
 }

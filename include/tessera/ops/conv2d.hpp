@@ -37,6 +37,10 @@
 ///     epilogue. Results are bit-exact with TFLite's scatter reference for s8/s16.
 ///     `transpose_conv2d_s8/_f32` name the same templates; a 1x1 stride-1 transposed conv whose
 ///     output is its input's size is pointwise. Workspace: panels of the largest phase's depth.
+///   * `conv_algorithm::sub_pixel_indirect` (conv2d_f32 on a transposed geometry, when its kernel
+///     has an indirect entry and in_c >= `indirect_min_channels`): the same phases, packing and C
+///     addressing, but each phase row's pixels are read through tap pointers (as indirect_gemm)
+///     instead of a gathered panel. Workspace: the pointers of a phase row and a zero row.
 ///
 /// Usage: `make_conv_geometry` -> `packed_weights_bytes` -> `pack_weights` (once) -> `workspace_bytes`
 /// -> `run` (many times). The packed buffer records the geometry's group sizes, the kernel's tile,
@@ -62,10 +66,11 @@
 namespace tessera {
 
 /// How a convolution is computed (chosen by shape; see the file comment).
-enum class conv_algorithm : std::uint8_t { pointwise_gemm, panel_gemm, sub_pixel_gemm, indirect_gemm };
+enum class conv_algorithm : std::uint8_t { pointwise_gemm, panel_gemm, sub_pixel_gemm, indirect_gemm, sub_pixel_indirect };
 
 /// The algorithm conv2d uses for `g` by shape alone (conv2d_f32::algorithm may then take
-/// indirect_gemm instead of panel_gemm, depending on its kernel).
+/// indirect_gemm instead of panel_gemm, or sub_pixel_indirect instead of sub_pixel_gemm,
+/// depending on its kernel).
 constexpr conv_algorithm choose_conv_algorithm(const conv_geometry& g) noexcept {
   if (g.is_pointwise()) return conv_algorithm::pointwise_gemm;
   return g.transposed ? conv_algorithm::sub_pixel_gemm : conv_algorithm::panel_gemm;
@@ -204,7 +209,8 @@ constexpr std::size_t conv_workspace_bytes(const conv_geometry& g, std::size_t e
       return std::min(std::max<std::size_t>(65536 / row, 16), most) * row;
     }
     case conv_algorithm::panel_gemm:
-    case conv_algorithm::indirect_gemm: break;  // (not a shape choice: conv2d_f32 sizes it itself)
+    case conv_algorithm::indirect_gemm:
+    case conv_algorithm::sub_pixel_indirect: break;  // (not shape choices: conv2d_f32 sizes them itself)
   }
   const std::size_t row = g.depth() * elem;
   const std::size_t rows = std::min(std::max<std::size_t>(65536 / row, 16), g.out_pixels());
@@ -220,7 +226,8 @@ constexpr std::size_t conv_min_workspace_bytes(const conv_geometry& g, std::size
     case conv_algorithm::sub_pixel_gemm:
       return g.groups == 1 && g.dilation_h == 1 && g.dilation_w == 1 ? phase_depth_max(g) * elem : 0;
     case conv_algorithm::panel_gemm:
-    case conv_algorithm::indirect_gemm: break;
+    case conv_algorithm::indirect_gemm:
+    case conv_algorithm::sub_pixel_indirect: break;
   }
   return g.depth() * elem;
 }
@@ -374,6 +381,81 @@ status sub_pixel_drive(const conv_geometry& g, const phase_layout& l, const T* i
         }
         p0 += cnt;
       }
+    }
+  }
+  return status::success();
+}
+
+/// Bytes of sub_pixel_indirect_drive's workspace with `tiles` tiles of mr pixels: the pointers of
+/// the largest phase's taps, then the zero row (in_c elements).
+template <class T>
+constexpr std::size_t sub_pixel_indirect_workspace_bytes(const conv_geometry& g, std::size_t mr,
+                                                         std::size_t tiles) noexcept {
+  const std::size_t ks = phase_axis(g.kernel_h, g.stride_h).max_taps() * phase_axis(g.kernel_w, g.stride_w).max_taps();
+  return tiles * mr * std::max<std::size_t>(ks, 1) * sizeof(const T*) + g.in_c * sizeof(T);
+}
+/// Tiles in its default workspace: a whole phase row per GEMM call.
+constexpr std::size_t sub_pixel_indirect_default_tiles(const conv_geometry& g, std::size_t mr) noexcept {
+  return ((g.out_w + g.stride_w - 1) / g.stride_w + mr - 1) / mr;
+}
+
+/// Sub-pixel driver reading the input through tap pointers (conv_algorithm::sub_pixel_indirect):
+/// the phases, packed blocks and C addressing of sub_pixel_drive, but for each phase row it
+/// writes one pointer per pixel and tap (tile-major, tap-major inside a tile, as op_f32.hpp
+/// defines; taps outside the input point at a zero row of `fill`) and calls
+/// `gemm(block_offset, ks, kc, rows, ind, c, ldc)` with ldc = s_w * out_c, up to the workspace's
+/// tiles of pixels per call. Phases without taps read the zero row through one pointer per pixel
+/// (ks = kc = 1) against the bias-only block.
+template <class T, class Gemm>
+status sub_pixel_indirect_drive(const conv_geometry& g, const phase_layout& l, const T* in, T fill, T* out,
+                                std::size_t mr, void* workspace, std::size_t workspace_bytes, Gemm&& gemm) noexcept {
+  const std::size_t ks_max = std::max<std::size_t>(l.y.max_taps() * l.x.max_taps(), 1);
+  const std::size_t tile_bytes = mr * ks_max * sizeof(const T*), zero_bytes = g.in_c * sizeof(T);
+  if (workspace == nullptr || workspace_bytes < tile_bytes + zero_bytes)
+    return {status_code::buffer_too_small, "conv2d: workspace smaller than min_workspace_bytes() (one tile of pointers)"};
+  if (reinterpret_cast<std::uintptr_t>(workspace) % alignof(const T*) != 0)
+    return {status_code::invalid_argument, "conv2d: workspace is not pointer-aligned (indirect GEMM)"};
+  const std::size_t tiles = (workspace_bytes - zero_bytes) / tile_bytes, cap = tiles * mr;
+  const T** ind = static_cast<const T**>(workspace);
+  T* zero = reinterpret_cast<T*>(static_cast<unsigned char*>(workspace) + tiles * tile_bytes);
+  std::fill(zero, zero + g.in_c, fill);
+  const std::size_t sh = g.stride_h, sw = g.stride_w, oc = g.out_c, ic = g.in_c;
+  const auto ih = static_cast<std::int64_t>(g.in_h), iw = static_cast<std::int64_t>(g.in_w);
+  for (std::size_t oy0 = 0; oy0 < sh && oy0 < g.out_h; ++oy0) {
+    const std::size_t py = (oy0 + g.pad_top) % sh, th = l.y.taps(py), nh = (g.out_h - 1 - oy0) / sh + 1;
+    const std::int64_t iy0 = static_cast<std::int64_t>((oy0 + g.pad_top) / sh) - static_cast<std::int64_t>(th) + 1;
+    for (std::size_t ox0 = 0; ox0 < sw && ox0 < g.out_w; ++ox0) {
+      const std::size_t px = (ox0 + g.pad_left) % sw, tw = l.x.taps(px), nw = (g.out_w - 1 - ox0) / sw + 1;
+      const std::int64_t ix0 = static_cast<std::int64_t>((ox0 + g.pad_left) / sw) - static_cast<std::int64_t>(tw) + 1;
+      const bool empty = th == 0 || tw == 0;
+      const std::size_t ks = empty ? 1 : th * tw, kc = empty ? 1 : ic;
+      const std::uint64_t block = empty ? l.bias_block : l.offset(py, px);
+      for (std::size_t n = 0; n < g.batch; ++n)
+        for (std::size_t r = 0; r < nh; ++r) {
+          const T* image = in + n * g.in_h * g.in_w * ic;
+          T* crow = out + ((n * g.out_h + oy0 + r * sh) * g.out_w + ox0) * oc;
+          for (std::size_t c0 = 0; c0 < nw; c0 += cap) {
+            const std::size_t cnt = std::min(cap, nw - c0);
+            for (std::size_t i = 0; i < cnt; ++i) {
+              const T** e = ind + (i / mr) * ks * mr + i % mr;
+              if (empty) {
+                e[0] = zero;
+                continue;
+              }
+              const std::int64_t x0 = ix0 + static_cast<std::int64_t>(c0 + i);
+              for (std::size_t a = 0; a < th; ++a) {
+                const std::int64_t y = iy0 + static_cast<std::int64_t>(r + a);
+                const bool row_in = y >= 0 && y < ih;
+                const T* row = row_in ? image + static_cast<std::size_t>(y) * g.in_w * ic : nullptr;
+                for (std::size_t b = 0; b < tw; ++b) {
+                  const std::int64_t x = x0 + static_cast<std::int64_t>(b);
+                  e[(a * tw + b) * mr] = row_in && x >= 0 && x < iw ? row + static_cast<std::size_t>(x) * ic : zero;
+                }
+              }
+            }
+            gemm(block, ks, kc, cnt, static_cast<const T* const*>(ind), crow + c0 * sw * oc, sw * oc);
+          }
+        }
     }
   }
   return status::success();
@@ -547,15 +629,21 @@ struct conv2d_f32 {
     const conv_algorithm a = choose_conv_algorithm(g);
     if (applies(g, conv_algorithm::indirect_gemm) && g.group_in_c() >= indirect_min_channels)
       return conv_algorithm::indirect_gemm;
+    if (applies(g, conv_algorithm::sub_pixel_indirect) && g.in_c >= indirect_min_channels)
+      return conv_algorithm::sub_pixel_indirect;
     return a;
   }
   /// True when `run` can compute `g` with algorithm `a`: the shape's own algorithm
-  /// (choose_conv_algorithm), or indirect_gemm in place of panel_gemm on a kernel with an
-  /// indirect entry (for benchmarks and tests that compare the two on one kernel).
+  /// (choose_conv_algorithm), or on a kernel with an indirect entry indirect_gemm in place of
+  /// panel_gemm and sub_pixel_indirect in place of sub_pixel_gemm (for benchmarks and tests
+  /// that compare them on one kernel).
   static constexpr bool applies(const conv_geometry& g, conv_algorithm a) noexcept {
     const conv_algorithm shape = choose_conv_algorithm(g);
     if (a == conv_algorithm::indirect_gemm)
       return kernels::has_indirect_f32<Kernel> && shape == conv_algorithm::panel_gemm && g.groups != 0;
+    if (a == conv_algorithm::sub_pixel_indirect)
+      return kernels::has_indirect_f32<Kernel> && shape == conv_algorithm::sub_pixel_gemm && g.groups == 1 &&
+             g.dilation_h == 1 && g.dilation_w == 1;
     return a == shape;
   }
 
@@ -567,7 +655,8 @@ struct conv2d_f32 {
     return detail::conv_packed_bytes(g.groups, group_bytes(g));
   }
   /// Default workspace (0 for pointwise shapes); `run` accepts any size >= min_workspace_bytes.
-  /// indirect_gemm: the pointers of up to 256 output pixels and a zero row (pointer-aligned).
+  /// indirect_gemm: the pointers of up to 256 output pixels and a zero row (pointer-aligned);
+  /// sub_pixel_indirect: the pointers of a phase row and a zero row.
   static std::size_t workspace_bytes(const conv_geometry& g) noexcept { return workspace_bytes(g, algorithm(g)); }
   /// The smallest workspace `run` accepts: one panel row (0 for pointwise shapes); indirect_gemm:
   /// one tile's pointers and the zero row.
@@ -634,6 +723,12 @@ struct conv2d_f32 {
     if (!applies(g, a))
       return {status_code::invalid_argument, "conv2d_f32: the algorithm does not apply to this geometry or kernel"};
     const auto* blocks = static_cast<const std::uint8_t*>(packed) + sizeof(detail::conv_packed_header);
+    if constexpr (kernels::has_indirect_f32<Kernel>)
+      if (a == conv_algorithm::sub_pixel_indirect)
+        return detail::sub_pixel_indirect_drive<float>(
+            g, layout(g), in, 0.0f, out, Kernel::mr(), workspace, workspace_size,
+            [&](std::uint64_t block, std::size_t ks, std::size_t kc, std::size_t rows, const float* const* ind, float* c,
+                std::size_t ldc) { Kernel::run_indirect(rows, g.out_c, ks, kc, ind, blocks + block, c, ldc, clamp); });
     if (a == conv_algorithm::sub_pixel_gemm)
       return detail::sub_pixel_drive<float, false>(
           g, layout(g), in, 0.0f, out, workspace, workspace_size,
@@ -662,10 +757,14 @@ struct conv2d_f32 {
   /// algorithm that does not apply).
   static std::size_t workspace_for(const conv_geometry& g, conv_algorithm a, bool least) noexcept {
     if (!check_conv_geometry(g).ok() || !applies(g, a)) return 0;
-    if constexpr (kernels::has_indirect_f32<Kernel>)
+    if constexpr (kernels::has_indirect_f32<Kernel>) {
       if (a == conv_algorithm::indirect_gemm)
         return detail::indirect_workspace_bytes<float>(g, Kernel::mr(),
                                                        least ? 1 : detail::indirect_default_tiles(g, Kernel::mr()));
+      if (a == conv_algorithm::sub_pixel_indirect)
+        return detail::sub_pixel_indirect_workspace_bytes<float>(
+            g, Kernel::mr(), least ? 1 : detail::sub_pixel_indirect_default_tiles(g, Kernel::mr()));
+    }
     return least ? detail::conv_min_workspace_bytes(g, sizeof(float)) : detail::conv_workspace_bytes(g, sizeof(float));
   }
   static std::size_t group_bytes(const conv_geometry& g) noexcept {
