@@ -56,12 +56,14 @@
 #include <vector>
 
 #include "bench_support.hpp"
+#include "conv_macs.hpp"
 #include "peers.hpp"
 
 namespace {
 
 namespace tb = tessera_bench;
 using namespace tessera;
+using tb::macs;
 
 constexpr double kPeakGflops = 99.6;       ///< PERF.md: fp32 FMA peak of one core
 constexpr double kPeakGops = 2.0 * 97.6;   ///< PERF.md: exact int8 AVX2 MAC peak, 2 ops per MAC
@@ -112,25 +114,6 @@ constexpr layer kLayers[] = {
 };
 constexpr std::size_t kNumLayers = sizeof(kLayers) / sizeof(kLayers[0]);
 
-/// Taps of one axis of a transposed conv that land inside the output: pairs (input i, tap k) with
-/// 0 <= i*stride - pad + k < out.
-double landing_pairs(std::size_t in, std::size_t k, std::size_t stride, std::size_t pad, std::size_t out) {
-  double n = 0;
-  for (std::size_t i = 0; i < in; ++i)
-    for (std::size_t t = 0; t < k; ++t) {
-      const std::int64_t o = static_cast<std::int64_t>(i * stride + t) - static_cast<std::int64_t>(pad);
-      n += o >= 0 && o < static_cast<std::int64_t>(out);
-    }
-  return n;
-}
-/// MACs of a layer: as TFLite counts a conv (padding taps included), useful ones for a transposed conv.
-double macs(const conv_geometry& g) {
-  if (g.transposed)
-    return static_cast<double>(g.batch) * landing_pairs(g.in_h, g.kernel_h, g.stride_h, g.pad_top, g.out_h) *
-           landing_pairs(g.in_w, g.kernel_w, g.stride_w, g.pad_left, g.out_w) * static_cast<double>(g.in_c) *
-           static_cast<double>(g.out_c);
-  return static_cast<double>(g.out_pixels()) * static_cast<double>(g.out_c) * static_cast<double>(g.depth());
-}
 /// Filter elements: OHWI (out_c * depth) for conv, KH * KW * C for depthwise (depth() = taps there).
 std::size_t filter_elems(const conv_geometry& g) { return g.out_c * g.depth(); }
 

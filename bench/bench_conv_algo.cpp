@@ -11,6 +11,8 @@
 //             are written, then every packed block is applied reading the input through them (no
 //             copy); here for every layer, whatever the threshold
 //   tessera   conv2d_f32<arch::simd> as a user calls it (the algorithm it picks)
+// Transposed layers (t..w) compare the sub-pixel split's two forms the same way: `panel` is
+// sub_pixel_gemm (a phase row's windows gathered), `indirect` sub_pixel_indirect (tap pointers).
 // All three use the same packed filter and the same tile code; outputs are compared with the
 // panel's before timing (equal but for a last single-row tile, where the panel's GEMM takes its
 // GEMV order).
@@ -19,8 +21,11 @@
 //   j, k, l, m  3x3 stride 1, 56x56x{8, 16, 24, 32} -> 32 (where the choice flips)
 //   f  3x3 stride 1, 56x56x64 -> 64         g  3x3 stride 1, 14x14x256 -> 256
 //   h  5x5 stride 1, 28x28x32 -> 64         i  7x7 stride 2, 224x224x3 -> 64 (ResNet's first layer)
-// Counters: GFLOP/s (2 flops per MAC, padding taps included as TFLite counts them) and %peak (of
-// PERF.md's 99.6 GFLOP/s).
+//   transposed, stride 2, SAME, output 2x the input (segmentation-decoder upsampling):
+//   t  4x4, 28x28x64 -> 32 (bench_conv's t)  u  3x3, 28x28x64 -> 32 (bench_conv's u)
+//   v  4x4, 56x56x16 -> 16                   w  4x4, 14x14x256 -> 128
+// Counters: GFLOP/s (2 flops per MAC, padding taps included as TFLite counts them; transposed:
+// useful MACs only, conv_macs.hpp) and %peak (of PERF.md's 99.6 GFLOP/s).
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
@@ -30,6 +35,7 @@
 #include <vector>
 
 #include "bench_support.hpp"
+#include "conv_macs.hpp"
 
 namespace {
 
@@ -38,18 +44,24 @@ using namespace tessera;
 
 constexpr double kPeakGflops = 99.6;
 using conv = conv2d_f32<arch::simd>;
-constexpr conv_algorithm kAlgo[] = {conv_algorithm::panel_gemm, conv_algorithm::indirect_gemm};
-
 struct layer {
   const char* name;
   std::int64_t in_hw, in_c, out_c, k, stride;
+  bool transposed = false;
 };
+/// The two algorithms compared: panel and indirect, of the forward or the sub-pixel kind.
+conv_algorithm algo(const layer& l, int which) {
+  if (l.transposed) return which == 0 ? conv_algorithm::sub_pixel_gemm : conv_algorithm::sub_pixel_indirect;
+  return which == 0 ? conv_algorithm::panel_gemm : conv_algorithm::indirect_gemm;
+}
 constexpr layer kLayers[] = {
     {"a_3x3s2_224x224x3_32", 224, 3, 32, 3, 2},    {"j_3x3s1_56x56x8_32", 56, 8, 32, 3, 1},
     {"k_3x3s1_56x56x16_32", 56, 16, 32, 3, 1},     {"l_3x3s1_56x56x24_32", 56, 24, 32, 3, 1},
     {"m_3x3s1_56x56x32_32", 56, 32, 32, 3, 1},     {"f_3x3s1_56x56x64_64", 56, 64, 64, 3, 1},
     {"g_3x3s1_14x14x256_256", 14, 256, 256, 3, 1}, {"h_5x5s1_28x28x32_64", 28, 32, 64, 5, 1},
     {"i_7x7s2_224x224x3_64", 224, 3, 64, 7, 2},
+    {"t_tconv4x4s2_28x28x64_32", 28, 64, 32, 4, 2, true},   {"u_tconv3x3s2_28x28x64_32", 28, 64, 32, 3, 2, true},
+    {"v_tconv4x4s2_56x56x16_16", 56, 16, 16, 4, 2, true},   {"w_tconv4x4s2_14x14x256_128", 14, 256, 128, 4, 2, true},
 };
 
 struct setup {
@@ -59,14 +71,25 @@ struct setup {
 };
 
 setup make(const layer& l) {
-  conv_shape s;
-  s.in_h = s.in_w = l.in_hw;
-  s.in_c = l.in_c;
-  s.out_c = l.out_c;
-  s.kernel_h = s.kernel_w = l.k;
-  s.stride_h = s.stride_w = l.stride;
   setup u;
-  if (!make_conv_geometry(s, padding::same, u.g).ok()) std::abort();
+  if (l.transposed) {
+    transpose_conv_shape s;
+    s.in_h = s.in_w = l.in_hw;
+    s.out_h = s.out_w = l.in_hw * l.stride;
+    s.in_c = l.in_c;
+    s.out_c = l.out_c;
+    s.kernel_h = s.kernel_w = l.k;
+    s.stride_h = s.stride_w = l.stride;
+    if (!make_transpose_conv_geometry(s, padding::same, u.g).ok()) std::abort();
+  } else {
+    conv_shape s;
+    s.in_h = s.in_w = l.in_hw;
+    s.in_c = l.in_c;
+    s.out_c = l.out_c;
+    s.kernel_h = s.kernel_w = l.k;
+    s.stride_h = s.stride_w = l.stride;
+    if (!make_conv_geometry(s, padding::same, u.g).ok()) std::abort();
+  }
   tb::rng r(7);
   u.x = tb::buffer<float>(u.g.in_elems());
   for (std::size_t i = 0; i < u.g.in_elems(); ++i) u.x.data()[i] = static_cast<float>(r.range(-64, 64)) / 32.0f;
@@ -76,7 +99,7 @@ setup make(const layer& l) {
   const std::size_t pb = conv::packed_weights_bytes(u.g);
   u.packed = tb::buffer<float>(pb / 4 + 1);
   if (!conv::pack_weights(u.g, w.data(), b.data(), u.packed.data(), pb).ok()) std::abort();
-  u.ws = tb::buffer<std::uint64_t>(std::max(conv::workspace_bytes(u.g, kAlgo[0]), conv::workspace_bytes(u.g, kAlgo[1])) / 8 + 1);
+  u.ws = tb::buffer<std::uint64_t>(std::max(conv::workspace_bytes(u.g, algo(l, 0)), conv::workspace_bytes(u.g, algo(l, 1))) / 8 + 1);
   return u;
 }
 
@@ -89,8 +112,8 @@ void run(benchmark::State& state, const layer& l, int which) {
   auto run_as = [&](float* o, conv_algorithm a) {
     if (!conv::run(g, u.x.data(), u.packed.data(), o, f32_clamp{}, u.ws.data(), conv::workspace_bytes(g, a), a).ok()) std::abort();
   };
-  auto once = [&](float* o) { run_as(o, which < 2 ? kAlgo[which] : conv::algorithm(g)); };
-  run_as(ref.data(), conv_algorithm::panel_gemm);
+  auto once = [&](float* o) { run_as(o, which < 2 ? algo(l, which) : conv::algorithm(g)); };
+  run_as(ref.data(), algo(l, 0));
   once(out.data());
   for (std::size_t i = 0; i < g.out_elems(); ++i)
     if (std::fabs(out.data()[i] - ref.data()[i]) > 1e-3f * (1.0f + std::fabs(ref.data()[i]))) {
@@ -102,10 +125,13 @@ void run(benchmark::State& state, const layer& l, int which) {
     benchmark::DoNotOptimize(out.data());
     benchmark::ClobberMemory();
   }
-  const double macs = static_cast<double>(g.out_pixels()) * g.out_c * g.depth();
+  const double macs = tb::macs(g);
   state.counters["GFLOP/s"] = benchmark::Counter(2 * macs, benchmark::Counter::kIsIterationInvariantRate, benchmark::Counter::kIs1000);
   state.counters["%peak"] = benchmark::Counter(2 * macs / 1e9 * 100 / kPeakGflops, benchmark::Counter::kIsIterationInvariantRate);
-  state.SetLabel(conv::algorithm(g) == conv_algorithm::indirect_gemm ? "conv2d_f32 picks indirect" : "conv2d_f32 picks panel");
+  const conv_algorithm picked = conv::algorithm(g);
+  state.SetLabel(picked == conv_algorithm::indirect_gemm || picked == conv_algorithm::sub_pixel_indirect
+                     ? "conv2d_f32 picks indirect"
+                     : "conv2d_f32 picks panel");
 }
 
 [[maybe_unused]] const bool registered = [] {

@@ -6,11 +6,14 @@
 ///   3x3c64  28x28x64 -> 28x28x64, 3x3 stride 1 SAME
 ///   3x3c16  28x28x16 -> 28x28x32, 3x3 stride 1 SAME
 ///   3x3s2   224x224x3 -> 112x112x32, 3x3 stride 2 SAME
+///   t4x4s2  transposed 28x28x64 -> 56x56x32, 4x4 stride 2 SAME (bench_conv's layer t)
 ///   path    `panel` or `indirect`: conv2d_f32's run with conv_algorithm::panel_gemm (gather +
-///           GEMM) or indirect_gemm (K's indirect entry, whatever the channel count); unset: what
+///           GEMM) or indirect_gemm (K's indirect entry, whatever the channel count); for the
+///           transposed layer sub_pixel_gemm or sub_pixel_indirect; unset: what
 ///           conv2d_f32<Tag, K> picks.
-/// elements() counts MACs (out_pixels * out_c * kh*kw*in_c); check() compares every output with an
-/// fp64 direct convolution within the fp32 dot-product bound.
+/// elements() counts MACs (out_pixels * out_c * kh*kw*in_c; transposed: the useful ones, input
+/// pixel x tap pairs landing inside the output); check() compares every output with an fp64
+/// direct (transposed: scatter) convolution within the fp32 dot-product bound.
 #pragma once
 #include <cmath>
 #include <cstdint>
@@ -48,9 +51,16 @@ template <class K> void setup_conv() {
   if (layer && std::strcmp(layer, "3x3c16") == 0) s = {.in_h = 28, .in_w = 28, .in_c = 16, .out_c = 32, .kernel_h = 3, .kernel_w = 3};
   if (layer && std::strcmp(layer, "3x3s2") == 0)
     s = {.in_h = 224, .in_w = 224, .in_c = 3, .out_c = 32, .kernel_h = 3, .kernel_w = 3, .stride_h = 2, .stride_w = 2};
-  if (!tessera::make_conv_geometry(s, tessera::padding::same, geo).ok()) std::abort();
-  algo = path && std::strcmp(path, "panel") == 0      ? tessera::conv_algorithm::panel_gemm
-         : path && std::strcmp(path, "indirect") == 0 ? tessera::conv_algorithm::indirect_gemm
+  if (layer && std::strcmp(layer, "t4x4s2") == 0) {
+    const tessera::transpose_conv_shape t{.in_h = 28, .in_w = 28, .in_c = 64, .out_h = 56, .out_w = 56, .out_c = 32,
+                                          .kernel_h = 4, .kernel_w = 4, .stride_h = 2, .stride_w = 2};
+    if (!tessera::make_transpose_conv_geometry(t, tessera::padding::same, geo).ok()) std::abort();
+  } else if (!tessera::make_conv_geometry(s, tessera::padding::same, geo).ok()) {
+    std::abort();
+  }
+  using A = tessera::conv_algorithm;
+  algo = path && std::strcmp(path, "panel") == 0      ? (geo.transposed ? A::sub_pixel_gemm : A::panel_gemm)
+         : path && std::strcmp(path, "indirect") == 0 ? (geo.transposed ? A::sub_pixel_indirect : A::indirect_gemm)
                                                        : conv::algorithm(geo);
   std::uint32_t r = 99;
   for (std::size_t i = 0; i < geo.in_elems(); ++i) in[i] = frand(r);
@@ -69,6 +79,17 @@ template <class K> void run_conv() {
   if (!conv::run(geo, v_in, v_packed, v_out, {}, v_ws, v_ws_bytes, algo).ok()) std::abort();
 }
 
+/// Input coordinate of output coordinate o and tap k along one axis, or -1 outside the input
+/// (transposed: o = i * stride - pad + k, only where the stride divides).
+inline long tap_at(const tessera::conv_geometry& g, long o, long k, long stride, long pad, long n) {
+  if (!g.transposed) {
+    const long i = o * stride + k - pad;
+    return i >= 0 && i < n ? i : -1;
+  }
+  const long num = o + pad - k;
+  return num >= 0 && num % stride == 0 && num / stride < n ? num / stride : -1;
+}
+
 int check() {
   const auto& g = geo;
   for (std::size_t oy = 0; oy < g.out_h; ++oy)
@@ -77,8 +98,9 @@ int check() {
         double acc = bias[o], mag = std::fabs(bias[o]);
         for (std::size_t ky = 0; ky < g.kernel_h; ++ky)
           for (std::size_t kx = 0; kx < g.kernel_w; ++kx) {
-            const long iy = long(oy * g.stride_h + ky) - long(g.pad_top), ix = long(ox * g.stride_w + kx) - long(g.pad_left);
-            if (iy < 0 || ix < 0 || iy >= long(g.in_h) || ix >= long(g.in_w)) continue;
+            const long iy = tap_at(g, long(oy), long(ky), long(g.stride_h), long(g.pad_top), long(g.in_h));
+            const long ix = tap_at(g, long(ox), long(kx), long(g.stride_w), long(g.pad_left), long(g.in_w));
+            if (iy < 0 || ix < 0) continue;
             for (std::size_t c = 0; c < g.in_c; ++c) {
               const double t = static_cast<double>(in[(std::size_t(iy) * g.in_w + std::size_t(ix)) * g.in_c + c]) *
                                filt[((o * g.kernel_h + ky) * g.kernel_w + kx) * g.in_c + c];
@@ -90,5 +112,16 @@ int check() {
       }
   return 0;
 }
-std::size_t elements() { return geo.out_pixels() * geo.out_c * geo.depth(); }
+std::size_t elements() {
+  const auto& g = geo;
+  if (!g.transposed) return g.out_pixels() * g.out_c * g.depth();
+  std::size_t pairs = 0;  // (output pixel, tap) pairs reading an input pixel
+  for (std::size_t oy = 0; oy < g.out_h; ++oy)
+    for (std::size_t ox = 0; ox < g.out_w; ++ox)
+      for (std::size_t ky = 0; ky < g.kernel_h; ++ky)
+        for (std::size_t kx = 0; kx < g.kernel_w; ++kx)
+          pairs += tap_at(g, long(oy), long(ky), long(g.stride_h), long(g.pad_top), long(g.in_h)) >= 0 &&
+                   tap_at(g, long(ox), long(kx), long(g.stride_w), long(g.pad_left), long(g.in_w)) >= 0;
+  return pairs * g.in_c * g.out_c;
+}
 }  // namespace tessera_perf
