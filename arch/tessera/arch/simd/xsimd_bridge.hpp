@@ -177,6 +177,7 @@ inline i32 mbqm(i32 x, i32 m, i32 s) noexcept {
 //   dw16_store_s16(p, lo, hi)     the low 16 bits of every lane to p[0..2L) in channel order (wraps)
 //   dw16_mla_wide(p0, p1, a, m)   p0, p1 += a * m per lane, 32 x 32 -> 64 bits, in parts
 //   dw16_sra64(x, t)              x >> t arithmetic per int64 lane, t in [0, 63]
+//   dw16_sra64_lo32(x, t)         the low 32 bits of x >> t, t in [0, 32] (AVX2: no sign fix-up)
 //   dw16_join(p0, p1)             the low 32 bits of every int64 lane back in its int32 lane
 using i16 = xsimd::batch<std::int16_t, simd_arch>;
 using i64 = xsimd::batch<std::int64_t, simd_arch>;
@@ -225,6 +226,10 @@ inline i64 dw16_sra64(i64 x, i64 t) noexcept {
   return _mm256_sub_epi64(_mm256_xor_si256(_mm256_srlv_epi64(x, t), k), k);
 }
 
+/// x >> t for t in [0, 32] where only the low 32 bits of the result are used: bits t..t+31 of x
+/// all lie inside x, so the logical VPSRLVQ gives them without the sign fix-up.
+inline i64 dw16_sra64_lo32(i64 x, i64 t) noexcept { return _mm256_srlv_epi64(x, t); }
+
 inline i32 dw16_join(i64 p0, i64 p1) noexcept { return _mm256_blend_epi32(p0, _mm256_slli_epi64(p1, 32), 0xAA); }
 
 #elif defined(__aarch64__)
@@ -255,6 +260,7 @@ inline void dw16_mla_wide(i64& p0, i64& p1, i32 a, i32 m) noexcept {
 }
 
 inline i64 dw16_sra64(i64 x, i64 t) noexcept { return vshlq_s64(x.data, vnegq_s64(t.data)); }
+inline i64 dw16_sra64_lo32(i64 x, i64 t) noexcept { return dw16_sra64(x, t); }
 
 inline i32 dw16_join(i64 p0, i64 p1) noexcept {
   return vuzp1q_s32(vreinterpretq_s32_s64(p0.data), vreinterpretq_s32_s64(p1.data));

@@ -24,7 +24,9 @@
 /// run's int32 sums are multiplied in 32 x 32 -> 64 (AVX2 VPMULDQ on even and odd lanes; Neon
 /// SMLAL/SMLAL2), then shifted right arithmetically by t (AVX2: VPSRLVQ + sign fix-up; Neon SSHL)
 /// and narrowed (low 32 bits, wrapping) to int32: the scalar kernel's value for every x it
-/// computes without overflow (|bias| <= 2^46 as the op checks).
+/// computes without overflow (|bias| <= 2^46 as the op checks). Blocks whose every t <= 32 (shift
+/// >= -17) skip the fix-up: bits t..t+31 of the product all lie inside its 64 bits. ks <= 256
+/// (KS = 9, 25) runs no run loop.
 /// Epilogue: + zero point (wrapping), int32 clamp, the low 16 bits stored in channel order (wraps
 /// like the scalar static_cast when the clamp is wider than int16).
 /// Tails: the last block's nb < 2v channels read each tap's inputs through a zeroed stack bounce
@@ -234,19 +236,40 @@ struct dwconv_qs16_2v_simd {
       const i64 x10 = i64::load_aligned(xs[1][0]), x11 = i64::load_aligned(xs[1][1]);
       const i64 t00 = i64::load_aligned(ts[0][0]), t01 = i64::load_aligned(ts[0][1]);
       const i64 t10 = i64::load_aligned(ts[1][0]), t11 = i64::load_aligned(ts[1][1]);
-      for (std::size_t px = pixels; px != 0; --px, ip += in_step, o += out_stride) {
-        i64 y00 = x00, y01 = x01, y10 = x10, y11 = x11;
-        for (std::size_t t0 = 0; t0 < ks; t0 += kRun) {
-          const std::size_t t1 = ks - t0 < kRun ? ks : t0 + kRun;
-          i32 a_lo(0), a_hi(0);
-          taps<(KS != 0 && KS <= kRun ? KS : 0), Full>(a_lo, a_hi, ip, t0, t1, ks, c0, nb, w, wp0, wp1, stacked);
-          ops::dw16_mla_wide(y00, y01, a_lo, rm_lo);
-          ops::dw16_mla_wide(y10, y11, a_hi, rm_hi);
+      // Every t <= 32 (shift >= -17, most real layers): the low 32 bits of x >> t need no sign fix-up.
+      bool small_t = true;
+      for (std::size_t j = 0; j < CR; ++j) small_t = small_t && tb[j] <= 32;
+      auto pixel_loop = [&](auto small) {
+        constexpr bool Small = decltype(small)::value;
+        for (std::size_t px = pixels; px != 0; --px, ip += in_step, o += out_stride) {
+          i64 y00 = x00, y01 = x01, y10 = x10, y11 = x11;
+          if constexpr (KS != 0 && KS <= kRun) {  // one run: no run loop
+            i32 a_lo(0), a_hi(0);
+            taps<KS, Full>(a_lo, a_hi, ip, 0, KS, ks, c0, nb, w, wp0, wp1, stacked);
+            ops::dw16_mla_wide(y00, y01, a_lo, rm_lo);
+            ops::dw16_mla_wide(y10, y11, a_hi, rm_hi);
+          } else {
+            for (std::size_t t0 = 0; t0 < ks; t0 += kRun) {
+              const std::size_t t1 = ks - t0 < kRun ? ks : t0 + kRun;
+              i32 a_lo(0), a_hi(0);
+              taps<0, Full>(a_lo, a_hi, ip, t0, t1, ks, c0, nb, w, wp0, wp1, stacked);
+              ops::dw16_mla_wide(y00, y01, a_lo, rm_lo);
+              ops::dw16_mla_wide(y10, y11, a_hi, rm_hi);
+            }
+          }
+          i32 r_lo, r_hi;
+          if constexpr (Small) {
+            r_lo = ops::dw16_join(ops::dw16_sra64_lo32(y00, t00), ops::dw16_sra64_lo32(y01, t01));
+            r_hi = ops::dw16_join(ops::dw16_sra64_lo32(y10, t10), ops::dw16_sra64_lo32(y11, t11));
+          } else {
+            r_lo = ops::dw16_join(ops::dw16_sra64(y00, t00), ops::dw16_sra64(y01, t01));
+            r_hi = ops::dw16_join(ops::dw16_sra64(y10, t10), ops::dw16_sra64(y11, t11));
+          }
+          put<Full>(o, r_lo, r_hi, zp, lo, hi, nb);
         }
-        const i32 r_lo = ops::dw16_join(ops::dw16_sra64(y00, t00), ops::dw16_sra64(y01, t01));
-        const i32 r_hi = ops::dw16_join(ops::dw16_sra64(y10, t10), ops::dw16_sra64(y11, t11));
-        put<Full>(o, r_lo, r_hi, zp, lo, hi, nb);
-      }
+      };
+      if (small_t) pixel_loop(std::true_type{});
+      else pixel_loop(std::false_type{});
     }
   }
 };
