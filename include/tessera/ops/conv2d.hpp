@@ -523,6 +523,18 @@ struct conv2d_s8 {
     });
     return status::success();
   }
+  /// Internal (depthwise_conv2d_s8's in_c = 1 route): as pack_weights with the filter read through
+  /// `filter_at(i)` (int8 value of flattened OHWI index i) instead of an array.
+  template <class FilterAt>
+  static status pack_weights_at(const conv_geometry& g, FilterAt&& filter_at, const std::int32_t* bias,
+                                std::int32_t input_zp, void* packed, std::size_t packed_bytes) noexcept {
+    TESSERA_TRY(check_pack(g, &filter_at, input_zp, packed, packed_bytes));
+    const std::size_t k = g.depth();
+    pack(g, packed, input_zp, bias, [&](std::size_t grp, std::size_t o, std::size_t kk) {
+      return static_cast<std::int8_t>(filter_at((grp * g.group_out_c() + o) * k + kk));
+    });
+    return status::success();
+  }
   /// Packs int4 weights, two per byte over the flattened OHWI index (element 2i in the low nibble).
   static status pack_weights_s4(const conv_geometry& g, const std::uint8_t* filter_s4, const std::int32_t* bias,
                                 std::int32_t input_zp, void* packed, std::size_t packed_bytes) noexcept {
@@ -671,9 +683,17 @@ struct conv2d_f32 {
   /// Packs `filter[out_c][kh][kw][in_c/groups]` and `bias[out_c]` (nullable). `packed` must be 16-byte aligned.
   static status pack_weights(const conv_geometry& g, const float* filter, const float* bias, void* packed,
                              std::size_t packed_bytes) noexcept {
+    if (filter == nullptr) return {status_code::invalid_argument, "conv2d_f32: null filter or packed buffer"};
+    return pack_weights_at(g, [filter](std::size_t i) { return filter[i]; }, bias, packed, packed_bytes);
+  }
+  /// Internal (depthwise_conv2d_f32's in_c = 1 route): as pack_weights with the filter read through
+  /// `filter_at(i)` (value of flattened OHWI index i) instead of an array.
+  template <class FilterAt>
+  static status pack_weights_at(const conv_geometry& g, FilterAt&& filter_at, const float* bias, void* packed,
+                                std::size_t packed_bytes) noexcept {
     TESSERA_TRY(check_conv_geometry(g));
     TESSERA_TRY(detail::check_sub_pixel_groups(g));
-    if (filter == nullptr || packed == nullptr) return {status_code::invalid_argument, "conv2d_f32: null filter or packed buffer"};
+    if (packed == nullptr) return {status_code::invalid_argument, "conv2d_f32: null filter or packed buffer"};
     if (reinterpret_cast<std::uintptr_t>(packed) % 16 != 0)
       return {status_code::invalid_argument, "conv2d_f32: packed buffer must be 16-byte aligned"};
     const std::size_t need = packed_weights_bytes(g);
@@ -694,7 +714,7 @@ struct conv2d_f32 {
       detail::pack_phases(g, l, blocks, [&](std::uint8_t* dst, std::size_t k, auto&& at) {
         kernels::pack_f32_b(g.out_c, k, Kernel::nr(), [&](std::size_t kk, std::size_t o) {
           const std::size_t i = at(kk);
-          return i == ~std::size_t{0} ? 0.0f : filter[o * g.depth() + i];
+          return i == ~std::size_t{0} ? 0.0f : static_cast<float>(filter_at(o * g.depth() + i));
         }, bias, reinterpret_cast<float*>(dst));
       });
       return status::success();
@@ -702,7 +722,7 @@ struct conv2d_f32 {
     const std::size_t ocg = g.group_out_c(), k = g.depth();
     for (std::size_t grp = 0; grp < g.groups; ++grp)
       kernels::pack_f32_b(ocg, k, Kernel::nr(),
-                          [&](std::size_t kk, std::size_t o) { return filter[(grp * ocg + o) * k + kk]; },
+                          [&](std::size_t kk, std::size_t o) { return static_cast<float>(filter_at((grp * ocg + o) * k + kk)); },
                           bias ? bias + grp * ocg : nullptr,
                           reinterpret_cast<float*>(blocks + grp * h->group_bytes));
     return status::success();
@@ -799,14 +819,24 @@ struct conv2d_s16 {
   /// Packs the filter with an int64 bias (nullable): int64 accumulation, MBQM64.
   static status pack_weights(const conv_geometry& g, const std::int8_t* filter, const std::int64_t* bias, void* packed,
                              std::size_t packed_bytes) noexcept {
-    return pack(g, filter, packed, packed_bytes, 64,
+    if (filter == nullptr) return {status_code::invalid_argument, "conv2d_s16: null filter or packed buffer"};
+    return pack(g, [filter](std::size_t i) { return filter[i]; }, packed, packed_bytes, 64,
                 [&](std::size_t c) { return bias ? bias[c] : std::int64_t{0}; });
   }
   /// Packs the filter with an int32 bias: int32 accumulation, MBQM32 (TFLite's AccumScalar=int32).
   static status pack_weights(const conv_geometry& g, const std::int8_t* filter, const std::int32_t* bias, void* packed,
                              std::size_t packed_bytes) noexcept {
-    return pack(g, filter, packed, packed_bytes, 32,
+    if (filter == nullptr) return {status_code::invalid_argument, "conv2d_s16: null filter or packed buffer"};
+    return pack(g, [filter](std::size_t i) { return filter[i]; }, packed, packed_bytes, 32,
                 [&](std::size_t c) { return bias ? std::int64_t{bias[c]} : std::int64_t{0}; });
+  }
+  /// Internal (depthwise_conv2d_s16's in_c = 1 route): packs with the filter read through
+  /// `filter_at(i)` (int8 value of flattened OHWI index i), `bias_at(c)` (int64) and the
+  /// accumulator width `acc_bits` (64: MBQM64, 32: MBQM32) as the two pack_weights record it.
+  template <class FilterAt, class BiasAt>
+  static status pack_weights_at(const conv_geometry& g, FilterAt&& filter_at, BiasAt&& bias_at, std::uint32_t acc_bits,
+                                void* packed, std::size_t packed_bytes) noexcept {
+    return pack(g, filter_at, packed, packed_bytes, acc_bits, bias_at);
   }
   /// out = conv(in) through the output stage (per_tensor, or per_channel with out_c entries).
   template <class Q>
@@ -849,12 +879,12 @@ struct conv2d_s16 {
                                     out + p0 * g.out_c + grp * ocg, g.out_c, detail::group_stage(stage, grp * ocg));
         });
   }
-  template <class BiasAt>
-  static status pack(const conv_geometry& g, const std::int8_t* filter, void* packed, std::size_t packed_bytes,
+  template <class FilterAt, class BiasAt>
+  static status pack(const conv_geometry& g, FilterAt&& filter_at, void* packed, std::size_t packed_bytes,
                      std::uint32_t acc_bits, BiasAt&& bias_at) noexcept {
     TESSERA_TRY(check_conv_geometry(g));
     TESSERA_TRY(detail::check_sub_pixel_groups(g));
-    if (filter == nullptr || packed == nullptr) return {status_code::invalid_argument, "conv2d_s16: null filter or packed buffer"};
+    if (packed == nullptr) return {status_code::invalid_argument, "conv2d_s16: null filter or packed buffer"};
     if (reinterpret_cast<std::uintptr_t>(packed) % 16 != 0)
       return {status_code::invalid_argument, "conv2d_s16: packed buffer must be 16-byte aligned"};
     const std::size_t need = packed_weights_bytes(g);
@@ -876,7 +906,7 @@ struct conv2d_s16 {
       detail::pack_phases(g, l, blocks, [&](std::uint8_t* dst, std::size_t k, auto&& at) {
         kernels::pack_qs16_weights(g.out_c, k, Kernel::nr(), Kernel::kr(), [&](std::size_t o, std::size_t kk) {
           const std::size_t i = at(kk);
-          return i == ~std::size_t{0} ? std::int8_t{0} : filter[o * g.depth() + i];
+          return i == ~std::size_t{0} ? std::int8_t{0} : static_cast<std::int8_t>(filter_at(o * g.depth() + i));
         }, bias_at, acc_bits, dst);
       });
       return status::success();
@@ -884,7 +914,7 @@ struct conv2d_s16 {
     const std::size_t ocg = g.group_out_c(), k = g.depth();
     for (std::size_t grp = 0; grp < g.groups; ++grp)
       kernels::pack_qs16_weights(ocg, k, Kernel::nr(), Kernel::kr(),
-                                 [&](std::size_t o, std::size_t kk) { return filter[(grp * ocg + o) * k + kk]; },
+                                 [&](std::size_t o, std::size_t kk) { return static_cast<std::int8_t>(filter_at((grp * ocg + o) * k + kk)); },
                                  [&](std::size_t o) { return bias_at(grp * ocg + o); }, acc_bits,
                                  blocks + grp * h->group_bytes);
     return status::success();
