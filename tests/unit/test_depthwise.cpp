@@ -1278,3 +1278,166 @@ TEST_CASE("depthwise operators reject bad parameters with a message") {
          status_code::invalid_argument);
   expect(dwf::run(g, inf32, pf.data(), outf, f32_clamp{}, wsf.data(), 3), status_code::buffer_too_small);
 }
+
+// ---- in_c = 1: the GEMM route (uses_gemm) ---------------------------------------------------------
+
+namespace {
+/// The i-th geometry of the in_c = 1 sweep: multipliers 1..16 and 20..64, 1x1..5x5 windows, strides
+/// 1..3, dilations 1..2, all paddings, batch 1 and 2.
+conv_geometry single_channel_geometry(tt::rng& r, std::size_t t) {
+  static const std::int64_t ms[] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 12, 15, 16, 17, 20, 24, 32, 48, 64};
+  static const std::int64_t ks[][2] = {{3, 3}, {5, 5}, {1, 1}, {3, 3}, {2, 3}, {4, 4}};
+  for (;;) {
+    conv_shape s;
+    s.in_c = 1;
+    s.out_c = ms[t % (sizeof ms / sizeof ms[0])];
+    const auto* k = ks[(t / 3 + r.next()) % (sizeof ks / sizeof ks[0])];
+    s.kernel_h = k[0];
+    s.kernel_w = k[1];
+    s.batch = t % 2 == 1 ? 2 : 1;
+    s.stride_h = r.range(1, 3);
+    s.stride_w = t % 4 == 0 ? s.stride_h : r.range(1, 3);
+    s.dilation_h = r.next() % 4 == 0 ? 2 : 1;
+    s.dilation_w = r.next() % 4 == 0 ? 2 : 1;
+    s.in_h = r.range(1, 11);
+    s.in_w = r.range(1, 13);
+    const padding mode = t % 3 == 0 ? padding::same : t % 3 == 1 ? padding::explicit_pads : padding::valid;
+    if (mode == padding::explicit_pads) {
+      s.pad_top = r.range(0, 2);
+      s.pad_left = r.range(0, 2);
+      s.pad_bottom = r.range(0, 2);
+      s.pad_right = r.range(0, 2);
+    }
+    conv_geometry g;
+    if (!make_conv_geometry(s, mode, g)) continue;
+    if (g.out_elems() * g.taps() > 30000) continue;
+    return g;
+  }
+}
+/// The same layer with two input channels (half the multiplier): never on the GEMM route, same
+/// out_c and window, so its packed header differs from the in_c = 1 layer's only in the route.
+conv_geometry two_channel_twin(conv_geometry g) {
+  g.in_c = 2;
+  return g;
+}
+}  // namespace
+
+TEST_CASE_TEMPLATE_DEFINE("depthwise in_c = 1 (GEMM route where it pays) equals the reference, s8 (guard pages)", K,
+                          dw_single_s8) {
+  TT_REQUIRE_RUNNABLE(K);
+  using dw = op_s8<K>;
+  tt::rng r(503);
+  const std::size_t cases = tt::scaled(200);
+  std::size_t routed = 0;
+  for (std::size_t t = 0; t < cases; ++t) {
+    const conv_geometry g = single_channel_geometry(r, t);
+    const auto side = t % 2 == 0 ? tt::guard_side::after : tt::guard_side::before;
+    INFO(describe(g) << " case " << t << (dw::uses_gemm(g) ? " gemm" : " depthwise"));
+    routed += dw::uses_gemm(g) ? 1 : 0;
+    const auto zin = static_cast<std::int32_t>(r.range(-128, 127));
+    const std::size_t nw = g.taps() * g.out_c, bytes = dw::packed_weights_bytes(g);
+    REQUIRE(bytes > 0);
+    tt::guarded<std::int8_t> in(g.in_elems(), side), out(g.out_elems(), side);
+    tt::guarded<std::int32_t> packed(bytes / 4, side);
+    REQUIRE(in.ok());
+    std::vector<std::int8_t> w(nw);
+    for (std::size_t i = 0; i < g.in_elems(); ++i) in[i] = rand_val<std::int8_t>(r);
+    for (auto& v : w) v = rand_val<std::int8_t>(r);
+    std::vector<std::int32_t> bias(g.out_c), mult(g.out_c), shift(g.out_c);
+    for (std::size_t o = 0; o < g.out_c; ++o) {
+      bias[o] = static_cast<std::int32_t>(r.range(-40000, 40000));
+      mult[o] = static_cast<std::int32_t>(r.range(1 << 30, 0x7FFFFFFF));
+      shift[o] = static_cast<std::int32_t>(r.range(-12, -2));
+    }
+    CHECK(dw::pack_weights(g, w.data(), bias.data(), zin, packed.data(), bytes - 1).code() == status_code::buffer_too_small);
+    REQUIRE(dw::pack_weights(g, w.data(), bias.data(), zin, packed.data(), bytes).ok());
+    const auto zp = static_cast<std::int32_t>(r.range(-128, 127));
+    output_stage<requant::per_channel> pc{{mult.data(), shift.data()}, zp, -128, 127};
+    std::vector<std::int8_t> want(g.out_elems());
+    reference<std::int64_t>(g, in.data(), w.data(), std::int64_t{zin}, [&](std::size_t o) { return std::int64_t{bias[o]}; },
+                            [&](std::int64_t acc, std::size_t o) {
+                              return requantize_one<std::int8_t>(static_cast<std::int32_t>(acc), pc, o);
+                            }, want.data());
+    for (std::size_t wsb : multiplier_workspaces<dw, std::int8_t>(g)) {
+      INFO("workspace " << wsb << " of " << dw::workspace_bytes(g) << " (min " << dw::min_workspace_bytes(g) << ")");
+      tt::guarded<std::uint8_t> ws(wsb, side);
+      for (std::size_t i = 0; i < g.out_elems(); ++i) out[i] = 0x55;
+      REQUIRE(dw::run(g, in.data(), packed.data(), out.data(), pc, zin, ws.data(), wsb).ok());
+      REQUIRE(std::vector<std::int8_t>(out.data(), out.data() + g.out_elems()) == want);
+    }
+    check_workspace_sizes(g, dw::workspace_bytes(g), dw::min_workspace_bytes(g), [&](void* ws, std::size_t n) {
+      return dw::run(g, in.data(), packed.data(), out.data(), pc, zin, ws, n);
+    });
+    // A buffer packed for the other path (the two-channel twin, or the reverse) is refused.
+    const conv_geometry g2 = two_channel_twin(g);
+    if (g.out_c % 2 == 0 && dw::uses_gemm(g)) {
+      std::vector<std::uint8_t> ws(std::max(dw::workspace_bytes(g), dw::workspace_bytes(g2)));
+      std::vector<std::int32_t> p2(dw::packed_weights_bytes(g2) / 4 + 1);
+      tt::guarded<std::int8_t> in2(g2.in_elems(), side);
+      REQUIRE(dw::pack_weights(g2, w.data(), bias.data(), zin, p2.data(), p2.size() * 4).ok());
+      CHECK(dw::run(g, in.data(), p2.data(), out.data(), pc, zin, ws.data(), ws.size()).code() == status_code::invalid_argument);
+      CHECK(dw::run(g2, in2.data(), packed.data(), out.data(), pc, zin, ws.data(), ws.size()).code() ==
+            status_code::invalid_argument);
+    }
+  }
+  // The route is taken where detail::dw::gemm_route_int says (simd: multipliers below the tile).
+  if (std::is_same_v<typename K::arch, arch::simd>) CHECK(routed > cases / 10);
+  if (!std::is_same_v<typename K::arch, arch::simd> && !std::is_same_v<typename K::arch, arch::helium>) CHECK(routed == 0);
+}
+TEST_CASE_TEMPLATE_APPLY(dw_single_s8, as_tuple<kernels::dwconv_qs8_registry>::type);
+
+TEST_CASE_TEMPLATE_DEFINE("depthwise in_c = 1 (GEMM route where it pays) equals the reference, 16x8 (guard pages)", K,
+                          dw_single_s16) {
+  TT_REQUIRE_RUNNABLE(K);
+  using dw = op_s16<K>;
+  tt::rng r(504);
+  const std::size_t cases = tt::scaled(160);
+  std::size_t routed = 0;
+  for (std::size_t t = 0; t < cases; ++t) {
+    const conv_geometry g = single_channel_geometry(r, t);
+    const auto side = t % 2 == 0 ? tt::guard_side::after : tt::guard_side::before;
+    const bool acc32 = t % 4 >= 2;
+    INFO(describe(g) << " case " << t << (acc32 ? " int32 bias" : " int64 bias") << (dw::uses_gemm(g) ? " gemm" : ""));
+    routed += dw::uses_gemm(g) ? 1 : 0;
+    const std::size_t nw = g.taps() * g.out_c, bytes = dw::packed_weights_bytes(g);
+    REQUIRE(bytes > 0);
+    tt::guarded<std::int16_t> in(g.in_elems(), side), out(g.out_elems(), side);
+    tt::guarded<std::int64_t> packed(bytes / 8, side);
+    REQUIRE(in.ok());
+    std::vector<std::int8_t> w(nw);
+    for (std::size_t i = 0; i < g.in_elems(); ++i) in[i] = rand_val<std::int16_t>(r);
+    for (auto& v : w) v = rand_val<std::int8_t>(r);
+    std::vector<std::int64_t> bias64(g.out_c);
+    std::vector<std::int32_t> bias32(g.out_c), mult(g.out_c), shift(g.out_c);
+    for (std::size_t o = 0; o < g.out_c; ++o) {
+      bias64[o] = r.range(-(std::int64_t{1} << 40), std::int64_t{1} << 40);
+      bias32[o] = static_cast<std::int32_t>(r.range(-2000000, 2000000));
+      mult[o] = static_cast<std::int32_t>(r.range(1 << 30, 0x7FFFFFFF));
+      shift[o] = static_cast<std::int32_t>(r.range(-20, -8));
+    }
+    if (acc32) REQUIRE(dw::pack_weights(g, w.data(), bias32.data(), packed.data(), bytes).ok());
+    else REQUIRE(dw::pack_weights(g, w.data(), bias64.data(), packed.data(), bytes).ok());
+    CHECK(dw::pack_weights(g, w.data(), bias64.data(), packed.data(), bytes - 1).code() == status_code::buffer_too_small);
+    output_stage<requant::per_channel> pc{{mult.data(), shift.data()}, 0, -32768, 32767};
+    std::vector<std::int16_t> want(g.out_elems());
+    reference<std::int64_t>(g, in.data(), w.data(), std::int64_t{0},
+                            [&](std::size_t o) { return acc32 ? std::int64_t{bias32[o]} : bias64[o]; },
+                            [&](std::int64_t acc, std::size_t o) {
+                              return acc32 ? requantize_one<std::int16_t>(static_cast<std::int32_t>(acc), pc, o)
+                                           : requantize_one<std::int16_t>(acc, pc, o);
+                            }, want.data());
+    for (std::size_t wsb : multiplier_workspaces<dw, std::int16_t>(g)) {
+      INFO("workspace " << wsb << " of " << dw::workspace_bytes(g) << " (min " << dw::min_workspace_bytes(g) << ")");
+      tt::guarded<std::uint8_t> ws(wsb, side);
+      for (std::size_t i = 0; i < g.out_elems(); ++i) out[i] = 0x5555;
+      REQUIRE(dw::run(g, in.data(), packed.data(), out.data(), pc, ws.data(), wsb).ok());
+      REQUIRE(std::vector<std::int16_t>(out.data(), out.data() + g.out_elems()) == want);
+    }
+    check_workspace_sizes(g, dw::workspace_bytes(g), dw::min_workspace_bytes(g), [&](void* ws, std::size_t n) {
+      return dw::run(g, in.data(), packed.data(), out.data(), pc, ws, n);
+    });
+  }
+  if (std::is_same_v<typename K::arch, arch::simd>) CHECK(routed > cases / 10);
+  if (!std::is_same_v<typename K::arch, arch::simd>) CHECK(routed == 0);
+}
+TEST_CASE_TEMPLATE_APPLY(dw_single_s16, as_tuple<kernels::dwconv_qs16_registry>::type);

@@ -61,6 +61,7 @@
 #include <tessera/dispatch/select.hpp>
 #include <tessera/kernels/dwconv/op.hpp>
 #include <tessera/kernels/dwconv/registry.hpp>
+#include <tessera/ops/conv2d.hpp>
 #include <tessera/ops/conv_geometry.hpp>
 #include <tessera/quant/requantize.hpp>
 
@@ -78,7 +79,10 @@ struct depthwise_packed_header {
   std::uint32_t channels = 0;        ///< output channels
   std::uint32_t kernel_h = 0, kernel_w = 0;
   std::int32_t input_zp = 0;         ///< folded into the s8 bias'; `run` must get the same value
-  std::uint32_t reserved = 0;
+  /// 0: the op.hpp depthwise blocks follow; else the in_c = 1 GEMM route (see gemm_route): a
+  /// conv2d packed buffer starts this many bytes into the buffer (the first 16-byte aligned
+  /// address after the header).
+  std::uint32_t gemm_offset = 0;
 };
 static_assert(sizeof(depthwise_packed_header) == 32, "the header keeps the blocks 8-byte aligned");
 
@@ -180,6 +184,9 @@ status check_run(const conv_geometry& g, const T* in, const void* packed, const 
     return {status_code::invalid_argument, "depthwise_conv2d: the packed buffer was made for another kernel (channel tile)"};
   if (h.channels != g.out_c || h.kernel_h != g.kernel_h || h.kernel_w != g.kernel_w)
     return {status_code::shape_mismatch, "depthwise_conv2d: the packed buffer was made for another kernel size or out_c"};
+  if (h.gemm_offset != 0)
+    return {status_code::invalid_argument,
+            "depthwise_conv2d: the packed buffer was made for the in_c = 1 GEMM route, this geometry runs depthwise"};
   return status::success();
 }
 
@@ -546,6 +553,93 @@ template <class Q> constexpr std::size_t stage_channels(std::size_t out_c) noexc
   return std::is_same_v<Q, requant::per_tensor> ? 1 : out_c;
 }
 
+// ---- in_c = 1: the GEMM route ------------------------------------------------------------------
+// A depthwise layer with one input channel and multiplier M is the ordinary convolution with
+// in_c = 1, out_c = M, groups = 1: its filter [M][KH][KW][1] is the depthwise filter
+// [1][KH][KW][M] transposed. Where the depthwise kernels lose to conv2d's panel gather + GEMM
+// (gemm_route), the operator packs and runs that conv2d instead; its packed buffer sits at the
+// first 16-byte aligned address after the depthwise header (conv2d wants 16, depthwise callers
+// give 4 or 8) and its workspace at the first address aligned for T.
+
+/// The conv2d geometry of an in_c = 1 depthwise geometry.
+inline conv_geometry as_conv(const conv_geometry& g) noexcept {
+  conv_geometry c = g;
+  c.groups = 1;
+  return c;
+}
+/// Where the conv2d buffer starts in a depthwise packed buffer at `packed`.
+inline std::size_t gemm_offset(const void* packed) noexcept {
+  const auto a = reinterpret_cast<std::uintptr_t>(packed) + sizeof(depthwise_packed_header);
+  return sizeof(depthwise_packed_header) + static_cast<std::size_t>((16 - a % 16) % 16);
+}
+/// Packed bytes of the route: header, the worst-case gap to 16-byte alignment for a buffer aligned
+/// to `align` (the op's pack_weights contract), the conv2d buffer `conv_bytes` (0: overflow).
+inline std::size_t gemm_packed_bytes(std::size_t conv_bytes, std::size_t align) noexcept {
+  if (conv_bytes == 0 || conv_bytes > std::numeric_limits<std::size_t>::max() / 2) return 0;
+  return sizeof(depthwise_packed_header) + (16 - align) + conv_bytes;
+}
+/// Workspace bytes of the route: conv2d's `conv_bytes` plus the gap to alignof(T).
+template <class T> std::size_t gemm_workspace_bytes(std::size_t conv_bytes) noexcept {
+  return conv_bytes == 0 ? 0 : conv_bytes + alignof(T) - 1;
+}
+/// Checks a run on the route (geometry, buffers, workspace size, header) and gives the conv2d
+/// packed buffer and the aligned workspace.
+template <class T>
+status check_gemm_run(const conv_geometry& g, const T* in, const void* packed, const T* out, std::uint32_t magic,
+                      std::size_t cr, std::size_t align, void* workspace, std::size_t workspace_size,
+                      std::size_t need, const void*& conv_packed, void*& ws, std::size_t& ws_size) noexcept {
+  TESSERA_TRY(check_geometry(g));
+  if (in == nullptr || packed == nullptr || out == nullptr)
+    return {status_code::invalid_argument, "depthwise_conv2d: null input, packed or output buffer"};
+  if (reinterpret_cast<std::uintptr_t>(packed) % align != 0)
+    return {status_code::invalid_argument,
+            align == 8 ? "depthwise_conv2d: the packed buffer must be 8-byte aligned"
+                       : "depthwise_conv2d: the packed buffer must be 4-byte aligned"};
+  if (need == 0) return {status_code::overflow, "depthwise_conv2d: the workspace size overflows size_t"};
+  if (workspace == nullptr || workspace_size < need)
+    return {status_code::buffer_too_small, "depthwise_conv2d: workspace smaller than min_workspace_bytes()"};
+  const auto& h = *static_cast<const depthwise_packed_header*>(packed);
+  if (h.magic != magic)
+    return {status_code::invalid_argument, "depthwise_conv2d: the packed buffer was not made by this operator's pack_weights"};
+  if (h.cr != cr)
+    return {status_code::invalid_argument, "depthwise_conv2d: the packed buffer was made for another kernel (channel tile)"};
+  if (h.channels != g.out_c || h.kernel_h != g.kernel_h || h.kernel_w != g.kernel_w)
+    return {status_code::shape_mismatch, "depthwise_conv2d: the packed buffer was made for another kernel size or out_c"};
+  if (h.gemm_offset == 0)
+    return {status_code::invalid_argument,
+            "depthwise_conv2d: the packed buffer was made for the depthwise kernels, this in_c = 1 geometry runs on the GEMM"};
+  if (h.gemm_offset != gemm_offset(packed))
+    return {status_code::invalid_argument,
+            "depthwise_conv2d: the packed buffer (in_c = 1 GEMM route) was moved to another 16-byte alignment; pack it in place"};
+  conv_packed = static_cast<const std::uint8_t*>(packed) + h.gemm_offset;
+  const auto start = reinterpret_cast<std::uintptr_t>(workspace);
+  const std::size_t gap = static_cast<std::size_t>((alignof(T) - start % alignof(T)) % alignof(T));
+  ws = static_cast<std::uint8_t*>(workspace) + gap;
+  ws_size = workspace_size - gap;
+  return status::success();
+}
+
+/// The shapes the route can take: a valid geometry with in_c = 1, multiplier >= 2, and not
+/// pointwise (1x1, stride 1, no padding: conv2d would need no workspace).
+inline bool gemm_route_shape(const conv_geometry& g) noexcept {
+  return check_geometry(g).ok() && g.in_c == 1 && g.out_c >= 2 && !as_conv(g).is_pointwise();
+}
+/// int8 and 16x8 (bit-exact either way): where conv2d's GEMM measured faster than the depthwise
+/// kernel `Arch` (docs/design.md, "Depthwise convolution"):
+///   simd:   multiplier below the kernel's channel tile `cr` (16): the depthwise kernels run such a
+///           layer in channel tails (host, g++ / clang, 56x56 3x3: int8 M = 4, 8: 1.32-1.53x;
+///           16x8: 2.4-3.5x), while at M >= cr they are 1.5-4x faster than the GEMM (K = 9 is
+///           too short for a GEMM tile);
+///   helium: int8 only (`s8`), strides >= 2 both ways (28x28 3x3 s2 M = 32: 2.50 against 3.63
+///           instructions per MAC); at stride 1 the two are even (2.46 / 2.49);
+///   others: never (Neon, SVE: the GEMM takes 1.2-5x the instructions on every layer measured).
+template <class Arch> bool gemm_route_int(const conv_geometry& g, std::size_t cr, bool s8) noexcept {
+  if (!gemm_route_shape(g)) return false;
+  if constexpr (std::is_same_v<Arch, arch::simd>) return g.out_c < cr;
+  else if constexpr (std::is_same_v<Arch, arch::helium>) return s8 && g.stride_h >= 2 && g.stride_w >= 2;
+  else return false;
+}
+
 }  // namespace detail::dw
 
 // ---- fp32 -------------------------------------------------------------------------------------
@@ -655,8 +749,20 @@ struct depthwise_conv2d_s8 {
   /// True when RowKernel reads `Kernel`'s packed blocks (equal channel tiles).
   static bool rows_match() noexcept { return RowKernel::cr() == Kernel::cr(); }
 
-  /// Bytes of packed weights for `g` (header + blocks); 0 if `g` is invalid or too large.
+  /// The conv2d that runs in_c = 1 layers where `uses_gemm` (the GEMM route).
+  using gemm_op = conv2d_s8<Tag>;
+  /// True when `g` (in_c = 1, depth multiplier M) runs as the ordinary convolution in_c = 1,
+  /// out_c = M on gemm_op (panel gather, K = KH * KW, N = M): where that measured faster than
+  /// `Kernel` (detail::dw::gemm_route_int). Results are the same bits either way.
+  static bool uses_gemm(const conv_geometry& g) noexcept {
+    return detail::dw::gemm_route_int<typename Kernel::arch>(g, Kernel::cr(), true);
+  }
+
+  /// Bytes of packed weights for `g` (header + blocks, or on the GEMM route header + conv2d's
+  /// packed filter + alignment gap); 0 if `g` is invalid or too large.
   static std::size_t packed_weights_bytes(const conv_geometry& g) noexcept {
+    if (uses_gemm(g))
+      return detail::dw::gemm_packed_bytes(gemm_op::packed_weights_bytes(detail::dw::as_conv(g)), alignof(std::int32_t));
     return detail::dw::packed_bytes(g, Kernel::cr(), sizeof(std::int32_t), sizeof(std::int8_t));
   }
   /// Scratch bytes for the fastest path: for 3x3 layers on a row kernel, a cache of padded input
@@ -664,14 +770,19 @@ struct depthwise_conv2d_s8 {
   /// only); for other layers with depth multiplier M > 1, (KH - 1) * dilation_h + 1 input rows
   /// expanded to in_w * out_c bytes plus one row of tap pointers; else `min_workspace_bytes`.
   /// 0 if `g` is invalid.
+  /// On the GEMM route (uses_gemm): gemm_op's workspace_bytes.
   static std::size_t workspace_bytes(const conv_geometry& g) noexcept {
+    if (uses_gemm(g)) return detail::dw::gemm_workspace_bytes<std::int8_t>(gemm_op::workspace_bytes(detail::dw::as_conv(g)));
     const std::size_t min = min_workspace_bytes(g);
     return min == 0 ? 0 : std::max(min, detail::dw::fast_workspace_bytes<std::int8_t>(g, rows_match()));
   }
   /// The smallest scratch `run` accepts (tap pointers of one output row + a zero row of in_c);
   /// with less than workspace_bytes, 3x3 layers of multiplier 1 send only interior pixels to the
-  /// row kernel and M > 1 runs on a portable scalar loop (same results).
+  /// row kernel and M > 1 runs on a portable scalar loop (same results). On the GEMM route:
+  /// gemm_op's min_workspace_bytes (one panel row).
   static std::size_t min_workspace_bytes(const conv_geometry& g) noexcept {
+    if (uses_gemm(g))
+      return detail::dw::gemm_workspace_bytes<std::int8_t>(gemm_op::min_workspace_bytes(detail::dw::as_conv(g)));
     return detail::dw::workspace_bytes<std::int8_t>(g);
   }
 
@@ -680,16 +791,14 @@ struct depthwise_conv2d_s8 {
   static status pack_weights(const conv_geometry& g, const std::int8_t* filter, const std::int32_t* bias,
                              std::int32_t input_zp, void* packed, std::size_t bytes) noexcept {
     TESSERA_TRY(check_pack(g, filter, input_zp, packed, bytes));
-    pack(g, [&](std::size_t i) { return filter[i]; }, bias, input_zp, packed);
-    return status::success();
+    return pack(g, [&](std::size_t i) { return filter[i]; }, bias, input_zp, packed, bytes);
   }
   /// Packs int4 weights: `filter_s4` holds KH*KW*out_c values two per byte over the flattened
   /// [1][KH][KW][out_c] index (element 2i in the low nibble, CMSIS-NN order; see dtype.hpp).
   static status pack_weights_s4(const conv_geometry& g, const std::uint8_t* filter_s4, const std::int32_t* bias,
                                 std::int32_t input_zp, void* packed, std::size_t bytes) noexcept {
     TESSERA_TRY(check_pack(g, filter_s4, input_zp, packed, bytes));
-    pack(g, [&](std::size_t i) { return s4_at(filter_s4, i); }, bias, input_zp, packed);
-    return status::success();
+    return pack(g, [&](std::size_t i) { return s4_at(filter_s4, i); }, bias, input_zp, packed, bytes);
   }
 
   /// As below, with the input zero point the weights were packed with (conv2d_s8's signature).
@@ -709,14 +818,24 @@ struct depthwise_conv2d_s8 {
   static status run(const conv_geometry& g, const std::int8_t* in, const void* packed, std::int8_t* out,
                     const output_stage<Q>& stage, std::int32_t input_zp, void* workspace,
                     std::size_t workspace_size) noexcept {
-    TESSERA_TRY(detail::dw::check_run(g, in, packed, out, depthwise_packed_header::magic_s8, Kernel::cr(),
-                                      alignof(std::int32_t), workspace, workspace_size));
+    const void* conv_packed = nullptr;
+    void* ws = nullptr;
+    std::size_t ws_size = 0;
+    const bool gemm = uses_gemm(g);
+    if (gemm)
+      TESSERA_TRY(detail::dw::check_gemm_run(g, in, packed, out, depthwise_packed_header::magic_s8, Kernel::cr(),
+                                             alignof(std::int32_t), workspace, workspace_size, min_workspace_bytes(g),
+                                             conv_packed, ws, ws_size));
+    else
+      TESSERA_TRY(detail::dw::check_run(g, in, packed, out, depthwise_packed_header::magic_s8, Kernel::cr(),
+                                        alignof(std::int32_t), workspace, workspace_size));
     if (input_zp < -128 || input_zp > 127)
       return {status_code::invalid_argument, "depthwise_conv2d_s8: input zero point outside int8"};
     if (static_cast<const depthwise_packed_header*>(packed)->input_zp != input_zp)
       return {status_code::invalid_argument,
               "depthwise_conv2d_s8: input zero point differs from the one the weights were packed with"};
     TESSERA_TRY(validate<std::int8_t>(stage, detail::dw::stage_channels<Q>(g.out_c), -31, 30));
+    if (gemm) return gemm_op::run(detail::dw::as_conv(g), in, conv_packed, out, stage, ws, ws_size);
     const void* blocks = detail::dw::blocks(packed);
     const std::size_t ks = g.taps(), oc = g.out_c, mult = g.out_c / g.in_c;
     const auto zero = static_cast<std::int8_t>(input_zp);
@@ -750,11 +869,21 @@ struct depthwise_conv2d_s8 {
       return {status_code::invalid_argument, "depthwise_conv2d_s8: input zero point outside int8"};
     return status::success();
   }
-  /// bias' = bias - input_zp * sum_t w[t] in wrapping int32.
+  /// bias' = bias - input_zp * sum_t w[t] in wrapping int32. On the GEMM route: the header (with
+  /// gemm_offset) and gemm_op's packing of the transposed filter (it folds input_zp likewise).
   template <class WAt>
-  static void pack(const conv_geometry& g, WAt&& w_at, const std::int32_t* bias, std::int32_t input_zp,
-                   void* packed) noexcept {
+  static status pack(const conv_geometry& g, WAt&& w_at, const std::int32_t* bias, std::int32_t input_zp,
+                     void* packed, std::size_t bytes) noexcept {
     const std::size_t oc = g.out_c, ks = g.taps();
+    if (uses_gemm(g)) {
+      const std::size_t off = detail::dw::gemm_offset(packed);
+      detail::dw::write_header(g, depthwise_packed_header::magic_s8, 32, Kernel::cr(), input_zp, packed);
+      static_cast<depthwise_packed_header*>(packed)->gemm_offset = static_cast<std::uint32_t>(off);
+      // conv filter [o][t] (in_c = 1) = depthwise filter [t][o]
+      return gemm_op::pack_weights_at(
+          detail::dw::as_conv(g), [&](std::size_t i) { return w_at((i % ks) * oc + i / ks); }, bias, input_zp,
+          static_cast<std::uint8_t*>(packed) + off, bytes - off);
+    }
     detail::dw::write_header(g, depthwise_packed_header::magic_s8, 32, Kernel::cr(), input_zp, packed);
     kernels::pack_dw<std::int32_t, std::int8_t>(
         oc, ks, Kernel::cr(), [&](std::size_t t, std::size_t o) { return w_at(t * oc + o); },
@@ -765,6 +894,7 @@ struct depthwise_conv2d_s8 {
           return static_cast<std::int32_t>(b - static_cast<std::uint32_t>(input_zp) * s);
         },
         static_cast<std::uint8_t*>(packed) + sizeof(depthwise_packed_header));
+    return status::success();
   }
 };
 
@@ -781,20 +911,38 @@ struct depthwise_conv2d_s16 {
   /// Largest int64 bias magnitude accepted: keeps the accumulator inside MBQM64's domain (+-2^47).
   static constexpr std::int64_t max_abs_bias64 = std::int64_t{1} << 46;
 
-  /// Bytes of packed weights for `g` (header + blocks); 0 if `g` is invalid or too large.
+  /// The conv2d that runs in_c = 1 layers where `uses_gemm` (the GEMM route).
+  using gemm_op = conv2d_s16<Tag>;
+  /// True when `g` (in_c = 1, depth multiplier M) runs as the ordinary convolution in_c = 1,
+  /// out_c = M on gemm_op: where that measured faster than `Kernel` (detail::dw::gemm_route_int).
+  /// Results are the same bits either way.
+  static bool uses_gemm(const conv_geometry& g) noexcept {
+    return detail::dw::gemm_route_int<typename Kernel::arch>(g, Kernel::cr(), false);
+  }
+
+  /// Bytes of packed weights for `g` (header + blocks, or on the GEMM route header + conv2d's
+  /// packed filter + alignment gap); 0 if `g` is invalid or too large.
   static std::size_t packed_weights_bytes(const conv_geometry& g) noexcept {
+    if (uses_gemm(g))
+      return detail::dw::gemm_packed_bytes(gemm_op::packed_weights_bytes(detail::dw::as_conv(g)), alignof(std::int64_t));
     return detail::dw::packed_bytes(g, Kernel::cr(), sizeof(std::int64_t), sizeof(std::int8_t));
   }
   /// Scratch bytes for the fastest path: with depth multiplier M > 1, (KH - 1) * dilation_h + 1
   /// input rows expanded to in_w * out_c int16 plus one row of tap pointers (for `Kernel`); else
   /// `min_workspace_bytes`. 0 if `g` is invalid.
+  /// On the GEMM route (uses_gemm): gemm_op's workspace_bytes.
   static std::size_t workspace_bytes(const conv_geometry& g) noexcept {
+    if (uses_gemm(g))
+      return detail::dw::gemm_workspace_bytes<std::int16_t>(gemm_op::workspace_bytes(detail::dw::as_conv(g)));
     const std::size_t min = min_workspace_bytes(g);
     return min == 0 ? 0 : std::max(min, detail::dw::fast_workspace_bytes<std::int16_t>(g, false));
   }
   /// The smallest scratch `run` accepts (tap pointers of one output row + a zero row of in_c);
-  /// with less than workspace_bytes, M > 1 runs on a portable scalar loop (same results).
+  /// with less than workspace_bytes, M > 1 runs on a portable scalar loop (same results). On the
+  /// GEMM route: gemm_op's min_workspace_bytes (one panel row).
   static std::size_t min_workspace_bytes(const conv_geometry& g) noexcept {
+    if (uses_gemm(g))
+      return detail::dw::gemm_workspace_bytes<std::int16_t>(gemm_op::min_workspace_bytes(detail::dw::as_conv(g)));
     return detail::dw::workspace_bytes<std::int16_t>(g);
   }
 
@@ -807,15 +955,15 @@ struct depthwise_conv2d_s16 {
       for (std::size_t o = 0; o < g.out_c; ++o)
         if (bias[o] < -max_abs_bias64 || bias[o] > max_abs_bias64)
           return {status_code::invalid_argument, "depthwise_conv2d_s16: an int64 bias is outside [-2^46, 2^46]"};
-    pack(g, filter, [&](std::size_t o) { return bias != nullptr ? bias[o] : std::int64_t{0}; }, 64, packed);
-    return status::success();
+    return pack(g, filter, [&](std::size_t o) { return bias != nullptr ? bias[o] : std::int64_t{0}; }, 64, packed,
+                bytes);
   }
   /// int32 bias (nullable): wrapping int32 accumulator, MBQM32.
   static status pack_weights(const conv_geometry& g, const std::int8_t* filter, const std::int32_t* bias, void* packed,
                              std::size_t bytes) noexcept {
     TESSERA_TRY(detail::dw::check_pack(g, filter, packed, bytes, packed_weights_bytes(g), alignof(std::int64_t)));
-    pack(g, filter, [&](std::size_t o) { return std::int64_t{bias != nullptr ? bias[o] : 0}; }, 32, packed);
-    return status::success();
+    return pack(g, filter, [&](std::size_t o) { return std::int64_t{bias != nullptr ? bias[o] : 0}; }, 32, packed,
+                bytes);
   }
   /// No bias: TFLite's default for 16x8 (int64 accumulator, MBQM64).
   static status pack_weights(const conv_geometry& g, const std::int8_t* filter, std::nullptr_t, void* packed,
@@ -838,8 +986,17 @@ struct depthwise_conv2d_s16 {
   template <class Q>
   static status run(const conv_geometry& g, const std::int16_t* in, const void* packed, std::int16_t* out,
                     const output_stage<Q>& stage, void* workspace, std::size_t workspace_size) noexcept {
-    TESSERA_TRY(detail::dw::check_run(g, in, packed, out, depthwise_packed_header::magic_s16, Kernel::cr(),
-                                      alignof(std::int64_t), workspace, workspace_size));
+    const void* conv_packed = nullptr;
+    void* ws = nullptr;
+    std::size_t ws_size = 0;
+    const bool gemm = uses_gemm(g);
+    if (gemm)
+      TESSERA_TRY(detail::dw::check_gemm_run(g, in, packed, out, depthwise_packed_header::magic_s16, Kernel::cr(),
+                                             alignof(std::int64_t), workspace, workspace_size, min_workspace_bytes(g),
+                                             conv_packed, ws, ws_size));
+    else
+      TESSERA_TRY(detail::dw::check_run(g, in, packed, out, depthwise_packed_header::magic_s16, Kernel::cr(),
+                                        alignof(std::int64_t), workspace, workspace_size));
     const std::size_t channels = detail::dw::stage_channels<Q>(g.out_c);
     const unsigned bits = accumulator_bits(packed);
     if (bits == 64) {
@@ -847,9 +1004,11 @@ struct depthwise_conv2d_s16 {
       for (std::size_t c = 0; c < channels; ++c)
         if (channel_multiplier(stage, c).multiplier < 0)
           return {status_code::invalid_argument, "depthwise_conv2d_s16: an MBQM64 multiplier is negative"};
+      if (gemm) return gemm_op::run(detail::dw::as_conv(g), in, conv_packed, out, stage, ws, ws_size);
       run_acc<std::int64_t>(g, in, packed, out, stage, workspace, workspace_size);
     } else if (bits == 32) {
       TESSERA_TRY(validate<std::int16_t>(stage, channels, -31, 30));
+      if (gemm) return gemm_op::run(detail::dw::as_conv(g), in, conv_packed, out, stage, ws, ws_size);
       run_acc<std::int32_t>(g, in, packed, out, stage, workspace, workspace_size);
     } else {
       return {status_code::invalid_argument, "depthwise_conv2d_s16: the packed header has no valid accumulator width"};
@@ -859,13 +1018,21 @@ struct depthwise_conv2d_s16 {
 
  private:
   template <class BiasAt>
-  static void pack(const conv_geometry& g, const std::int8_t* filter, BiasAt&& bias_at, std::uint32_t acc_bits,
-                   void* packed) noexcept {
-    const std::size_t oc = g.out_c;
+  static status pack(const conv_geometry& g, const std::int8_t* filter, BiasAt&& bias_at, std::uint32_t acc_bits,
+                     void* packed, std::size_t bytes) noexcept {
+    const std::size_t oc = g.out_c, ks = g.taps();
     detail::dw::write_header(g, depthwise_packed_header::magic_s16, acc_bits, Kernel::cr(), 0, packed);
+    if (uses_gemm(g)) {  // the header (with gemm_offset), then gemm_op's packing of the transposed filter
+      const std::size_t off = detail::dw::gemm_offset(packed);
+      static_cast<depthwise_packed_header*>(packed)->gemm_offset = static_cast<std::uint32_t>(off);
+      return gemm_op::pack_weights_at(
+          detail::dw::as_conv(g), [&](std::size_t i) { return filter[(i % ks) * oc + i / ks]; }, bias_at, acc_bits,
+          static_cast<std::uint8_t*>(packed) + off, bytes - off);
+    }
     kernels::pack_dw<std::int64_t, std::int8_t>(
-        oc, g.taps(), Kernel::cr(), [&](std::size_t t, std::size_t o) { return filter[t * oc + o]; }, bias_at,
+        oc, ks, Kernel::cr(), [&](std::size_t t, std::size_t o) { return filter[t * oc + o]; }, bias_at,
         static_cast<std::uint8_t*>(packed) + sizeof(depthwise_packed_header));
+    return status::success();
   }
   template <class Acc, class Q>
   static void run_acc(const conv_geometry& g, const std::int16_t* in, const void* packed, std::int16_t* out,
