@@ -1,5 +1,5 @@
 // arm-perf: targets=aarch64 loop-elements=1 march=armv8.2-a+sve unit=MAC
-// Whole depthwise operator on sve (dwconv_op_common.hpp: TESSERA_PERF_LAYER=b|d, TESSERA_PERF_PATH=row|unipass):
+// Whole depthwise operator on sve (dwconv_op_common.hpp: TESSERA_PERF_LAYER=b|d|m|n, TESSERA_PERF_PATH=row|unipass|portable|gemm):
 // 3x3 row kernel dwconv3x3_qs8_2vl_sve, unipass kernel dwconv_qs8_4vl_sve.
 // Named outside dwconv.sh's drivers/dwconv_*.cpp glob: run it by name (icount.sh).
 #include <tessera/kernels/dwconv/sve/dwconv_qs8_4vl_sve.hpp>
@@ -8,4 +8,5 @@
 #define DW_UNIPASS tessera::kernels::dwconv_qs8_4vl_sve
 #define DW_ROW tessera::kernels::dwconv3x3_qs8_2vl_sve
 #define DW_T std::int8_t
+#define DW_GEMM tessera::select_t<tessera::op::gemm_qs8, DW_TAG>  // path gemm (layer n)
 #include "dwconv_op_common.hpp"
