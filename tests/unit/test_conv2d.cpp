@@ -78,6 +78,24 @@ std::vector<Acc> direct(const conv_geometry& g, const std::vector<T>& in, const 
   return acc;
 }
 
+/// Random fp32 input, filter and bias in [-1, 1) for `g` (drawn in that order) and their fp64
+/// direct result.
+struct f32_case {
+  std::vector<float> in, w, bias;
+  std::vector<double> acc;
+  f32_case(const conv_geometry& g, tt::rng& r) : in(g.in_elems()), w(g.out_c * g.depth()), bias(g.out_c) {
+    auto uni = [&] { return static_cast<float>(static_cast<double>(r.next() >> 11) / 9007199254740992.0 * 2.0 - 1.0); };
+    for (auto& v : in) v = uni();
+    for (auto& v : w) v = uni();
+    for (auto& v : bias) v = uni();
+    acc = direct<double>(g, in, w, bias, 0.0);
+  }
+};
+/// |error| <= depth * 2^-23 * sum |terms| is the fp32 dot-product bound; sum |terms| <= depth + 1.
+double f32_tol(const conv_geometry& g) {
+  return 1e-6 + static_cast<double>(g.depth() + 1) * static_cast<double>(g.depth() + 1) * 1.2e-7;
+}
+
 /// A random valid geometry: forward (with groups, dilation, all padding modes) or transposed.
 conv_geometry random_geometry(tt::rng& r, bool transposed, std::size_t max_c) {
   for (;;) {
@@ -254,21 +272,16 @@ TEST_CASE_TEMPLATE_DEFINE("conv2d_f32 and transpose_conv2d_f32 match an fp64 dir
   const std::size_t cases = tt::scaled(120);
   for (std::size_t t = 0; t < cases; ++t) {
     const conv_geometry g = random_geometry(r, t % 4 == 3, 21);
-    auto uni = [&] { return static_cast<float>(static_cast<double>(r.next() >> 11) / 9007199254740992.0 * 2.0 - 1.0); };
-    std::vector<float> in(g.in_elems()), w(g.out_c * g.depth()), bias(g.out_c);
-    for (auto& v : in) v = uni();
-    for (auto& v : w) v = uni();
-    for (auto& v : bias) v = uni();
+    const f32_case fc(g, r);
+    const auto& [in, w, bias, acc] = fc;
     const f32_clamp clamp = t % 3 == 0 ? f32_clamp{0.0f, 6.0f} : f32_clamp{};
-    const auto acc = direct<double>(g, in, w, bias, 0.0);
     aligned_buf packed(conv::packed_weights_bytes(g));
     REQUIRE(conv::pack_weights(g, w.data(), bias.data(), packed.p, conv::packed_weights_bytes(g)).ok());
     const std::size_t wsb = t % 2 ? conv::workspace_bytes(g) : (1 + t % 4) * conv::min_workspace_bytes(g);
     std::vector<float> got(g.out_elems()), ws(wsb / 4 + 1);
     const status s = conv::run(g, in.data(), packed.p, got.data(), clamp, ws.data(), wsb);
     REQUIRE_MESSAGE(s.ok(), s.message());
-    // |error| <= depth * 2^-23 * sum |terms| is the fp32 dot-product bound; sum |terms| <= depth + 1.
-    const double tol = 1e-6 + static_cast<double>(g.depth() + 1) * static_cast<double>(g.depth() + 1) * 1.2e-7;
+    const double tol = f32_tol(g);
     for (std::size_t i = 0; i < got.size(); ++i) {
       const double want = std::fmin(std::fmax(acc[i], static_cast<double>(clamp.min)), static_cast<double>(clamp.max));
       if (std::fabs(got[i] - want) > tol) {
@@ -335,13 +348,9 @@ TEST_CASE_TEMPLATE_DEFINE("conv2d_f32 indirect GEMM matches an fp64 direct refer
                  << "," << g.dilation_w << " groups " << g.groups);
     CHECK(conv::algorithm(g) == (indirect ? conv_algorithm::indirect_gemm : conv_algorithm::panel_gemm));
     CHECK(panel::algorithm(g) == conv_algorithm::panel_gemm);
-    auto uni = [&] { return static_cast<float>(static_cast<double>(r.next() >> 11) / 9007199254740992.0 * 2.0 - 1.0); };
-    std::vector<float> in(g.in_elems()), w(g.out_c * g.depth()), bias(g.out_c);
-    for (auto& v : in) v = uni();
-    for (auto& v : w) v = uni();
-    for (auto& v : bias) v = uni();
+    const f32_case fc(g, r);
+    const auto& [in, w, bias, acc] = fc;
     const f32_clamp clamp = t % 3 == 0 ? f32_clamp{-0.5f, 6.0f} : f32_clamp{};
-    const auto acc = direct<double>(g, in, w, bias, 0.0);
     aligned_buf packed(conv::packed_weights_bytes(g));
     REQUIRE(conv::pack_weights(g, w.data(), bias.data(), packed.p, conv::packed_weights_bytes(g)).ok());
     // Workspaces: the default, one tile, a few tiles (pointer blocks ending mid-row and mid-image).
@@ -351,7 +360,7 @@ TEST_CASE_TEMPLATE_DEFINE("conv2d_f32 indirect GEMM matches an fp64 direct refer
     const status s = conv::run(g, in.data(), packed.p, got.data(), clamp, ws.data(), wsb);
     REQUIRE_MESSAGE(s.ok(), s.message());
     REQUIRE(panel::run(g, in.data(), packed.p, ref.data(), clamp, pws.data(), panel::workspace_bytes(g)).ok());
-    const double tol = 1e-6 + static_cast<double>(g.depth() + 1) * static_cast<double>(g.depth() + 1) * 1.2e-7;
+    const double tol = f32_tol(g);
     for (std::size_t i = 0; i < got.size(); ++i) {
       const double want = std::fmin(std::fmax(acc[i], static_cast<double>(clamp.min)), static_cast<double>(clamp.max));
       if (std::fabs(got[i] - want) > tol || std::fabs(got[i] - ref[i]) > tol) {
@@ -640,17 +649,13 @@ TEST_CASE_TEMPLATE_DEFINE("transpose_conv2d_f32 sub-pixel split matches an fp64 
   using conv = transpose_conv2d_f32<typename K::arch, K>;
   each_phase_geometry(47, std::max<std::size_t>(1, tt::scaled(4)), 17, [](const conv_geometry& g, tt::rng& r, std::size_t t) {
     INFO("case " << t << ": " << describe(g));
-    auto uni = [&] { return static_cast<float>(static_cast<double>(r.next() >> 11) / 9007199254740992.0 * 2.0 - 1.0); };
-    std::vector<float> in(g.in_elems()), w(g.out_c * g.depth()), bias(g.out_c);
-    for (auto& v : in) v = uni();
-    for (auto& v : w) v = uni();
-    for (auto& v : bias) v = uni();
+    const f32_case fc(g, r);
+    const auto& [in, w, bias, acc] = fc;
     const f32_clamp clamp = t % 3 == 0 ? f32_clamp{-0.5f, 0.75f} : f32_clamp{};
-    const auto acc = direct<double>(g, in, w, bias, 0.0);
     const std::size_t pb = conv::packed_weights_bytes(g);
     aligned_buf packed(pb);
     REQUIRE(conv::pack_weights(g, w.data(), bias.data(), packed.p, pb).ok());
-    const double tol = 1e-6 + static_cast<double>(g.depth() + 1) * static_cast<double>(g.depth() + 1) * 1.2e-7;
+    const double tol = f32_tol(g);
     for (std::size_t wsb : phase_workspaces<conv>(g, t)) {
       INFO("workspace " << wsb);
       std::vector<float> got(g.out_elems(), 1e30f), ws(wsb / 4 + 1);
@@ -680,13 +685,9 @@ TEST_CASE_TEMPLATE_DEFINE("transpose_conv2d_f32 sub-pixel indirect matches an fp
       const conv_algorithm a = conv_algorithm::sub_pixel_indirect;
       CHECK(conv::applies(g, a) == indirect);
       CHECK(conv::algorithm(g) == (indirect && min_in_c != 0 ? a : conv_algorithm::sub_pixel_gemm));
-      auto uni = [&] { return static_cast<float>(static_cast<double>(r.next() >> 11) / 9007199254740992.0 * 2.0 - 1.0); };
-      std::vector<float> in(g.in_elems()), w(g.out_c * g.depth()), bias(g.out_c);
-      for (auto& v : in) v = uni();
-      for (auto& v : w) v = uni();
-      for (auto& v : bias) v = uni();
+      const f32_case fc(g, r);
+      const auto& [in, w, bias, acc] = fc;
       const f32_clamp clamp = t % 3 == 0 ? f32_clamp{-0.5f, 0.75f} : f32_clamp{};
-      const auto acc = direct<double>(g, in, w, bias, 0.0);
       const std::size_t pb = conv::packed_weights_bytes(g);
       aligned_buf packed(pb);
       REQUIRE(conv::pack_weights(g, w.data(), bias.data(), packed.p, pb).ok());
@@ -701,7 +702,7 @@ TEST_CASE_TEMPLATE_DEFINE("transpose_conv2d_f32 sub-pixel indirect matches an fp
       }
       const std::size_t min = conv::min_workspace_bytes(g, a);
       REQUIRE(min != 0);
-      const double tol = 1e-6 + static_cast<double>(g.depth() + 1) * static_cast<double>(g.depth() + 1) * 1.2e-7;
+      const double tol = f32_tol(g);
       // The default (a phase row of pointers), one tile, a few tiles (calls ending mid-row).
       for (const std::size_t wsb : {conv::workspace_bytes(g, a), min, (2 + t % 3) * min + 8 * (t % 2)}) {
         INFO("workspace " << wsb);
