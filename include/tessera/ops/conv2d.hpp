@@ -324,6 +324,30 @@ status conv_drive(const conv_geometry& g, const T* in, T fill, void* workspace, 
   return status::success();
 }
 
+/// One phase of a transposed conv's sub-pixel split (see sub_pixel_drive): its first output row and
+/// column, tap counts, pixel grid, first input row and column (for tap 0, may be negative), and
+/// packed block (the bias-only block when it has no taps).
+struct phase_view {
+  std::size_t oy0, ox0, th, tw, nh, nw;
+  std::int64_t iy0, ix0;
+  bool empty;
+  std::uint64_t block;
+};
+/// Calls `f(phase_view)` for every phase that owns output pixels, in packed-block order.
+template <class F> void for_each_phase(const conv_geometry& g, const phase_layout& l, F&& f) noexcept {
+  const std::size_t sh = g.stride_h, sw = g.stride_w;
+  for (std::size_t oy0 = 0; oy0 < sh && oy0 < g.out_h; ++oy0) {
+    const std::size_t py = (oy0 + g.pad_top) % sh, th = l.y.taps(py), nh = (g.out_h - 1 - oy0) / sh + 1;
+    const std::int64_t iy0 = static_cast<std::int64_t>((oy0 + g.pad_top) / sh) - static_cast<std::int64_t>(th) + 1;
+    for (std::size_t ox0 = 0; ox0 < sw && ox0 < g.out_w; ++ox0) {
+      const std::size_t px = (ox0 + g.pad_left) % sw, tw = l.x.taps(px), nw = (g.out_w - 1 - ox0) / sw + 1;
+      const std::int64_t ix0 = static_cast<std::int64_t>((ox0 + g.pad_left) / sw) - static_cast<std::int64_t>(tw) + 1;
+      const bool empty = th == 0 || tw == 0;
+      f(phase_view{oy0, ox0, th, tw, nh, nw, iy0, ix0, empty, empty ? l.bias_block : l.offset(py, px)});
+    }
+  }
+}
+
 /// Sub-pixel driver of a transposed conv (groups 1): output pixel (oy, ox) has phase
 /// py = (oy + pad_top) mod s_h, px = (ox + pad_left) mod s_w and receives tap ky = py + j*s_h
 /// from input row (oy + pad_top - ky) / s_h (likewise x). Each phase is a stride-1 correlation
@@ -350,39 +374,32 @@ status sub_pixel_drive(const conv_geometry& g, const phase_layout& l, const T* i
   T* panel = static_cast<T*>(workspace);
   const std::size_t cap = workspace_bytes / sizeof(T), sh = g.stride_h, sw = g.stride_w, oc = g.out_c;
   const bool chain = phase_rows_chain(g);
-  for (std::size_t oy0 = 0; oy0 < sh && oy0 < g.out_h; ++oy0) {
-    const std::size_t py = (oy0 + g.pad_top) % sh, th = l.y.taps(py), nh = (g.out_h - 1 - oy0) / sh + 1;
-    const std::int64_t iy0 = static_cast<std::int64_t>((oy0 + g.pad_top) / sh) - static_cast<std::int64_t>(th) + 1;
-    for (std::size_t ox0 = 0; ox0 < sw && ox0 < g.out_w; ++ox0) {
-      const std::size_t px = (ox0 + g.pad_left) % sw, tw = l.x.taps(px), nw = (g.out_w - 1 - ox0) / sw + 1;
-      const std::int64_t ix0 = static_cast<std::int64_t>((ox0 + g.pad_left) / sw) - static_cast<std::int64_t>(tw) + 1;
-      const bool empty = th == 0 || tw == 0;
-      const std::size_t k = empty ? 1 : th * tw * g.in_c, m = g.batch * nh * nw;
-      const std::uint64_t block = empty ? l.bias_block : l.offset(py, px);
-      // Staged when more panel rows (and their outputs) than a phase row fit.
-      const bool staged = Stage && !chain && nw < m && cap / (k + oc) > nw;
-      const std::size_t rows = staged ? cap / (k + oc) : cap / k;
-      T* staging = panel + rows * k;
-      if (empty) std::fill(panel, panel + std::min(rows, chain || staged ? m : nw), fill);
-      auto at = [&](std::size_t p) {  // output element of phase pixel p
-        const std::size_t r = p / nw, n = r / nh, oy = oy0 + (r % nh) * sh, ox = ox0 + (p % nw) * sw;
-        return out + ((n * g.out_h + oy) * g.out_w + ox) * oc;
-      };
-      for (std::size_t p0 = 0; p0 < m;) {
-        // This panel: up to `rows` pixels, within one phase row unless rows chain or are staged.
-        const std::size_t cnt = std::min(rows, chain || staged ? m - p0 : nw - p0 % nw);
-        if (!empty)
-          gather_phase_panel(panel, p0, cnt, in, g.in_h, g.in_w, g.in_c, nh, nw, th, tw, iy0, ix0, fill);
-        if (staged) {
-          gemm(block, k, cnt, static_cast<const T*>(panel), k, staging, oc);
-          for (std::size_t i = 0; i < cnt; ++i) std::memcpy(at(p0 + i), staging + i * oc, oc * sizeof(T));
-        } else {
-          gemm(block, k, cnt, static_cast<const T*>(panel), k, at(p0), sw * oc);
-        }
-        p0 += cnt;
+  for_each_phase(g, l, [&](const phase_view& ph) {
+    const auto [oy0, ox0, th, tw, nh, nw, iy0, ix0, empty, block] = ph;
+    const std::size_t k = empty ? 1 : th * tw * g.in_c, m = g.batch * nh * nw;
+    // Staged when more panel rows (and their outputs) than a phase row fit.
+    const bool staged = Stage && !chain && nw < m && cap / (k + oc) > nw;
+    const std::size_t rows = staged ? cap / (k + oc) : cap / k;
+    T* staging = panel + rows * k;
+    if (empty) std::fill(panel, panel + std::min(rows, chain || staged ? m : nw), fill);
+    auto at = [&](std::size_t p) {  // output element of phase pixel p
+      const std::size_t r = p / nw, n = r / nh, oy = oy0 + (r % nh) * sh, ox = ox0 + (p % nw) * sw;
+      return out + ((n * g.out_h + oy) * g.out_w + ox) * oc;
+    };
+    for (std::size_t p0 = 0; p0 < m;) {
+      // This panel: up to `rows` pixels, within one phase row unless rows chain or are staged.
+      const std::size_t cnt = std::min(rows, chain || staged ? m - p0 : nw - p0 % nw);
+      if (!empty)
+        gather_phase_panel(panel, p0, cnt, in, g.in_h, g.in_w, g.in_c, nh, nw, th, tw, iy0, ix0, fill);
+      if (staged) {
+        gemm(block, k, cnt, static_cast<const T*>(panel), k, staging, oc);
+        for (std::size_t i = 0; i < cnt; ++i) std::memcpy(at(p0 + i), staging + i * oc, oc * sizeof(T));
+      } else {
+        gemm(block, k, cnt, static_cast<const T*>(panel), k, at(p0), sw * oc);
       }
+      p0 += cnt;
     }
-  }
+  });
   return status::success();
 }
 
@@ -421,43 +438,36 @@ status sub_pixel_indirect_drive(const conv_geometry& g, const phase_layout& l, c
   std::fill(zero, zero + g.in_c, fill);
   const std::size_t sh = g.stride_h, sw = g.stride_w, oc = g.out_c, ic = g.in_c;
   const auto ih = static_cast<std::int64_t>(g.in_h), iw = static_cast<std::int64_t>(g.in_w);
-  for (std::size_t oy0 = 0; oy0 < sh && oy0 < g.out_h; ++oy0) {
-    const std::size_t py = (oy0 + g.pad_top) % sh, th = l.y.taps(py), nh = (g.out_h - 1 - oy0) / sh + 1;
-    const std::int64_t iy0 = static_cast<std::int64_t>((oy0 + g.pad_top) / sh) - static_cast<std::int64_t>(th) + 1;
-    for (std::size_t ox0 = 0; ox0 < sw && ox0 < g.out_w; ++ox0) {
-      const std::size_t px = (ox0 + g.pad_left) % sw, tw = l.x.taps(px), nw = (g.out_w - 1 - ox0) / sw + 1;
-      const std::int64_t ix0 = static_cast<std::int64_t>((ox0 + g.pad_left) / sw) - static_cast<std::int64_t>(tw) + 1;
-      const bool empty = th == 0 || tw == 0;
-      const std::size_t ks = empty ? 1 : th * tw, kc = empty ? 1 : ic;
-      const std::uint64_t block = empty ? l.bias_block : l.offset(py, px);
-      for (std::size_t n = 0; n < g.batch; ++n)
-        for (std::size_t r = 0; r < nh; ++r) {
-          const T* image = in + n * g.in_h * g.in_w * ic;
-          T* crow = out + ((n * g.out_h + oy0 + r * sh) * g.out_w + ox0) * oc;
-          for (std::size_t c0 = 0; c0 < nw; c0 += cap) {
-            const std::size_t cnt = std::min(cap, nw - c0);
-            for (std::size_t i = 0; i < cnt; ++i) {
-              const T** e = ind + (i / mr) * ks * mr + i % mr;
-              if (empty) {
-                e[0] = zero;
-                continue;
-              }
-              const std::int64_t x0 = ix0 + static_cast<std::int64_t>(c0 + i);
-              for (std::size_t a = 0; a < th; ++a) {
-                const std::int64_t y = iy0 + static_cast<std::int64_t>(r + a);
-                const bool row_in = y >= 0 && y < ih;
-                const T* row = row_in ? image + static_cast<std::size_t>(y) * g.in_w * ic : nullptr;
-                for (std::size_t b = 0; b < tw; ++b) {
-                  const std::int64_t x = x0 + static_cast<std::int64_t>(b);
-                  e[(a * tw + b) * mr] = row_in && x >= 0 && x < iw ? row + static_cast<std::size_t>(x) * ic : zero;
-                }
+  for_each_phase(g, l, [&](const phase_view& ph) {
+    const auto [oy0, ox0, th, tw, nh, nw, iy0, ix0, empty, block] = ph;
+    const std::size_t ks = empty ? 1 : th * tw, kc = empty ? 1 : ic;
+    for (std::size_t n = 0; n < g.batch; ++n)
+      for (std::size_t r = 0; r < nh; ++r) {
+        const T* image = in + n * g.in_h * g.in_w * ic;
+        T* crow = out + ((n * g.out_h + oy0 + r * sh) * g.out_w + ox0) * oc;
+        for (std::size_t c0 = 0; c0 < nw; c0 += cap) {
+          const std::size_t cnt = std::min(cap, nw - c0);
+          for (std::size_t i = 0; i < cnt; ++i) {
+            const T** e = ind + (i / mr) * ks * mr + i % mr;
+            if (empty) {
+              e[0] = zero;
+              continue;
+            }
+            const std::int64_t x0 = ix0 + static_cast<std::int64_t>(c0 + i);
+            for (std::size_t a = 0; a < th; ++a) {
+              const std::int64_t y = iy0 + static_cast<std::int64_t>(r + a);
+              const bool row_in = y >= 0 && y < ih;
+              const T* row = row_in ? image + static_cast<std::size_t>(y) * g.in_w * ic : nullptr;
+              for (std::size_t b = 0; b < tw; ++b) {
+                const std::int64_t x = x0 + static_cast<std::int64_t>(b);
+                e[(a * tw + b) * mr] = row_in && x >= 0 && x < iw ? row + static_cast<std::size_t>(x) * ic : zero;
               }
             }
-            gemm(block, ks, kc, cnt, static_cast<const T* const*>(ind), crow + c0 * sw * oc, sw * oc);
           }
+          gemm(block, ks, kc, cnt, static_cast<const T* const*>(ind), crow + c0 * sw * oc, sw * oc);
         }
-    }
-  }
+      }
+  });
   return status::success();
 }
 
