@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <string>
 #include <tessera/arch/features.hpp>
+#include <tessera/core/status.hpp>
 
 namespace tt {
 
@@ -47,6 +48,20 @@ template <class K> bool runnable() noexcept {
   if (!tessera::arch::available<typename K::arch>()) return false;
   note_tag_ran(K::arch::name);
   return true;
+}
+
+/// A packed size past 4 GiB (`bytes`, from the size query) and the pack call that was given a small
+/// buffer for it (`st`): a 32-bit target's query says 0 instead of wrapping and the call returns
+/// overflow; a 64-bit target's query is the true size and the call returns buffer_too_small.
+inline void check_wide_size_query(std::size_t bytes, const tessera::status& st) {
+  MESSAGE(std::string(st.message()));
+  if constexpr (sizeof(std::size_t) < 8) {
+    CHECK(bytes == 0);
+    CHECK(st.code() == tessera::status_code::overflow);
+  } else {
+    CHECK(bytes > (std::size_t{1} << 32));
+    CHECK(st.code() == tessera::status_code::buffer_too_small);
+  }
 }
 
 }  // namespace tt
