@@ -13,9 +13,9 @@
 ///   mbqm64_prepare(m, s)    MBQM64 parameters of one int32 batch of channels (m >= 0, s in [-31, 7])
 ///   mbqm64(x0, x1, q)       fixedpoint::mbqm64 of the int64 lanes of x0 then x1 (one int32 batch)
 /// AVX2: VPBROADCASTD, VPMADDWD + VPADDD, VPMOVSXDQ; MBQM64 splits x = hi * 2^32 + lo into VPMULDQ
-/// (hi * rm) and VPMULUDQ (lo * rm), and shifts right arithmetically by VPSRLVQ between two XORs with
-/// the sign (AVX2 has neither a 64x64 multiply nor VPSRAVQ). Neon: LD1R, SMULL/SMULL2 + ADDP,
-/// SADDW; MBQM64 is neon_ops::mbqm64 (SMULL/UMULL split, SRSHL).
+/// (hi * rm) and VPMULUDQ (lo * rm), and shifts right arithmetically with xsimd_bridge.hpp's sra64
+/// (VPSRLVQ and a sign fix-up: AVX2 has neither a 64x64 multiply nor VPSRAVQ). Neon: LD1R,
+/// SMULL/SMULL2 + ADDP, SADDW; MBQM64 is neon_ops::mbqm64 (SMULL/UMULL split, SRSHL).
 #pragma once
 #include <cstdint>
 #include <cstring>
@@ -103,9 +103,7 @@ inline __m256i mbqm64_lanes(__m256i x, __m256i rm, __m256i t, __m256i r) noexcep
   const __m256i ph = _mm256_mul_epi32(_mm256_srli_epi64(x, 32), rm);
   const __m256i pl = _mm256_mul_epu32(x, rm);
   const __m256i v = _mm256_add_epi64(_mm256_add_epi64(_mm256_slli_epi64(ph, 32), pl), r);
-  // Arithmetic shift: for v < 0, ~v = -v - 1 >= 0 shifts logically and ~ again gives floor(v / 2^t).
-  const __m256i sign = _mm256_cmpgt_epi64(_mm256_setzero_si256(), v);
-  return _mm256_xor_si256(_mm256_srlv_epi64(_mm256_xor_si256(v, sign), t), sign);
+  return sra64(i64(v), i64(t));  // arithmetic shift (xsimd_bridge.hpp)
 }
 
 /// fixedpoint::mbqm64 of x0's lanes (channels 0-3) and x1's (4-7), narrowed to int32 by truncation.

@@ -176,7 +176,8 @@ inline i32 mbqm(i32 x, i32 m, i32 s) noexcept {
 //   dw16_load_i32(v, lo, hi)      2L int32 values in channel order into tile order
 //   dw16_store_s16(p, lo, hi)     the low 16 bits of every lane to p[0..2L) in channel order (wraps)
 //   dw16_mla_wide(p0, p1, a, m)   p0, p1 += a * m per lane, 32 x 32 -> 64 bits, in parts
-//   dw16_sra64(x, t)              x >> t arithmetic per int64 lane, t in [0, 63]
+//   sra64(x, t)                   x >> t arithmetic per int64 lane, t in [0, 63] (also used by
+//                                 qs16.hpp's MBQM64)
 //   dw16_sra64_lo32(x, t)         the low 32 bits of x >> t, t in [0, 32] (AVX2: no sign fix-up)
 //   dw16_join(p0, p1)             the low 32 bits of every int64 lane back in its int32 lane
 using i16 = xsimd::batch<std::int16_t, simd_arch>;
@@ -221,7 +222,7 @@ inline void dw16_mla_wide(i64& p0, i64& p1, i32 a, i32 m) noexcept {
 
 /// AVX2 has no VPSRAQ: a logical shift, then the sign bit's image k = 2^63 >> t sign-extended by
 /// (r ^ k) - k.
-inline i64 dw16_sra64(i64 x, i64 t) noexcept {
+inline i64 sra64(i64 x, i64 t) noexcept {
   const __m256i k = _mm256_srlv_epi64(_mm256_set1_epi64x(std::numeric_limits<std::int64_t>::min()), t);
   return _mm256_sub_epi64(_mm256_xor_si256(_mm256_srlv_epi64(x, t), k), k);
 }
@@ -259,8 +260,8 @@ inline void dw16_mla_wide(i64& p0, i64& p1, i32 a, i32 m) noexcept {
   p1 = vmlal_high_s32(p1.data, a.data, m.data);
 }
 
-inline i64 dw16_sra64(i64 x, i64 t) noexcept { return vshlq_s64(x.data, vnegq_s64(t.data)); }
-inline i64 dw16_sra64_lo32(i64 x, i64 t) noexcept { return dw16_sra64(x, t); }
+inline i64 sra64(i64 x, i64 t) noexcept { return vshlq_s64(x.data, vnegq_s64(t.data)); }
+inline i64 dw16_sra64_lo32(i64 x, i64 t) noexcept { return sra64(x, t); }
 
 inline i32 dw16_join(i64 p0, i64 p1) noexcept {
   return vuzp1q_s32(vreinterpretq_s32_s64(p0.data), vreinterpretq_s32_s64(p1.data));

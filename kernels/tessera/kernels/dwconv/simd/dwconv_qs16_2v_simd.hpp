@@ -262,8 +262,8 @@ struct dwconv_qs16_2v_simd {
             r_lo = ops::dw16_join(ops::dw16_sra64_lo32(y00, t00), ops::dw16_sra64_lo32(y01, t01));
             r_hi = ops::dw16_join(ops::dw16_sra64_lo32(y10, t10), ops::dw16_sra64_lo32(y11, t11));
           } else {
-            r_lo = ops::dw16_join(ops::dw16_sra64(y00, t00), ops::dw16_sra64(y01, t01));
-            r_hi = ops::dw16_join(ops::dw16_sra64(y10, t10), ops::dw16_sra64(y11, t11));
+            r_lo = ops::dw16_join(ops::sra64(y00, t00), ops::sra64(y01, t01));
+            r_hi = ops::dw16_join(ops::sra64(y10, t10), ops::sra64(y11, t11));
           }
           put<Full>(o, r_lo, r_hi, zp, lo, hi, nb);
         }
