@@ -3,7 +3,7 @@
 /// per-channel stage, input zero point -3) on a MobileNetV1 depthwise layer chosen by the
 /// environment (qemu-aarch64 passes it through; the M55 has none: TESSERA_PERF_DEFAULT_LAYER /
 /// TESSERA_PERF_DEFAULT_PATH, "b" / "row" unless a driver defines them):
-///   TESSERA_PERF_LAYER  b  3x3 stride 1 SAME, HW x HW x 32 (default)
+///   TESSERA_PERF_LAYER  b  3x3 stride 1 SAME, HW x HW x C (default; C = TESSERA_PERF_C, default 32)
 ///                       d  3x3 stride 2 SAME, HW x HW x 64 -> HW/2 x HW/2 x 64
 ///                       m  3x3 stride 1 SAME, HW x HW x 16, depth multiplier 4 -> HW x HW x 64
 ///                       n  K x K stride S SAME, HW x HW x 1, depth multiplier M -> HW/S x HW/S x M
@@ -146,7 +146,8 @@ void setup() {
   use_gemm = std::strcmp(p, "gemm") == 0;
   const std::int64_t mn = env_int("TESSERA_PERF_M", TESSERA_PERF_DEFAULT_M);
   const std::int64_t k = n ? env_int("TESSERA_PERF_K", TESSERA_PERF_DEFAULT_K) : 3;
-  const std::int64_t c = d ? 64 : m ? 16 : n ? 1 : 32;
+  const std::int64_t c = d ? 64 : m ? 16 : n ? 1 : env_int("TESSERA_PERF_C", 32);
+  if (c < 1 || c > static_cast<std::int64_t>(kMaxC)) std::abort();
   const std::int64_t s = d ? 2 : n ? env_int("TESSERA_PERF_S", TESSERA_PERF_DEFAULT_S) : 1;
   if (k * k > 25 || mn < 1 || mn > static_cast<std::int64_t>(kMaxC)) std::abort();
   const tessera::conv_shape sh{.in_h = kHW, .in_w = kHW, .in_c = c, .out_c = m ? 4 * c : n ? mn : c, .kernel_h = k,
