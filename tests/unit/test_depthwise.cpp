@@ -67,6 +67,21 @@ void reference(const conv_geometry& g, const T* in, const W* filter, Acc zin, Bi
 
 // ---- random geometries --------------------------------------------------------------------------
 
+/// Completes `s` into `g` with the padding mode of case `t` (SAME, explicit pads drawn from `r` in
+/// [0, max_pad], VALID in turn): false when that is no valid geometry (e.g. VALID with a kernel
+/// larger than the input) or it takes more than `max_macs` multiply-accumulates.
+bool finish_geometry(conv_shape s, std::size_t t, tt::rng& r, std::int64_t max_pad, std::size_t max_macs,
+                     conv_geometry& g) {
+  const padding mode = t % 3 == 0 ? padding::same : t % 3 == 1 ? padding::explicit_pads : padding::valid;
+  if (mode == padding::explicit_pads) {
+    s.pad_top = r.range(0, max_pad);
+    s.pad_left = r.range(0, max_pad);
+    s.pad_bottom = r.range(0, max_pad);
+    s.pad_right = r.range(0, max_pad);
+  }
+  return make_conv_geometry(s, mode, g) && g.out_elems() * g.taps() <= max_macs;
+}
+
 /// A random valid geometry; every 4th is 3x3 and every 4th 5x5 (the specialised tap counts).
 conv_geometry random_geometry(tt::rng& r, std::size_t t, std::size_t max_macs) {
   static const std::int64_t channels[] = {1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 24, 31, 33, 47, 63, 64, 65, 67, 127, 129, 257};
@@ -85,17 +100,8 @@ conv_geometry random_geometry(tt::rng& r, std::size_t t, std::size_t max_macs) {
     const bool big = t % 5 == 2;
     s.in_h = big ? r.range(8, 24) : r.range(1, 9);
     s.in_w = big ? r.range(8, 24) : r.range(1, 9);
-    const padding mode = t % 3 == 0 ? padding::same : t % 3 == 1 ? padding::explicit_pads : padding::valid;
-    if (mode == padding::explicit_pads) {
-      s.pad_top = r.range(0, 3);
-      s.pad_left = r.range(0, 3);
-      s.pad_bottom = r.range(0, 3);
-      s.pad_right = r.range(0, 3);
-    }
     conv_geometry g;
-    if (!make_conv_geometry(s, mode, g)) continue;  // e.g. VALID with a kernel larger than the input
-    if (g.out_elems() * g.taps() > max_macs) continue;
-    return g;
+    if (finish_geometry(s, t, r, 3, max_macs, g)) return g;
   }
 }
 
@@ -917,17 +923,8 @@ conv_geometry multiplier_geometry(tt::rng& r, std::size_t t) {
     s.dilation_w = r.next() % 4 == 0 ? r.range(2, 3) : 1;
     s.in_h = r.range(1, 10);
     s.in_w = r.range(1, 12);
-    const padding mode = t % 3 == 0 ? padding::same : t % 3 == 1 ? padding::explicit_pads : padding::valid;
-    if (mode == padding::explicit_pads) {
-      s.pad_top = r.range(0, 3);
-      s.pad_left = r.range(0, 3);
-      s.pad_bottom = r.range(0, 3);
-      s.pad_right = r.range(0, 3);
-    }
     conv_geometry g;
-    if (!make_conv_geometry(s, mode, g)) continue;
-    if (g.out_elems() * g.taps() > 30000) continue;
-    return g;
+    if (finish_geometry(s, t, r, 3, 30000, g)) return g;
   }
 }
 
@@ -965,6 +962,126 @@ template <class Run> void check_workspace_sizes(const conv_geometry& g, std::siz
   CHECK(st.code() == status_code::buffer_too_small);
   CHECK(std::string(st.message()).size() > 10);
 }
+
+/// One random s8 layer of the operator `Dw` on `g` (the multiplier and in_c = 1 sweeps), every
+/// buffer bordering a guard page on `side`: draws the input zero point, the input, the weights
+/// (int4 values with `s4w`) and per channel bias, multiplier and shift from `r`, in that order.
+template <class Dw> struct s8_layer {
+  const conv_geometry g;
+  const tt::guard_side side;
+  const std::int32_t zin;
+  const std::size_t nw, bytes;
+  tt::guarded<std::int8_t> in, out;
+  tt::guarded<std::int32_t> packed;
+  std::vector<std::int8_t> w;
+  std::vector<std::int32_t> bias, mult, shift;
+
+  s8_layer(const conv_geometry& geometry, tt::guard_side s, tt::rng& r, bool s4w)
+      : g(geometry), side(s), zin(static_cast<std::int32_t>(r.range(-128, 127))), nw(g.taps() * g.out_c),
+        bytes(Dw::packed_weights_bytes(g)), in(g.in_elems(), side), out(g.out_elems(), side), packed(bytes / 4, side),
+        w(nw), bias(g.out_c), mult(g.out_c), shift(g.out_c) {
+    REQUIRE(in.ok());
+    for (std::size_t i = 0; i < g.in_elems(); ++i) in[i] = rand_val<std::int8_t>(r);
+    for (auto& v : w) v = s4w ? static_cast<std::int8_t>(r.range(-8, 7)) : rand_val<std::int8_t>(r);
+    for (std::size_t o = 0; o < g.out_c; ++o) {
+      bias[o] = static_cast<std::int32_t>(r.range(-40000, 40000));
+      mult[o] = static_cast<std::int32_t>(r.range(1 << 30, 0x7FFFFFFF));
+      shift[o] = static_cast<std::int32_t>(r.range(-12, -2));
+    }
+  }
+  /// pack_weights into the first `n` bytes of `packed`.
+  status pack(std::size_t n) const { return Dw::pack_weights(g, w.data(), bias.data(), zin, packed.data(), n); }
+  /// Draws the output zero point and checks `Dw::run` on every workspace path against the
+  /// reference, per channel (and with `per_tensor` per tensor, clamped to [-100, 110]), then the
+  /// workspace sizes; gives the per-channel stage.
+  output_stage<requant::per_channel> check(tt::rng& r, bool per_tensor) {
+    const auto zp = static_cast<std::int32_t>(r.range(-128, 127));
+    output_stage<requant::per_channel> pc{{mult.data(), shift.data()}, zp, -128, 127};
+    output_stage<requant::per_tensor> pt{{mult[0], shift[0]}, zp, -100, 110};
+    std::vector<std::int8_t> want_pc(g.out_elems()), want_pt(g.out_elems());
+    auto bias_at = [&](std::size_t o) { return std::int64_t{bias[o]}; };
+    reference<std::int64_t>(g, in.data(), w.data(), std::int64_t{zin}, bias_at, [&](std::int64_t acc, std::size_t o) {
+      return requantize_one<std::int8_t>(static_cast<std::int32_t>(acc), pc, o);
+    }, want_pc.data());
+    if (per_tensor)
+      reference<std::int64_t>(g, in.data(), w.data(), std::int64_t{zin}, bias_at, [&](std::int64_t acc, std::size_t) {
+        return requantize_one<std::int8_t>(static_cast<std::int32_t>(acc), pt, 0);
+      }, want_pt.data());
+    for (std::size_t wsb : multiplier_workspaces<Dw, std::int8_t>(g)) {
+      INFO("workspace " << wsb << " of " << Dw::workspace_bytes(g) << " (min " << Dw::min_workspace_bytes(g) << ")");
+      tt::guarded<std::uint8_t> ws(wsb, side);
+      for (std::size_t i = 0; i < g.out_elems(); ++i) out[i] = 0x55;
+      REQUIRE(Dw::run(g, in.data(), packed.data(), out.data(), pc, zin, ws.data(), wsb).ok());
+      REQUIRE(std::vector<std::int8_t>(out.data(), out.data() + g.out_elems()) == want_pc);
+      if (!per_tensor) continue;
+      REQUIRE(Dw::run(g, in.data(), packed.data(), out.data(), pt, zin, ws.data(), wsb).ok());
+      REQUIRE(std::vector<std::int8_t>(out.data(), out.data() + g.out_elems()) == want_pt);
+    }
+    check_workspace_sizes(g, Dw::workspace_bytes(g), Dw::min_workspace_bytes(g), [&](void* ws, std::size_t n) {
+      return Dw::run(g, in.data(), packed.data(), out.data(), pc, zin, ws, n);
+    });
+    return pc;
+  }
+};
+
+/// One random 16x8 layer of the operator `Dw` on `g` (the multiplier and in_c = 1 sweeps), every
+/// buffer bordering a guard page on `side`, packed with the int32 bias (`acc32`) or the int64 one:
+/// draws the input, the weights and per channel int64 bias, int32 bias in [-bias32_max,
+/// bias32_max], multiplier and shift in [shift_min, -8] from `r`, in that order.
+template <class Dw> struct s16_layer {
+  const conv_geometry g;
+  const tt::guard_side side;
+  const bool acc32;
+  const std::size_t nw, bytes;
+  tt::guarded<std::int16_t> in, out;
+  tt::guarded<std::int64_t> packed;
+  std::vector<std::int8_t> w;
+  std::vector<std::int64_t> bias64;
+  std::vector<std::int32_t> bias32, mult, shift;
+
+  s16_layer(const conv_geometry& geometry, tt::guard_side s, bool acc32_bias, tt::rng& r, std::int64_t bias32_max,
+            std::int64_t shift_min)
+      : g(geometry), side(s), acc32(acc32_bias), nw(g.taps() * g.out_c), bytes(Dw::packed_weights_bytes(g)),
+        in(g.in_elems(), side), out(g.out_elems(), side), packed(bytes / 8, side), w(nw), bias64(g.out_c),
+        bias32(g.out_c), mult(g.out_c), shift(g.out_c) {
+    REQUIRE(in.ok());
+    for (std::size_t i = 0; i < g.in_elems(); ++i) in[i] = rand_val<std::int16_t>(r);
+    for (auto& v : w) v = rand_val<std::int8_t>(r);
+    for (std::size_t o = 0; o < g.out_c; ++o) {
+      bias64[o] = r.range(-(std::int64_t{1} << 40), std::int64_t{1} << 40);
+      bias32[o] = static_cast<std::int32_t>(r.range(-bias32_max, bias32_max));
+      mult[o] = static_cast<std::int32_t>(r.range(1 << 30, 0x7FFFFFFF));
+      shift[o] = static_cast<std::int32_t>(r.range(shift_min, -8));
+    }
+  }
+  /// pack_weights with the bias `acc32` picks.
+  status pack() const {
+    return acc32 ? Dw::pack_weights(g, w.data(), bias32.data(), packed.data(), bytes)
+                 : Dw::pack_weights(g, w.data(), bias64.data(), packed.data(), bytes);
+  }
+  /// Checks `Dw::run` with output zero point `zp` (per channel) on every workspace path against
+  /// the reference, then the workspace sizes.
+  void check(std::int32_t zp) {
+    output_stage<requant::per_channel> pc{{mult.data(), shift.data()}, zp, -32768, 32767};
+    std::vector<std::int16_t> want(g.out_elems());
+    reference<std::int64_t>(g, in.data(), w.data(), std::int64_t{0},
+                            [&](std::size_t o) { return acc32 ? std::int64_t{bias32[o]} : bias64[o]; },
+                            [&](std::int64_t acc, std::size_t o) {
+                              return acc32 ? requantize_one<std::int16_t>(static_cast<std::int32_t>(acc), pc, o)
+                                           : requantize_one<std::int16_t>(acc, pc, o);
+                            }, want.data());
+    for (std::size_t wsb : multiplier_workspaces<Dw, std::int16_t>(g)) {
+      INFO("workspace " << wsb << " of " << Dw::workspace_bytes(g) << " (min " << Dw::min_workspace_bytes(g) << ")");
+      tt::guarded<std::uint8_t> ws(wsb, side);
+      for (std::size_t i = 0; i < g.out_elems(); ++i) out[i] = 0x5555;
+      REQUIRE(Dw::run(g, in.data(), packed.data(), out.data(), pc, ws.data(), wsb).ok());
+      REQUIRE(std::vector<std::int16_t>(out.data(), out.data() + g.out_elems()) == want);
+    }
+    check_workspace_sizes(g, Dw::workspace_bytes(g), Dw::min_workspace_bytes(g), [&](void* ws, std::size_t n) {
+      return Dw::run(g, in.data(), packed.data(), out.data(), pc, ws, n);
+    });
+  }
+};
 }  // namespace
 
 TEST_CASE("depthwise multiplier: expand_values repeats every value m times (guard pages)") {
@@ -996,50 +1113,15 @@ TEST_CASE_TEMPLATE_DEFINE("depthwise multiplier s8/s4 on every path equals the r
     const auto side = t % 2 == 0 ? tt::guard_side::after : tt::guard_side::before;
     const bool s4w = t % 3 == 2;
     INFO(describe(g) << " case " << t << (s4w ? " s4" : " s8"));
-    const auto zin = static_cast<std::int32_t>(r.range(-128, 127));
-    const std::size_t nw = g.taps() * g.out_c, bytes = dw::packed_weights_bytes(g);
-    tt::guarded<std::int8_t> in(g.in_elems(), side), out(g.out_elems(), side);
-    tt::guarded<std::int32_t> packed(bytes / 4, side);
-    REQUIRE(in.ok());
-    std::vector<std::int8_t> w(nw);
-    for (std::size_t i = 0; i < g.in_elems(); ++i) in[i] = rand_val<std::int8_t>(r);
-    for (auto& v : w) v = s4w ? static_cast<std::int8_t>(r.range(-8, 7)) : rand_val<std::int8_t>(r);
-    std::vector<std::int32_t> bias(g.out_c), mult(g.out_c), shift(g.out_c);
-    for (std::size_t o = 0; o < g.out_c; ++o) {
-      bias[o] = static_cast<std::int32_t>(r.range(-40000, 40000));
-      mult[o] = static_cast<std::int32_t>(r.range(1 << 30, 0x7FFFFFFF));
-      shift[o] = static_cast<std::int32_t>(r.range(-12, -2));
-    }
+    s8_layer<dw> c(g, side, r, s4w);
     if (s4w) {
-      std::vector<std::uint8_t> w4(storage_bytes<s4>(nw));
-      pack_s4(nw, w.data(), w4.data());
-      REQUIRE(dw::pack_weights_s4(g, w4.data(), bias.data(), zin, packed.data(), bytes).ok());
+      std::vector<std::uint8_t> w4(storage_bytes<s4>(c.nw));
+      pack_s4(c.nw, c.w.data(), w4.data());
+      REQUIRE(dw::pack_weights_s4(g, w4.data(), c.bias.data(), c.zin, c.packed.data(), c.bytes).ok());
     } else {
-      REQUIRE(dw::pack_weights(g, w.data(), bias.data(), zin, packed.data(), bytes).ok());
+      REQUIRE(c.pack(c.bytes).ok());
     }
-    const auto zp = static_cast<std::int32_t>(r.range(-128, 127));
-    output_stage<requant::per_channel> pc{{mult.data(), shift.data()}, zp, -128, 127};
-    output_stage<requant::per_tensor> pt{{mult[0], shift[0]}, zp, -100, 110};
-    std::vector<std::int8_t> want_pc(g.out_elems()), want_pt(g.out_elems());
-    auto bias_at = [&](std::size_t o) { return std::int64_t{bias[o]}; };
-    reference<std::int64_t>(g, in.data(), w.data(), std::int64_t{zin}, bias_at, [&](std::int64_t acc, std::size_t o) {
-      return requantize_one<std::int8_t>(static_cast<std::int32_t>(acc), pc, o);
-    }, want_pc.data());
-    reference<std::int64_t>(g, in.data(), w.data(), std::int64_t{zin}, bias_at, [&](std::int64_t acc, std::size_t) {
-      return requantize_one<std::int8_t>(static_cast<std::int32_t>(acc), pt, 0);
-    }, want_pt.data());
-    for (std::size_t wsb : multiplier_workspaces<dw, std::int8_t>(g)) {
-      INFO("workspace " << wsb << " of " << dw::workspace_bytes(g) << " (min " << dw::min_workspace_bytes(g) << ")");
-      tt::guarded<std::uint8_t> ws(wsb, side);
-      for (std::size_t i = 0; i < g.out_elems(); ++i) out[i] = 0x55;
-      REQUIRE(dw::run(g, in.data(), packed.data(), out.data(), pc, zin, ws.data(), wsb).ok());
-      REQUIRE(std::vector<std::int8_t>(out.data(), out.data() + g.out_elems()) == want_pc);
-      REQUIRE(dw::run(g, in.data(), packed.data(), out.data(), pt, zin, ws.data(), wsb).ok());
-      REQUIRE(std::vector<std::int8_t>(out.data(), out.data() + g.out_elems()) == want_pt);
-    }
-    check_workspace_sizes(g, dw::workspace_bytes(g), dw::min_workspace_bytes(g), [&](void* ws, std::size_t n) {
-      return dw::run(g, in.data(), packed.data(), out.data(), pc, zin, ws, n);
-    });
+    c.check(r, true);
   }
 }
 TEST_CASE_TEMPLATE_APPLY(dw_mult_s8, as_tuple<kernels::dwconv_qs8_registry>::type);
@@ -1054,41 +1136,9 @@ TEST_CASE_TEMPLATE_DEFINE("depthwise multiplier 16x8 on every path equals the re
     const auto side = t % 2 == 0 ? tt::guard_side::after : tt::guard_side::before;
     const bool acc32 = t % 4 >= 2;
     INFO(describe(g) << " case " << t << (acc32 ? " int32 bias" : " int64 bias"));
-    const std::size_t nw = g.taps() * g.out_c, bytes = dw::packed_weights_bytes(g);
-    tt::guarded<std::int16_t> in(g.in_elems(), side), out(g.out_elems(), side);
-    tt::guarded<std::int64_t> packed(bytes / 8, side);
-    REQUIRE(in.ok());
-    std::vector<std::int8_t> w(nw);
-    for (std::size_t i = 0; i < g.in_elems(); ++i) in[i] = rand_val<std::int16_t>(r);
-    for (auto& v : w) v = rand_val<std::int8_t>(r);
-    std::vector<std::int64_t> bias64(g.out_c);
-    std::vector<std::int32_t> bias32(g.out_c), mult(g.out_c), shift(g.out_c);
-    for (std::size_t o = 0; o < g.out_c; ++o) {
-      bias64[o] = r.range(-(std::int64_t{1} << 40), std::int64_t{1} << 40);
-      bias32[o] = static_cast<std::int32_t>(r.range(-(1 << 24), 1 << 24));
-      mult[o] = static_cast<std::int32_t>(r.range(1 << 30, 0x7FFFFFFF));
-      shift[o] = static_cast<std::int32_t>(r.range(-24, -8));
-    }
-    if (acc32) REQUIRE(dw::pack_weights(g, w.data(), bias32.data(), packed.data(), bytes).ok());
-    else REQUIRE(dw::pack_weights(g, w.data(), bias64.data(), packed.data(), bytes).ok());
-    output_stage<requant::per_channel> pc{{mult.data(), shift.data()}, 3, -32768, 32767};
-    std::vector<std::int16_t> want(g.out_elems());
-    reference<std::int64_t>(g, in.data(), w.data(), std::int64_t{0},
-                            [&](std::size_t o) { return acc32 ? std::int64_t{bias32[o]} : bias64[o]; },
-                            [&](std::int64_t acc, std::size_t o) {
-                              return acc32 ? requantize_one<std::int16_t>(static_cast<std::int32_t>(acc), pc, o)
-                                           : requantize_one<std::int16_t>(acc, pc, o);
-                            }, want.data());
-    for (std::size_t wsb : multiplier_workspaces<dw, std::int16_t>(g)) {
-      INFO("workspace " << wsb << " of " << dw::workspace_bytes(g) << " (min " << dw::min_workspace_bytes(g) << ")");
-      tt::guarded<std::uint8_t> ws(wsb, side);
-      for (std::size_t i = 0; i < g.out_elems(); ++i) out[i] = 0x5555;
-      REQUIRE(dw::run(g, in.data(), packed.data(), out.data(), pc, ws.data(), wsb).ok());
-      REQUIRE(std::vector<std::int16_t>(out.data(), out.data() + g.out_elems()) == want);
-    }
-    check_workspace_sizes(g, dw::workspace_bytes(g), dw::min_workspace_bytes(g), [&](void* ws, std::size_t n) {
-      return dw::run(g, in.data(), packed.data(), out.data(), pc, ws, n);
-    });
+    s16_layer<dw> c(g, side, acc32, r, 1 << 24, -24);
+    REQUIRE(c.pack().ok());
+    c.check(3);
   }
 }
 TEST_CASE_TEMPLATE_APPLY(dw_mult_s16, as_tuple<kernels::dwconv_qs16_registry>::type);
@@ -1301,17 +1351,8 @@ conv_geometry single_channel_geometry(tt::rng& r, std::size_t t) {
     s.dilation_w = r.next() % 4 == 0 ? 2 : 1;
     s.in_h = r.range(1, 11);
     s.in_w = r.range(1, 13);
-    const padding mode = t % 3 == 0 ? padding::same : t % 3 == 1 ? padding::explicit_pads : padding::valid;
-    if (mode == padding::explicit_pads) {
-      s.pad_top = r.range(0, 2);
-      s.pad_left = r.range(0, 2);
-      s.pad_bottom = r.range(0, 2);
-      s.pad_right = r.range(0, 2);
-    }
     conv_geometry g;
-    if (!make_conv_geometry(s, mode, g)) continue;
-    if (g.out_elems() * g.taps() > 30000) continue;
-    return g;
+    if (finish_geometry(s, t, r, 2, 30000, g)) return g;
   }
 }
 /// The same layer with two input channels (half the multiplier): never on the GEMM route, same
@@ -1334,49 +1375,21 @@ TEST_CASE_TEMPLATE_DEFINE("depthwise in_c = 1 (GEMM route where it pays) equals 
     const auto side = t % 2 == 0 ? tt::guard_side::after : tt::guard_side::before;
     INFO(describe(g) << " case " << t << (dw::uses_gemm(g) ? " gemm" : " depthwise"));
     routed += dw::uses_gemm(g) ? 1 : 0;
-    const auto zin = static_cast<std::int32_t>(r.range(-128, 127));
-    const std::size_t nw = g.taps() * g.out_c, bytes = dw::packed_weights_bytes(g);
-    REQUIRE(bytes > 0);
-    tt::guarded<std::int8_t> in(g.in_elems(), side), out(g.out_elems(), side);
-    tt::guarded<std::int32_t> packed(bytes / 4, side);
-    REQUIRE(in.ok());
-    std::vector<std::int8_t> w(nw);
-    for (std::size_t i = 0; i < g.in_elems(); ++i) in[i] = rand_val<std::int8_t>(r);
-    for (auto& v : w) v = rand_val<std::int8_t>(r);
-    std::vector<std::int32_t> bias(g.out_c), mult(g.out_c), shift(g.out_c);
-    for (std::size_t o = 0; o < g.out_c; ++o) {
-      bias[o] = static_cast<std::int32_t>(r.range(-40000, 40000));
-      mult[o] = static_cast<std::int32_t>(r.range(1 << 30, 0x7FFFFFFF));
-      shift[o] = static_cast<std::int32_t>(r.range(-12, -2));
-    }
-    CHECK(dw::pack_weights(g, w.data(), bias.data(), zin, packed.data(), bytes - 1).code() == status_code::buffer_too_small);
-    REQUIRE(dw::pack_weights(g, w.data(), bias.data(), zin, packed.data(), bytes).ok());
-    const auto zp = static_cast<std::int32_t>(r.range(-128, 127));
-    output_stage<requant::per_channel> pc{{mult.data(), shift.data()}, zp, -128, 127};
-    std::vector<std::int8_t> want(g.out_elems());
-    reference<std::int64_t>(g, in.data(), w.data(), std::int64_t{zin}, [&](std::size_t o) { return std::int64_t{bias[o]}; },
-                            [&](std::int64_t acc, std::size_t o) {
-                              return requantize_one<std::int8_t>(static_cast<std::int32_t>(acc), pc, o);
-                            }, want.data());
-    for (std::size_t wsb : multiplier_workspaces<dw, std::int8_t>(g)) {
-      INFO("workspace " << wsb << " of " << dw::workspace_bytes(g) << " (min " << dw::min_workspace_bytes(g) << ")");
-      tt::guarded<std::uint8_t> ws(wsb, side);
-      for (std::size_t i = 0; i < g.out_elems(); ++i) out[i] = 0x55;
-      REQUIRE(dw::run(g, in.data(), packed.data(), out.data(), pc, zin, ws.data(), wsb).ok());
-      REQUIRE(std::vector<std::int8_t>(out.data(), out.data() + g.out_elems()) == want);
-    }
-    check_workspace_sizes(g, dw::workspace_bytes(g), dw::min_workspace_bytes(g), [&](void* ws, std::size_t n) {
-      return dw::run(g, in.data(), packed.data(), out.data(), pc, zin, ws, n);
-    });
+    REQUIRE(dw::packed_weights_bytes(g) > 0);
+    s8_layer<dw> c(g, side, r, false);
+    CHECK(c.pack(c.bytes - 1).code() == status_code::buffer_too_small);
+    REQUIRE(c.pack(c.bytes).ok());
+    const auto pc = c.check(r, false);
     // A buffer packed for the other path (the two-channel twin, or the reverse) is refused.
     const conv_geometry g2 = two_channel_twin(g);
     if (g.out_c % 2 == 0 && dw::uses_gemm(g)) {
       std::vector<std::uint8_t> ws(std::max(dw::workspace_bytes(g), dw::workspace_bytes(g2)));
       std::vector<std::int32_t> p2(dw::packed_weights_bytes(g2) / 4 + 1);
       tt::guarded<std::int8_t> in2(g2.in_elems(), side);
-      REQUIRE(dw::pack_weights(g2, w.data(), bias.data(), zin, p2.data(), p2.size() * 4).ok());
-      CHECK(dw::run(g, in.data(), p2.data(), out.data(), pc, zin, ws.data(), ws.size()).code() == status_code::invalid_argument);
-      CHECK(dw::run(g2, in2.data(), packed.data(), out.data(), pc, zin, ws.data(), ws.size()).code() ==
+      REQUIRE(dw::pack_weights(g2, c.w.data(), c.bias.data(), c.zin, p2.data(), p2.size() * 4).ok());
+      CHECK(dw::run(g, c.in.data(), p2.data(), c.out.data(), pc, c.zin, ws.data(), ws.size()).code() ==
+            status_code::invalid_argument);
+      CHECK(dw::run(g2, in2.data(), c.packed.data(), c.out.data(), pc, c.zin, ws.data(), ws.size()).code() ==
             status_code::invalid_argument);
     }
   }
@@ -1399,43 +1412,14 @@ TEST_CASE_TEMPLATE_DEFINE("depthwise in_c = 1 (GEMM route where it pays) equals 
     const bool acc32 = t % 4 >= 2;
     INFO(describe(g) << " case " << t << (acc32 ? " int32 bias" : " int64 bias") << (dw::uses_gemm(g) ? " gemm" : ""));
     routed += dw::uses_gemm(g) ? 1 : 0;
-    const std::size_t nw = g.taps() * g.out_c, bytes = dw::packed_weights_bytes(g);
-    REQUIRE(bytes > 0);
-    tt::guarded<std::int16_t> in(g.in_elems(), side), out(g.out_elems(), side);
-    tt::guarded<std::int64_t> packed(bytes / 8, side);
-    REQUIRE(in.ok());
-    std::vector<std::int8_t> w(nw);
-    for (std::size_t i = 0; i < g.in_elems(); ++i) in[i] = rand_val<std::int16_t>(r);
-    for (auto& v : w) v = rand_val<std::int8_t>(r);
-    std::vector<std::int64_t> bias64(g.out_c);
-    std::vector<std::int32_t> bias32(g.out_c), mult(g.out_c), shift(g.out_c);
-    for (std::size_t o = 0; o < g.out_c; ++o) {
-      bias64[o] = r.range(-(std::int64_t{1} << 40), std::int64_t{1} << 40);
-      bias32[o] = static_cast<std::int32_t>(r.range(-2000000, 2000000));
-      mult[o] = static_cast<std::int32_t>(r.range(1 << 30, 0x7FFFFFFF));
-      shift[o] = static_cast<std::int32_t>(r.range(-20, -8));
-    }
-    if (acc32) REQUIRE(dw::pack_weights(g, w.data(), bias32.data(), packed.data(), bytes).ok());
-    else REQUIRE(dw::pack_weights(g, w.data(), bias64.data(), packed.data(), bytes).ok());
-    CHECK(dw::pack_weights(g, w.data(), bias64.data(), packed.data(), bytes - 1).code() == status_code::buffer_too_small);
-    output_stage<requant::per_channel> pc{{mult.data(), shift.data()}, 0, -32768, 32767};
-    std::vector<std::int16_t> want(g.out_elems());
-    reference<std::int64_t>(g, in.data(), w.data(), std::int64_t{0},
-                            [&](std::size_t o) { return acc32 ? std::int64_t{bias32[o]} : bias64[o]; },
-                            [&](std::int64_t acc, std::size_t o) {
-                              return acc32 ? requantize_one<std::int16_t>(static_cast<std::int32_t>(acc), pc, o)
-                                           : requantize_one<std::int16_t>(acc, pc, o);
-                            }, want.data());
-    for (std::size_t wsb : multiplier_workspaces<dw, std::int16_t>(g)) {
-      INFO("workspace " << wsb << " of " << dw::workspace_bytes(g) << " (min " << dw::min_workspace_bytes(g) << ")");
-      tt::guarded<std::uint8_t> ws(wsb, side);
-      for (std::size_t i = 0; i < g.out_elems(); ++i) out[i] = 0x5555;
-      REQUIRE(dw::run(g, in.data(), packed.data(), out.data(), pc, ws.data(), wsb).ok());
-      REQUIRE(std::vector<std::int16_t>(out.data(), out.data() + g.out_elems()) == want);
-    }
-    check_workspace_sizes(g, dw::workspace_bytes(g), dw::min_workspace_bytes(g), [&](void* ws, std::size_t n) {
-      return dw::run(g, in.data(), packed.data(), out.data(), pc, ws, n);
-    });
+    REQUIRE(dw::packed_weights_bytes(g) > 0);
+    // int32 bias in [-2e6, 2e6], shifts in [-20, -8], output zero point 0 (the multiplier sweep:
+    // [-2^24, 2^24], [-24, -8], 3).
+    s16_layer<dw> c(g, side, acc32, r, 2000000, -20);
+    REQUIRE(c.pack().ok());
+    CHECK(dw::pack_weights(g, c.w.data(), c.bias64.data(), c.packed.data(), c.bytes - 1).code() ==
+          status_code::buffer_too_small);
+    c.check(0);
   }
   if (std::is_same_v<typename K::arch, arch::simd>) CHECK(routed > cases / 10);
   if (!std::is_same_v<typename K::arch, arch::simd>) CHECK(routed == 0);

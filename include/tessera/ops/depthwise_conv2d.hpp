@@ -162,10 +162,10 @@ inline const void* blocks(const void* packed) noexcept {
   return static_cast<const std::uint8_t*>(packed) + sizeof(depthwise_packed_header);
 }
 
-/// Checks the common arguments of `run`: geometry, buffers, workspace, packed header.
+/// The checks `run` starts with on either path: geometry, buffers, the packed buffer's alignment.
 template <class T>
-status check_run(const conv_geometry& g, const T* in, const void* packed, const T* out, std::uint32_t magic,
-                 std::size_t cr, std::size_t align, const void* workspace, std::size_t workspace_size) noexcept {
+status check_run_buffers(const conv_geometry& g, const T* in, const void* packed, const T* out,
+                         std::size_t align) noexcept {
   TESSERA_TRY(check_geometry(g));
   if (in == nullptr || packed == nullptr || out == nullptr)
     return {status_code::invalid_argument, "depthwise_conv2d: null input, packed or output buffer"};
@@ -173,17 +173,31 @@ status check_run(const conv_geometry& g, const T* in, const void* packed, const 
     return {status_code::invalid_argument,
             align == 8 ? "depthwise_conv2d: the packed buffer must be 8-byte aligned"
                        : "depthwise_conv2d: the packed buffer must be 4-byte aligned"};
-  const std::size_t need = workspace_bytes<T>(g);
-  if (need == 0) return {status_code::overflow, "depthwise_conv2d: the workspace size overflows size_t"};
-  if (workspace == nullptr || workspace_size < need)
-    return {status_code::buffer_too_small, "depthwise_conv2d: workspace smaller than workspace_bytes()"};
-  const auto& h = *static_cast<const depthwise_packed_header*>(packed);
+  return status::success();
+}
+/// The packed header's checks on either path: operator, channel tile, kernel size and out_c.
+inline status check_run_header(const conv_geometry& g, const depthwise_packed_header& h, std::uint32_t magic,
+                               std::size_t cr) noexcept {
   if (h.magic != magic)
     return {status_code::invalid_argument, "depthwise_conv2d: the packed buffer was not made by this operator's pack_weights"};
   if (h.cr != cr)
     return {status_code::invalid_argument, "depthwise_conv2d: the packed buffer was made for another kernel (channel tile)"};
   if (h.channels != g.out_c || h.kernel_h != g.kernel_h || h.kernel_w != g.kernel_w)
     return {status_code::shape_mismatch, "depthwise_conv2d: the packed buffer was made for another kernel size or out_c"};
+  return status::success();
+}
+
+/// Checks the common arguments of `run`: geometry, buffers, workspace, packed header.
+template <class T>
+status check_run(const conv_geometry& g, const T* in, const void* packed, const T* out, std::uint32_t magic,
+                 std::size_t cr, std::size_t align, const void* workspace, std::size_t workspace_size) noexcept {
+  TESSERA_TRY(check_run_buffers(g, in, packed, out, align));
+  const std::size_t need = workspace_bytes<T>(g);
+  if (need == 0) return {status_code::overflow, "depthwise_conv2d: the workspace size overflows size_t"};
+  if (workspace == nullptr || workspace_size < need)
+    return {status_code::buffer_too_small, "depthwise_conv2d: workspace smaller than workspace_bytes()"};
+  const auto& h = *static_cast<const depthwise_packed_header*>(packed);
+  TESSERA_TRY(check_run_header(g, h, magic, cr));
   if (h.gemm_offset != 0)
     return {status_code::invalid_argument,
             "depthwise_conv2d: the packed buffer was made for the in_c = 1 GEMM route, this geometry runs depthwise"};
@@ -588,23 +602,12 @@ template <class T>
 status check_gemm_run(const conv_geometry& g, const T* in, const void* packed, const T* out, std::uint32_t magic,
                       std::size_t cr, std::size_t align, void* workspace, std::size_t workspace_size,
                       std::size_t need, const void*& conv_packed, void*& ws, std::size_t& ws_size) noexcept {
-  TESSERA_TRY(check_geometry(g));
-  if (in == nullptr || packed == nullptr || out == nullptr)
-    return {status_code::invalid_argument, "depthwise_conv2d: null input, packed or output buffer"};
-  if (reinterpret_cast<std::uintptr_t>(packed) % align != 0)
-    return {status_code::invalid_argument,
-            align == 8 ? "depthwise_conv2d: the packed buffer must be 8-byte aligned"
-                       : "depthwise_conv2d: the packed buffer must be 4-byte aligned"};
+  TESSERA_TRY(check_run_buffers(g, in, packed, out, align));
   if (need == 0) return {status_code::overflow, "depthwise_conv2d: the workspace size overflows size_t"};
   if (workspace == nullptr || workspace_size < need)
     return {status_code::buffer_too_small, "depthwise_conv2d: workspace smaller than min_workspace_bytes()"};
   const auto& h = *static_cast<const depthwise_packed_header*>(packed);
-  if (h.magic != magic)
-    return {status_code::invalid_argument, "depthwise_conv2d: the packed buffer was not made by this operator's pack_weights"};
-  if (h.cr != cr)
-    return {status_code::invalid_argument, "depthwise_conv2d: the packed buffer was made for another kernel (channel tile)"};
-  if (h.channels != g.out_c || h.kernel_h != g.kernel_h || h.kernel_w != g.kernel_w)
-    return {status_code::shape_mismatch, "depthwise_conv2d: the packed buffer was made for another kernel size or out_c"};
+  TESSERA_TRY(check_run_header(g, h, magic, cr));
   if (h.gemm_offset == 0)
     return {status_code::invalid_argument,
             "depthwise_conv2d: the packed buffer was made for the depthwise kernels, this in_c = 1 geometry runs on the GEMM"};
@@ -639,6 +642,58 @@ template <class Arch> bool gemm_route_int(const conv_geometry& g, std::size_t cr
   else if constexpr (std::is_same_v<Arch, arch::helium>) return s8 && g.stride_h >= 2 && g.stride_w >= 2;
   else return false;
 }
+
+/// A `run` call's path: `gemm` (the operator's uses_gemm) and, once checked, the conv2d packed
+/// buffer and the aligned workspace the route runs on.
+struct route_call {
+  bool gemm = false;
+  const void* conv_packed = nullptr;
+  void* ws = nullptr;
+  std::size_t ws_size = 0;
+};
+
+/// The in_c = 1 GEMM route of the integer operators, shared by depthwise_conv2d_s8 and _s16:
+/// activations T, packed buffers aligned to `Align` (the operator's pack_weights contract),
+/// conv2d `GemmOp`. Sizes and packing apply where the operator's uses_gemm(g) holds.
+template <class GemmOp, class T, std::size_t Align> struct gemm_route {
+  static std::size_t packed_weights_bytes(const conv_geometry& g) noexcept {
+    return gemm_packed_bytes(GemmOp::packed_weights_bytes(as_conv(g)), Align);
+  }
+  static std::size_t workspace_bytes(const conv_geometry& g) noexcept {
+    return gemm_workspace_bytes<T>(GemmOp::workspace_bytes(as_conv(g)));
+  }
+  static std::size_t min_workspace_bytes(const conv_geometry& g) noexcept {
+    return gemm_workspace_bytes<T>(GemmOp::min_workspace_bytes(as_conv(g)));
+  }
+  /// After the operator's header: records gemm_offset and packs the filter transposed (conv
+  /// filter [o][t] (in_c = 1) = depthwise filter [t][o]) with GemmOp::pack_weights_at, which gets
+  /// `bias` and `extra` (s8: bias pointer and input zero point; 16x8: bias and accumulator bits).
+  template <class WAt, class Bias, class Extra>
+  static status pack(const conv_geometry& g, WAt&& w_at, Bias&& bias, Extra extra, void* packed,
+                     std::size_t bytes) noexcept {
+    const std::size_t oc = g.out_c, ks = g.taps();
+    const std::size_t off = gemm_offset(packed);
+    static_cast<depthwise_packed_header*>(packed)->gemm_offset = static_cast<std::uint32_t>(off);
+    return GemmOp::pack_weights_at(
+        as_conv(g), [&](std::size_t i) { return w_at((i % ks) * oc + i / ks); }, bias, extra,
+        static_cast<std::uint8_t*>(packed) + off, bytes - off);
+  }
+  /// `run`'s argument checks on the path `call.gemm` says (check_gemm_run or check_run); fills
+  /// `call` for the route.
+  static status check_run(const conv_geometry& g, const T* in, const void* packed, const T* out, std::uint32_t magic,
+                          std::size_t cr, void* workspace, std::size_t workspace_size, route_call& call) noexcept {
+    if (call.gemm)
+      return check_gemm_run(g, in, packed, out, magic, cr, Align, workspace, workspace_size, min_workspace_bytes(g),
+                            call.conv_packed, call.ws, call.ws_size);
+    return dw::check_run(g, in, packed, out, magic, cr, Align, workspace, workspace_size);
+  }
+  /// Runs a checked call on the route.
+  template <class Q>
+  static status run(const conv_geometry& g, const T* in, const route_call& call, T* out,
+                    const output_stage<Q>& stage) noexcept {
+    return GemmOp::run(as_conv(g), in, call.conv_packed, out, stage, call.ws, call.ws_size);
+  }
+};
 
 }  // namespace detail::dw
 
@@ -761,8 +816,7 @@ struct depthwise_conv2d_s8 {
   /// Bytes of packed weights for `g` (header + blocks, or on the GEMM route header + conv2d's
   /// packed filter + alignment gap); 0 if `g` is invalid or too large.
   static std::size_t packed_weights_bytes(const conv_geometry& g) noexcept {
-    if (uses_gemm(g))
-      return detail::dw::gemm_packed_bytes(gemm_op::packed_weights_bytes(detail::dw::as_conv(g)), alignof(std::int32_t));
+    if (uses_gemm(g)) return route::packed_weights_bytes(g);
     return detail::dw::packed_bytes(g, Kernel::cr(), sizeof(std::int32_t), sizeof(std::int8_t));
   }
   /// Scratch bytes for the fastest path: for 3x3 layers on a row kernel, a cache of padded input
@@ -772,7 +826,7 @@ struct depthwise_conv2d_s8 {
   /// 0 if `g` is invalid.
   /// On the GEMM route (uses_gemm): gemm_op's workspace_bytes.
   static std::size_t workspace_bytes(const conv_geometry& g) noexcept {
-    if (uses_gemm(g)) return detail::dw::gemm_workspace_bytes<std::int8_t>(gemm_op::workspace_bytes(detail::dw::as_conv(g)));
+    if (uses_gemm(g)) return route::workspace_bytes(g);
     const std::size_t min = min_workspace_bytes(g);
     return min == 0 ? 0 : std::max(min, detail::dw::fast_workspace_bytes<std::int8_t>(g, rows_match()));
   }
@@ -781,8 +835,7 @@ struct depthwise_conv2d_s8 {
   /// row kernel and M > 1 runs on a portable scalar loop (same results). On the GEMM route:
   /// gemm_op's min_workspace_bytes (one panel row).
   static std::size_t min_workspace_bytes(const conv_geometry& g) noexcept {
-    if (uses_gemm(g))
-      return detail::dw::gemm_workspace_bytes<std::int8_t>(gemm_op::min_workspace_bytes(detail::dw::as_conv(g)));
+    if (uses_gemm(g)) return route::min_workspace_bytes(g);
     return detail::dw::workspace_bytes<std::int8_t>(g);
   }
 
@@ -818,24 +871,16 @@ struct depthwise_conv2d_s8 {
   static status run(const conv_geometry& g, const std::int8_t* in, const void* packed, std::int8_t* out,
                     const output_stage<Q>& stage, std::int32_t input_zp, void* workspace,
                     std::size_t workspace_size) noexcept {
-    const void* conv_packed = nullptr;
-    void* ws = nullptr;
-    std::size_t ws_size = 0;
-    const bool gemm = uses_gemm(g);
-    if (gemm)
-      TESSERA_TRY(detail::dw::check_gemm_run(g, in, packed, out, depthwise_packed_header::magic_s8, Kernel::cr(),
-                                             alignof(std::int32_t), workspace, workspace_size, min_workspace_bytes(g),
-                                             conv_packed, ws, ws_size));
-    else
-      TESSERA_TRY(detail::dw::check_run(g, in, packed, out, depthwise_packed_header::magic_s8, Kernel::cr(),
-                                        alignof(std::int32_t), workspace, workspace_size));
+    detail::dw::route_call call{uses_gemm(g)};
+    TESSERA_TRY(route::check_run(g, in, packed, out, depthwise_packed_header::magic_s8, Kernel::cr(), workspace,
+                                 workspace_size, call));
     if (input_zp < -128 || input_zp > 127)
       return {status_code::invalid_argument, "depthwise_conv2d_s8: input zero point outside int8"};
     if (static_cast<const depthwise_packed_header*>(packed)->input_zp != input_zp)
       return {status_code::invalid_argument,
               "depthwise_conv2d_s8: input zero point differs from the one the weights were packed with"};
     TESSERA_TRY(validate<std::int8_t>(stage, detail::dw::stage_channels<Q>(g.out_c), -31, 30));
-    if (gemm) return gemm_op::run(detail::dw::as_conv(g), in, conv_packed, out, stage, ws, ws_size);
+    if (call.gemm) return route::run(g, in, call, out, stage);
     const void* blocks = detail::dw::blocks(packed);
     const std::size_t ks = g.taps(), oc = g.out_c, mult = g.out_c / g.in_c;
     const auto zero = static_cast<std::int8_t>(input_zp);
@@ -862,6 +907,8 @@ struct depthwise_conv2d_s8 {
   }
 
  private:
+  using route = detail::dw::gemm_route<gemm_op, std::int8_t, alignof(std::int32_t)>;
+
   static status check_pack(const conv_geometry& g, const void* filter, std::int32_t input_zp, void* packed,
                            std::size_t bytes) noexcept {
     TESSERA_TRY(detail::dw::check_pack(g, filter, packed, bytes, packed_weights_bytes(g), alignof(std::int32_t)));
@@ -875,16 +922,8 @@ struct depthwise_conv2d_s8 {
   static status pack(const conv_geometry& g, WAt&& w_at, const std::int32_t* bias, std::int32_t input_zp,
                      void* packed, std::size_t bytes) noexcept {
     const std::size_t oc = g.out_c, ks = g.taps();
-    if (uses_gemm(g)) {
-      const std::size_t off = detail::dw::gemm_offset(packed);
-      detail::dw::write_header(g, depthwise_packed_header::magic_s8, 32, Kernel::cr(), input_zp, packed);
-      static_cast<depthwise_packed_header*>(packed)->gemm_offset = static_cast<std::uint32_t>(off);
-      // conv filter [o][t] (in_c = 1) = depthwise filter [t][o]
-      return gemm_op::pack_weights_at(
-          detail::dw::as_conv(g), [&](std::size_t i) { return w_at((i % ks) * oc + i / ks); }, bias, input_zp,
-          static_cast<std::uint8_t*>(packed) + off, bytes - off);
-    }
     detail::dw::write_header(g, depthwise_packed_header::magic_s8, 32, Kernel::cr(), input_zp, packed);
+    if (uses_gemm(g)) return route::pack(g, w_at, bias, input_zp, packed, bytes);
     kernels::pack_dw<std::int32_t, std::int8_t>(
         oc, ks, Kernel::cr(), [&](std::size_t t, std::size_t o) { return w_at(t * oc + o); },
         [&](std::size_t o) {
@@ -923,8 +962,7 @@ struct depthwise_conv2d_s16 {
   /// Bytes of packed weights for `g` (header + blocks, or on the GEMM route header + conv2d's
   /// packed filter + alignment gap); 0 if `g` is invalid or too large.
   static std::size_t packed_weights_bytes(const conv_geometry& g) noexcept {
-    if (uses_gemm(g))
-      return detail::dw::gemm_packed_bytes(gemm_op::packed_weights_bytes(detail::dw::as_conv(g)), alignof(std::int64_t));
+    if (uses_gemm(g)) return route::packed_weights_bytes(g);
     return detail::dw::packed_bytes(g, Kernel::cr(), sizeof(std::int64_t), sizeof(std::int8_t));
   }
   /// Scratch bytes for the fastest path: with depth multiplier M > 1, (KH - 1) * dilation_h + 1
@@ -932,8 +970,7 @@ struct depthwise_conv2d_s16 {
   /// `min_workspace_bytes`. 0 if `g` is invalid.
   /// On the GEMM route (uses_gemm): gemm_op's workspace_bytes.
   static std::size_t workspace_bytes(const conv_geometry& g) noexcept {
-    if (uses_gemm(g))
-      return detail::dw::gemm_workspace_bytes<std::int16_t>(gemm_op::workspace_bytes(detail::dw::as_conv(g)));
+    if (uses_gemm(g)) return route::workspace_bytes(g);
     const std::size_t min = min_workspace_bytes(g);
     return min == 0 ? 0 : std::max(min, detail::dw::fast_workspace_bytes<std::int16_t>(g, false));
   }
@@ -941,8 +978,7 @@ struct depthwise_conv2d_s16 {
   /// with less than workspace_bytes, M > 1 runs on a portable scalar loop (same results). On the
   /// GEMM route: gemm_op's min_workspace_bytes (one panel row).
   static std::size_t min_workspace_bytes(const conv_geometry& g) noexcept {
-    if (uses_gemm(g))
-      return detail::dw::gemm_workspace_bytes<std::int16_t>(gemm_op::min_workspace_bytes(detail::dw::as_conv(g)));
+    if (uses_gemm(g)) return route::min_workspace_bytes(g);
     return detail::dw::workspace_bytes<std::int16_t>(g);
   }
 
@@ -986,17 +1022,9 @@ struct depthwise_conv2d_s16 {
   template <class Q>
   static status run(const conv_geometry& g, const std::int16_t* in, const void* packed, std::int16_t* out,
                     const output_stage<Q>& stage, void* workspace, std::size_t workspace_size) noexcept {
-    const void* conv_packed = nullptr;
-    void* ws = nullptr;
-    std::size_t ws_size = 0;
-    const bool gemm = uses_gemm(g);
-    if (gemm)
-      TESSERA_TRY(detail::dw::check_gemm_run(g, in, packed, out, depthwise_packed_header::magic_s16, Kernel::cr(),
-                                             alignof(std::int64_t), workspace, workspace_size, min_workspace_bytes(g),
-                                             conv_packed, ws, ws_size));
-    else
-      TESSERA_TRY(detail::dw::check_run(g, in, packed, out, depthwise_packed_header::magic_s16, Kernel::cr(),
-                                        alignof(std::int64_t), workspace, workspace_size));
+    detail::dw::route_call call{uses_gemm(g)};
+    TESSERA_TRY(route::check_run(g, in, packed, out, depthwise_packed_header::magic_s16, Kernel::cr(), workspace,
+                                 workspace_size, call));
     const std::size_t channels = detail::dw::stage_channels<Q>(g.out_c);
     const unsigned bits = accumulator_bits(packed);
     if (bits == 64) {
@@ -1004,11 +1032,11 @@ struct depthwise_conv2d_s16 {
       for (std::size_t c = 0; c < channels; ++c)
         if (channel_multiplier(stage, c).multiplier < 0)
           return {status_code::invalid_argument, "depthwise_conv2d_s16: an MBQM64 multiplier is negative"};
-      if (gemm) return gemm_op::run(detail::dw::as_conv(g), in, conv_packed, out, stage, ws, ws_size);
+      if (call.gemm) return route::run(g, in, call, out, stage);
       run_acc<std::int64_t>(g, in, packed, out, stage, workspace, workspace_size);
     } else if (bits == 32) {
       TESSERA_TRY(validate<std::int16_t>(stage, channels, -31, 30));
-      if (gemm) return gemm_op::run(detail::dw::as_conv(g), in, conv_packed, out, stage, ws, ws_size);
+      if (call.gemm) return route::run(g, in, call, out, stage);
       run_acc<std::int32_t>(g, in, packed, out, stage, workspace, workspace_size);
     } else {
       return {status_code::invalid_argument, "depthwise_conv2d_s16: the packed header has no valid accumulator width"};
@@ -1017,18 +1045,15 @@ struct depthwise_conv2d_s16 {
   }
 
  private:
+  using route = detail::dw::gemm_route<gemm_op, std::int16_t, alignof(std::int64_t)>;
+
   template <class BiasAt>
   static status pack(const conv_geometry& g, const std::int8_t* filter, BiasAt&& bias_at, std::uint32_t acc_bits,
                      void* packed, std::size_t bytes) noexcept {
     const std::size_t oc = g.out_c, ks = g.taps();
     detail::dw::write_header(g, depthwise_packed_header::magic_s16, acc_bits, Kernel::cr(), 0, packed);
-    if (uses_gemm(g)) {  // the header (with gemm_offset), then gemm_op's packing of the transposed filter
-      const std::size_t off = detail::dw::gemm_offset(packed);
-      static_cast<depthwise_packed_header*>(packed)->gemm_offset = static_cast<std::uint32_t>(off);
-      return gemm_op::pack_weights_at(
-          detail::dw::as_conv(g), [&](std::size_t i) { return filter[(i % ks) * oc + i / ks]; }, bias_at, acc_bits,
-          static_cast<std::uint8_t*>(packed) + off, bytes - off);
-    }
+    if (uses_gemm(g))  // the header (with gemm_offset), then gemm_op's packing of the transposed filter
+      return route::pack(g, [&](std::size_t i) { return filter[i]; }, bias_at, acc_bits, packed, bytes);
     kernels::pack_dw<std::int64_t, std::int8_t>(
         oc, ks, Kernel::cr(), [&](std::size_t t, std::size_t o) { return filter[t * oc + o]; }, bias_at,
         static_cast<std::uint8_t*>(packed) + sizeof(depthwise_packed_header));
