@@ -702,7 +702,8 @@ namespace {
 /// Pixel counts and channel counts the row-kernel tests sweep for a kernel of channel tile `cr`.
 std::vector<std::size_t> row_pixels() { return {1, 2, 3, 4, 5, 7, 8, 9, 13, 17, 30}; }
 std::vector<std::size_t> row_channels(std::size_t cr) {
-  return {1, 3, cr - 1 == 0 ? 2 : cr - 1, cr, cr + 1, 2 * cr + 3, 67};
+  // Half a tile and a tile and a half: kernels with an 8-lane form of a 16-channel tile use it there.
+  return {1, 3, cr - 1 == 0 ? 2 : cr - 1, cr, cr + 1, 2 * cr + 3, 67, cr / 2 == 0 ? 2 : cr / 2, cr + cr / 2};
 }
 
 /// Runs `row(channels, pixels, stride, r0, r1, r2, packed, out)` on guarded buffers (rows of exactly

@@ -78,36 +78,46 @@ struct dwconv3x3_qs8_2x16_neon_mlal {
     uint32x4_t v[4];
   };
 
-  /// a += x0 * w0 + x1 * w1 (16 channels) through the offset int16 pair p (see the file comment).
+  /// a += x0 * w0 + x1 * w1 (16 channels; Half: the low 8, a.v[0..1]) through the offset int16
+  /// pair p (see the file comment).
+  template <bool Half>
   [[gnu::always_inline]] static inline void pair(acc16& a, int8x16_t x0, int8x16_t w0, int8x16_t x1, int8x16_t w1,
                                                  int16x8_t kv) noexcept {
     const int16x8_t pl = vmlal_s8(vmlal_s8(kv, vget_low_s8(x0), vget_low_s8(w0)), vget_low_s8(x1), vget_low_s8(w1));
-    const int16x8_t ph = vmlal_high_s8(vmlal_high_s8(kv, x0, w0), x1, w1);
     a.v[0] = vaddw_u16(a.v[0], vget_low_u16(vreinterpretq_u16_s16(pl)));
     a.v[1] = vaddw_high_u16(a.v[1], vreinterpretq_u16_s16(pl));
-    a.v[2] = vaddw_u16(a.v[2], vget_low_u16(vreinterpretq_u16_s16(ph)));
-    a.v[3] = vaddw_high_u16(a.v[3], vreinterpretq_u16_s16(ph));
+    if constexpr (!Half) {
+      const int16x8_t ph = vmlal_high_s8(vmlal_high_s8(kv, x0, w0), x1, w1);
+      a.v[2] = vaddw_u16(a.v[2], vget_low_u16(vreinterpretq_u16_s16(ph)));
+      a.v[3] = vaddw_high_u16(a.v[3], vreinterpretq_u16_s16(ph));
+    }
   }
 
-  /// a += x * w (16 channels), one tap: |x w| <= 2^14 fits int16.
+  /// a += x * w (16 channels; Half: the low 8), one tap: |x w| <= 2^14 fits int16.
+  template <bool Half>
   [[gnu::always_inline]] static inline void single(acc16& a, int8x16_t x, int8x16_t w) noexcept {
-    const int16x8_t pl = vmull_s8(vget_low_s8(x), vget_low_s8(w)), ph = vmull_high_s8(x, w);
+    const int16x8_t pl = vmull_s8(vget_low_s8(x), vget_low_s8(w));
     a.v[0] = vreinterpretq_u32_s32(vaddw_s16(vreinterpretq_s32_u32(a.v[0]), vget_low_s16(pl)));
     a.v[1] = vreinterpretq_u32_s32(vaddw_high_s16(vreinterpretq_s32_u32(a.v[1]), pl));
-    a.v[2] = vreinterpretq_u32_s32(vaddw_s16(vreinterpretq_s32_u32(a.v[2]), vget_low_s16(ph)));
-    a.v[3] = vreinterpretq_u32_s32(vaddw_high_s16(vreinterpretq_s32_u32(a.v[3]), ph));
+    if constexpr (!Half) {
+      const int16x8_t ph = vmull_high_s8(x, w);
+      a.v[2] = vreinterpretq_u32_s32(vaddw_s16(vreinterpretq_s32_u32(a.v[2]), vget_low_s16(ph)));
+      a.v[3] = vreinterpretq_u32_s32(vaddw_high_s16(vreinterpretq_s32_u32(a.v[3]), ph));
+    }
   }
 
-  /// One input column (Part: only rem < 16 bytes, zeros beyond; nothing past p + rem is read).
-  template <bool Part>
+  /// One input column: 16 bytes; Half: 8 (one LDR d, upper lanes zero); Part: only rem bytes
+  /// (rem < 16, or < 8 with Half), zeros beyond. Nothing past what is used is read.
+  template <bool Part, bool Half>
   [[gnu::always_inline]] static inline int8x16_t load(const std::int8_t* p, [[maybe_unused]] std::size_t rem) noexcept {
     if constexpr (Part) return tessera::arch::neon_ops::load_partial(p, rem);
+    else if constexpr (Half) return vcombine_s8(vld1_s8(p), vdup_n_s8(0));
     else return vld1q_s8(p);
   }
 
-  /// N pixels x 16 channels from input column 0 of rows r0..r2 (pixel pitch `ch`), weights w in
-  /// registers, accumulators starting at b (bias' - 4 K), output at `o`.
-  template <std::size_t S, std::size_t N, bool PerTensor, bool Part>
+  /// N pixels x 16 channels (Half: 8) from input column 0 of rows r0..r2 (pixel pitch `ch`),
+  /// weights w in registers, accumulators starting at b (bias' - 4 K), output at `o`.
+  template <std::size_t S, std::size_t N, bool PerTensor, bool Part, bool Half>
   [[gnu::always_inline]] static inline void group(const std::int8_t* r0, const std::int8_t* r1, const std::int8_t* r2,
                                                   std::size_t ch, const int8x16_t (&w)[9], const acc16& b,
                                                   int16x8_t kv, std::int8_t* o, std::size_t rem,
@@ -120,31 +130,37 @@ struct dwconv3x3_qs8_2x16_neon_mlal {
     // Tap rows 0 and 1 together: column i pairs (0, kx) with (1, kx) for the outputs it serves.
 #pragma GCC unroll 5
     for (std::size_t i = 0; i < cols; ++i) {
-      const int8x16_t x0 = load<Part>(r0, rem), x1 = load<Part>(r1, rem);
+      const int8x16_t x0 = load<Part, Half>(r0, rem), x1 = load<Part, Half>(r1, rem);
       ops::advance(r0, ch), ops::advance(r1, ch);
 #pragma GCC unroll 2
       for (std::size_t j = 0; j < N; ++j) {
         if (i < S * j || i > S * j + 2) continue;
         const std::size_t kx = i - S * j;
-        pair(acc[j], x0, w[kx], x1, w[3 + kx], kv);
+        pair<Half>(acc[j], x0, w[kx], x1, w[3 + kx], kv);
       }
     }
     // Tap row 2: (2, 0) with (2, 1) when column S j + 1 arrives, then (2, 2) alone.
     int8x16_t prev = vdupq_n_s8(0);
 #pragma GCC unroll 5
     for (std::size_t i = 0; i < cols; ++i) {
-      const int8x16_t x = load<Part>(r2, rem);
+      const int8x16_t x = load<Part, Half>(r2, rem);
       ops::advance(r2, ch);
 #pragma GCC unroll 2
       for (std::size_t j = 0; j < N; ++j) {
-        if (i == S * j + 1) pair(acc[j], prev, w[6], x, w[7], kv);
-        else if (i == S * j + 2) single(acc[j], x, w[8]);
+        if (i == S * j + 1) pair<Half>(acc[j], prev, w[6], x, w[7], kv);
+        else if (i == S * j + 2) single<Half>(acc[j], x, w[8]);
       }
       prev = x;
     }
 #pragma GCC unroll 2
     for (std::size_t j = 0; j < N; ++j) {
       const int16x8_t h0 = ops::requant8<PerTensor>(vreinterpretq_s32_u32(acc[j].v[0]), vreinterpretq_s32_u32(acc[j].v[1]), st, 0);
+      if constexpr (Half) {
+        const int8x8_t v = vmin_s8(vmax_s8(vqmovn_s16(h0), vget_low_s8(st.lo)), vget_low_s8(st.hi));
+        if constexpr (Part) ops::store_partial(o + j * ch, vcombine_s8(v, v), rem);
+        else vst1_s8(o + j * ch, v);
+        continue;
+      }
       const int16x8_t h1 = ops::requant8<PerTensor>(vreinterpretq_s32_u32(acc[j].v[2]), vreinterpretq_s32_u32(acc[j].v[3]), st, 8);
       const int8x16_t v = vminq_s8(vmaxq_s8(vqmovn_high_s16(vqmovn_s16(h0), h1), st.lo), st.hi);
       if constexpr (Part) ops::store_partial(o + j * ch, v, rem);
@@ -152,8 +168,9 @@ struct dwconv3x3_qs8_2x16_neon_mlal {
     }
   }
 
-  /// Every pixel of one block's 16 channels (Part: rem < 16 of them); blk = the packed block.
-  template <std::size_t S, bool PerTensor, bool Part>
+  /// Every pixel of one block's 16 channels (Part: rem < 16 of them; Half: at most 8 of them, on
+  /// 8-lane arithmetic); blk = the packed block.
+  template <std::size_t S, bool PerTensor, bool Part, bool Half>
   static void slice(std::size_t ch, std::size_t pixels, const std::int8_t* r0, const std::int8_t* r1,
                     const std::int8_t* r2, const std::int8_t* blk, std::int8_t* out, std::size_t rem,
                     stage st) noexcept {
@@ -174,10 +191,10 @@ struct dwconv3x3_qs8_2x16_neon_mlal {
     }
     std::size_t px = pixels;
     for (; px >= NP; px -= NP, out += NP * ch) {
-      group<S, NP, PerTensor, Part>(r0, r1, r2, ch, w, b, kv, out, rem, st);
+      group<S, NP, PerTensor, Part, Half>(r0, r1, r2, ch, w, b, kv, out, rem, st);
       r0 += NP * S * ch, r1 += NP * S * ch, r2 += NP * S * ch;
     }
-    if (px == 1) group<S, 1, PerTensor, Part>(r0, r1, r2, ch, w, b, kv, out, rem, st);
+    if (px == 1) group<S, 1, PerTensor, Part, Half>(r0, r1, r2, ch, w, b, kv, out, rem, st);
   }
 
   template <std::size_t S, bool PerTensor>
@@ -187,8 +204,11 @@ struct dwconv3x3_qs8_2x16_neon_mlal {
     for (std::size_t c = 0; c < channels; c += CR, blk += BLOCK) {
       stage st = st0;
       if constexpr (!PerTensor) st.mul += c, st.sh += c;
-      if (channels - c >= CR) slice<S, PerTensor, false>(channels, pixels, r0 + c, r1 + c, r2 + c, blk, out + c, CR, st);
-      else slice<S, PerTensor, true>(channels, pixels, r0 + c, r1 + c, r2 + c, blk, out + c, channels - c, st);
+      const std::size_t rem = channels - c;
+      if (rem >= CR) slice<S, PerTensor, false, false>(channels, pixels, r0 + c, r1 + c, r2 + c, blk, out + c, CR, st);
+      else if (rem == CR / 2) slice<S, PerTensor, false, true>(channels, pixels, r0 + c, r1 + c, r2 + c, blk, out + c, rem, st);
+      else if (rem < CR / 2) slice<S, PerTensor, true, true>(channels, pixels, r0 + c, r1 + c, r2 + c, blk, out + c, rem, st);
+      else slice<S, PerTensor, true, false>(channels, pixels, r0 + c, r1 + c, r2 + c, blk, out + c, rem, st);
     }
   }
 };
