@@ -427,15 +427,11 @@ template <class T, class Gemm>
 status sub_pixel_indirect_drive(const conv_geometry& g, const phase_layout& l, const T* in, T fill, T* out,
                                 std::size_t mr, void* workspace, std::size_t workspace_bytes, Gemm&& gemm) noexcept {
   const std::size_t ks_max = std::max<std::size_t>(l.y.max_taps() * l.x.max_taps(), 1);
-  const std::size_t tile_bytes = mr * ks_max * sizeof(const T*), zero_bytes = g.in_c * sizeof(T);
-  if (workspace == nullptr || workspace_bytes < tile_bytes + zero_bytes)
-    return {status_code::buffer_too_small, "conv2d: workspace smaller than min_workspace_bytes() (one tile of pointers)"};
-  if (reinterpret_cast<std::uintptr_t>(workspace) % alignof(const T*) != 0)
-    return {status_code::invalid_argument, "conv2d: workspace is not pointer-aligned (indirect GEMM)"};
-  const std::size_t tiles = (workspace_bytes - zero_bytes) / tile_bytes, cap = tiles * mr;
-  const T** ind = static_cast<const T**>(workspace);
-  T* zero = reinterpret_cast<T*>(static_cast<unsigned char*>(workspace) + tiles * tile_bytes);
-  std::fill(zero, zero + g.in_c, fill);
+  indirect_buffers<T> b;
+  TESSERA_TRY(carve_indirect_workspace(workspace, workspace_bytes, mr * ks_max * sizeof(const T*), g.in_c, fill, b));
+  const T** ind = b.ind;
+  const T* zero = b.zero;
+  const std::size_t cap = b.tiles * mr;
   const std::size_t sh = g.stride_h, sw = g.stride_w, oc = g.out_c, ic = g.in_c;
   const auto ih = static_cast<std::int64_t>(g.in_h), iw = static_cast<std::int64_t>(g.in_w);
   for_each_phase(g, l, [&](const phase_view& ph) {

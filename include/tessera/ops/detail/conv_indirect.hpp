@@ -29,6 +29,31 @@ constexpr std::size_t indirect_default_tiles(const conv_geometry& g, std::size_t
   return std::max<std::size_t>(1, std::min((g.out_pixels() + mr - 1) / mr, 256 / mr));
 }
 
+/// An indirect workspace carved into its parts: `tiles` tiles of pointers at `ind`, then the zero
+/// row (`zero`, filled).
+template <class T> struct indirect_buffers {
+  const T** ind = nullptr;
+  T* zero = nullptr;
+  std::size_t tiles = 0;
+};
+
+/// Carves `workspace` into as many tiles of `tile_bytes` as fit before a zero row of `zero_elems`
+/// elements of `fill` (at least one tile, pointer-aligned), or says why it cannot.
+template <class T>
+status carve_indirect_workspace(void* workspace, std::size_t workspace_bytes, std::size_t tile_bytes,
+                                std::size_t zero_elems, T fill, indirect_buffers<T>& b) noexcept {
+  const std::size_t zero_bytes = zero_elems * sizeof(T);
+  if (workspace == nullptr || workspace_bytes < tile_bytes + zero_bytes)
+    return {status_code::buffer_too_small, "conv2d: workspace smaller than min_workspace_bytes() (one tile of pointers)"};
+  if (reinterpret_cast<std::uintptr_t>(workspace) % alignof(const T*) != 0)
+    return {status_code::invalid_argument, "conv2d: workspace is not pointer-aligned (indirect GEMM)"};
+  b.tiles = (workspace_bytes - zero_bytes) / tile_bytes;
+  b.ind = static_cast<const T**>(workspace);
+  b.zero = reinterpret_cast<T*>(static_cast<unsigned char*>(workspace) + b.tiles * tile_bytes);
+  std::fill(b.zero, b.zero + zero_elems, fill);
+  return status::success();
+}
+
 /// Writes the pointers of output pixels [p0, p0 + cnt) (flattened over batch, rows, columns) of
 /// group channels [c0, c0 + group_in_c) into `ind` (entry of pixel p0 + i, tap t at
 /// (i / mr) * taps * mr + t * mr + i % mr).
@@ -64,21 +89,16 @@ void indirect_pointers(const conv_geometry& g, const T* in, std::size_t c0, cons
 template <class T, class Gemm>
 status indirect_drive(const conv_geometry& g, const T* in, T fill, std::size_t mr, void* workspace,
                       std::size_t workspace_bytes, Gemm&& gemm) noexcept {
-  const std::size_t tile_bytes = mr * g.taps() * sizeof(const T*), icg = g.group_in_c();
-  const std::size_t zero_bytes = icg * sizeof(T);
-  if (workspace == nullptr || workspace_bytes < tile_bytes + zero_bytes)
-    return {status_code::buffer_too_small, "conv2d: workspace smaller than min_workspace_bytes() (one tile of pointers)"};
-  if (reinterpret_cast<std::uintptr_t>(workspace) % alignof(const T*) != 0)
-    return {status_code::invalid_argument, "conv2d: workspace is not pointer-aligned (indirect GEMM)"};
-  const std::size_t tiles = (workspace_bytes - zero_bytes) / tile_bytes;
-  const T** ind = static_cast<const T**>(workspace);
-  T* zero = reinterpret_cast<T*>(static_cast<unsigned char*>(workspace) + tiles * tile_bytes);
-  std::fill(zero, zero + icg, fill);
-  const std::size_t m = g.out_pixels(), block = tiles * mr;
+  const std::size_t icg = g.group_in_c();
+  indirect_buffers<T> b;
+  TESSERA_TRY(carve_indirect_workspace(workspace, workspace_bytes, mr * g.taps() * sizeof(const T*), icg, fill, b));
+  const T** ind = b.ind;
+  const T* zero = b.zero;
+  const std::size_t m = g.out_pixels(), block = b.tiles * mr;
   for (std::size_t p0 = 0; p0 < m; p0 += block) {
     const std::size_t cnt = std::min(block, m - p0);
     for (std::size_t grp = 0; grp < g.groups; ++grp) {
-      indirect_pointers(g, in, grp * icg, static_cast<const T*>(zero), p0, cnt, mr, ind);
+      indirect_pointers(g, in, grp * icg, zero, p0, cnt, mr, ind);
       gemm(p0, cnt, static_cast<const T* const*>(ind), grp);
     }
   }
