@@ -43,6 +43,8 @@ TEST_CASE("the tag chains are the designed ones") {
   static_assert(std::is_same_v<arch::sve::parent, arch::neon>);
   static_assert(std::is_same_v<arch::neon::parent, arch::simd>);
   static_assert(std::is_same_v<arch::simd::parent, arch::scalar>);
+  static_assert(std::is_same_v<arch::avx512_vnni::parent, arch::simd>);
+  static_assert(!arch::derives_from<arch::neon, arch::avx512_vnni>);
   static_assert(std::is_same_v<arch::helium::parent, arch::scalar>);
   static_assert(arch::derives_from<arch::sve2, arch::neon>);
   static_assert(!arch::derives_from<arch::helium, arch::simd>);
@@ -62,6 +64,8 @@ TEST_CASE("native is the most specific compiled tag") {
   static_assert(std::is_same_v<arch::native, arch::neon_dot>);
 #elif TESSERA_HAS_NEON
   static_assert(std::is_same_v<arch::native, arch::neon>);
+#elif TESSERA_HAS_AVX512_VNNI
+  static_assert(std::is_same_v<arch::native, arch::avx512_vnni>);
 #elif TESSERA_HAS_SIMD
   static_assert(std::is_same_v<arch::native, arch::simd>);
 #elif TESSERA_HAS_HELIUM

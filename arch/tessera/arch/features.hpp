@@ -18,6 +18,7 @@ namespace tessera::arch {
 struct cpu_features {
   bool neon = false, dotprod = false, i8mm = false, sve = false, sve2 = false, fp16 = false;
   bool avx2_fma = false;  ///< x86-64 only
+  bool avx512_vnni = false;  ///< x86-64 only: AVX-512 F, BW, VL and VNNI together
   bool mve = false;       ///< Cortex-M only (compile-time fact: M-profile has no HWCAP)
 };
 
@@ -39,6 +40,8 @@ inline cpu_features detect_cpu_features() noexcept {
 #endif
 #if TESSERA_HAS_SIMD && defined(__x86_64__)
   f.avx2_fma = xsimd::available_architectures().fma3_avx2 != 0;
+  f.avx512_vnni = f.avx2_fma && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+                  __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vnni");
 #endif
   f.mve = TESSERA_HAS_HELIUM;
   return f;
@@ -61,6 +64,7 @@ template <class Tag> inline bool supported_by_cpu() noexcept {
     return f.avx2_fma;
 #endif
   }
+  else if constexpr (std::is_same_v<Tag, avx512_vnni>) return f.avx512_vnni;
   else if constexpr (std::is_same_v<Tag, neon>) return f.neon;
   else if constexpr (std::is_same_v<Tag, neon_dot>) return f.neon && f.dotprod;
   else if constexpr (std::is_same_v<Tag, neon_i8mm>) return f.neon && f.dotprod && f.i8mm;

@@ -51,6 +51,14 @@
 #else
 #  define TESSERA_HAS_SIMD 0
 #endif
+// avx512_vnni: the simd tag's x86-64 build plus AVX-512 F/BW/VL and VNNI (-march=x86-64-v4
+// -mavx512vnni, or -march=native on a Zen 4 / Ice Lake).
+#if TESSERA_HAS_SIMD && defined(__x86_64__) && defined(__AVX512F__) && defined(__AVX512BW__) && \
+    defined(__AVX512VL__) && defined(__AVX512VNNI__)
+#  define TESSERA_HAS_AVX512_VNNI 1
+#else
+#  define TESSERA_HAS_AVX512_VNNI 0
+#endif
 // Half precision storage type where the target has one.
 #if defined(__ARM_FP16_FORMAT_IEEE) || \
     (defined(__FLT16_MAX__) && (defined(__clang__) || (defined(__GNUC__) && __GNUC__ >= 13)))
@@ -65,6 +73,7 @@ namespace tessera::arch {
 template <class Tag> inline constexpr bool compiled = false;
 template <> inline constexpr bool compiled<scalar> = true;
 template <> inline constexpr bool compiled<simd> = TESSERA_HAS_SIMD;
+template <> inline constexpr bool compiled<avx512_vnni> = TESSERA_HAS_AVX512_VNNI;
 template <> inline constexpr bool compiled<neon> = TESSERA_HAS_NEON;
 template <> inline constexpr bool compiled<neon_dot> = TESSERA_HAS_NEON_DOT;
 template <> inline constexpr bool compiled<neon_i8mm> = TESSERA_HAS_NEON_I8MM;

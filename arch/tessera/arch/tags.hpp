@@ -3,7 +3,8 @@
 /// requested tag and walks `parent` until it finds an implementation (see dispatch/select.hpp).
 ///
 ///   scalar <- simd <- neon <- neon_dot <- neon_i8mm
-///                       \<- sve <- sve2
+///                 |     \<- sve <- sve2
+///                 \<- avx512_vnni                    (the x86-64 host only)
 ///   scalar <- helium
 #pragma once
 
@@ -13,6 +14,10 @@ namespace tessera::arch {
 struct scalar { using parent = void;   static constexpr const char* name = "scalar"; };
 /// xsimd-backed portable SIMD (x86-64 AVX2+FMA on the host, Neon on AArch64).
 struct simd : scalar { using parent = scalar; static constexpr const char* name = "simd"; };
+/// x86-64 AVX-512 (F, BW, VL) with VNNI's VPDPBUSD (4 int8 MACs per 32-bit lane): the host ISA of
+/// the peers tessera is benchmarked against (Zen 4, Ice Lake and later). Only int8 GEMM has a kernel
+/// here; every other op walks up to `simd`.
+struct avx512_vnni : simd { using parent = simd; static constexpr const char* name = "avx512_vnni"; };
 /// AArch64 Advanced SIMD with FMA, hand-written ACLE intrinsics.
 struct neon : simd { using parent = simd; static constexpr const char* name = "neon"; };
 /// Neon + SDOT/UDOT (Armv8.2 dotprod).
@@ -30,7 +35,7 @@ struct helium : scalar { using parent = scalar; static constexpr const char* nam
 template <class... Ts> struct type_list { static constexpr unsigned size = sizeof...(Ts); };
 
 /// Every tag tessera knows, most specific first within each chain.
-using all_tags = type_list<sve2, sve, neon_i8mm, neon_dot, neon, simd, helium, scalar>;
+using all_tags = type_list<sve2, sve, neon_i8mm, neon_dot, neon, avx512_vnni, simd, helium, scalar>;
 
 /// True when `Tag` is `Base` or inherits from it along the parent chain.
 template <class Tag, class Base>
