@@ -311,3 +311,36 @@ TEST_CASE_TEMPLATE_DEFINE("gemm_qs8 kernels are exact at the int8 extremes (-128
   }
 }
 TEST_CASE_TEMPLATE_APPLY(fc_extremes, as_tuple<kernels::gemm_qs8_registry>::type);
+
+TEST_CASE_TEMPLATE_DEFINE("gemm_qs8 kernels saturate MBQM's one overflow (INT32_MIN x INT32_MIN)", K, fc_srdhm_sat) {
+  TT_REQUIRE_RUNNABLE(K);
+  using ref = fully_connected_s8<arch::scalar, kernels::gemm_qs8_1x4c1_scalar>;
+  using dut = fully_connected_s8<typename K::arch, K>;
+  tt::rng r(31);
+  // Zero weights leave every accumulator at its bias: INT32_MIN on every third channel, whose
+  // multiplier is INT32_MIN with shift 0, so SRDHM meets its single saturating input (-> INT32_MAX,
+  // output 127; without the fix-up INT32_MIN, output -128). Other channels: ordinary stages.
+  for (std::size_t m : {1u, 2u, 9u, 17u}) {
+    const std::size_t n = 37, k = 5;
+    std::vector<std::int8_t> in(m * k), w(n * k, 0);
+    for (auto& v : in) v = static_cast<std::int8_t>(r.range(-128, 127));
+    std::vector<std::int32_t> bias(n), mult(n), shift(n);
+    for (std::size_t j = 0; j < n; ++j) {
+      const bool sat = j % 3 == 0;
+      bias[j] = sat ? std::numeric_limits<std::int32_t>::min() : static_cast<std::int32_t>(r.range(-100000, 100000));
+      mult[j] = sat ? std::numeric_limits<std::int32_t>::min() : static_cast<std::int32_t>(r.range(1 << 30, 0x7FFFFFFF));
+      shift[j] = sat ? 0 : static_cast<std::int32_t>(r.range(-12, 0));
+    }
+    output_stage<requant::per_channel> p{{mult.data(), shift.data()}, 0, -128, 127};
+    auto pr = words(ref::packed_weights_bytes(n, k)), pd = words(dut::packed_weights_bytes(n, k));
+    REQUIRE(ref::pack_weights(n, k, w.data(), bias.data(), 0, 0, pr.data(), pr.size() * 4).ok());
+    REQUIRE(dut::pack_weights(n, k, w.data(), bias.data(), 0, 0, pd.data(), pd.size() * 4).ok());
+    std::vector<std::int8_t> want(m * n), got(m * n);
+    REQUIRE(ref::run(m, k, n, in.data(), k, pr.data(), want.data(), n, p).ok());
+    REQUIRE(dut::run(m, k, n, in.data(), k, pd.data(), got.data(), n, p).ok());
+    INFO("m=" << m);
+    CHECK(want[0] == 127);  // the oracle saturates
+    CHECK(got == want);
+  }
+}
+TEST_CASE_TEMPLATE_APPLY(fc_srdhm_sat, as_tuple<kernels::gemm_qs8_registry>::type);

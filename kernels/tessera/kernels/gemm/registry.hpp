@@ -10,6 +10,9 @@
 #include <tessera/kernels/gemm/simd/gemm_f32_6x2v_simd_fma.hpp>
 #include <tessera/kernels/gemm/simd/gemm_qs8_6x2vc2_simd.hpp>
 #endif
+#if TESSERA_HAS_AVX512_VNNI
+#include <tessera/kernels/gemm/avx512/gemm_qs8_8x32c4_avx512_vnni.hpp>
+#endif
 #if TESSERA_HAS_NEON
 #include <tessera/kernels/gemm/neon/gemm_f32_8x12_neon_fma.hpp>
 #include <tessera/kernels/gemm/neon/gemm_qs8_1x16c16_neon_mlal.hpp>
@@ -37,6 +40,9 @@ namespace tessera::kernels {
 using gemm_qs8_registry = arch::type_list<gemm_qs8_1x4c1_scalar
 #if TESSERA_HAS_SIMD
                                           , gemm_qs8_6x2vc2_simd
+#endif
+#if TESSERA_HAS_AVX512_VNNI
+                                          , gemm_qs8_8x32c4_avx512_vnni
 #endif
 #if TESSERA_HAS_NEON
                                           , gemm_qs8_1x16c16_neon_mlal
