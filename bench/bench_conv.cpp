@@ -296,15 +296,16 @@ template <class Call> void timed(benchmark::State& state, Call&& call) {
 
 // ---- tessera ---------------------------------------------------------------------------------------
 /// The operator of a layer: conv2d or depthwise, f32 or s8, default (native) kernels.
-template <class T, bool Dw> struct op_of;
-template <> struct op_of<float, false> { using type = conv2d_f32<>; };
-template <> struct op_of<float, true> { using type = depthwise_conv2d_f32<>; };
-template <> struct op_of<std::int8_t, false> { using type = conv2d_s8<>; };
-template <> struct op_of<std::int8_t, true> { using type = depthwise_conv2d_s8<>; };
+/// `Tag`: arch::native, or arch::simd for the AVX2 rows of an AVX-512 VNNI build.
+template <class T, bool Dw, class Tag> struct op_of;
+template <class Tag> struct op_of<float, false, Tag> { using type = conv2d_f32<Tag>; };
+template <class Tag> struct op_of<float, true, Tag> { using type = depthwise_conv2d_f32<Tag>; };
+template <class Tag> struct op_of<std::int8_t, false, Tag> { using type = conv2d_s8<Tag>; };
+template <class Tag> struct op_of<std::int8_t, true, Tag> { using type = depthwise_conv2d_s8<Tag>; };
 
-template <class T, bool Dw, bool MinWs = false>
+template <class T, bool Dw, bool MinWs = false, class Tag = arch::native>
 void bm_tessera(benchmark::State& state, std::size_t li, std::shared_ptr<double> checked) {
-  using op = typename op_of<T, Dw>::type;
+  using op = typename op_of<T, Dw, Tag>::type;
   constexpr bool f32 = std::is_same_v<T, float>;
   const std::string who = std::string("tessera ") + op::kernel::name;
   if (tb::skip_if_unavailable<typename op::kernel>(state)) return;
@@ -346,7 +347,7 @@ void bm_tessera(benchmark::State& state, std::size_t li, std::shared_ptr<double>
 /// Only the panel gather of a regular (panel_gemm) layer, as conv_drive runs it: every block of
 /// panel_rows(workspace_bytes(g)) output pixels, each group, same fill (0.0f / input zero point).
 template <class T> void bm_gather(benchmark::State& state, std::size_t li) {
-  using op = typename op_of<T, false>::type;
+  using op = typename op_of<T, false, arch::native>::type;
   const auto& in = get_inputs(li);
   const conv_geometry& g = in.g;
   const std::size_t wbytes = op::workspace_bytes(g);
@@ -673,6 +674,10 @@ template <class K> void bm_s16(benchmark::State& state, std::size_t li) {
         if (sizeof(T) == 1 || kLayers[li].in_c != kLayers[li].out_c) add(p + "tessera_min_ws", bm_tessera<T, true, true>, li);
       } else {
         add(p + "tessera", bm_tessera<T, false>, li);
+#if TESSERA_HAS_AVX512_VNNI
+        // int8 GEMMs run VPDPBUSD here; the AVX2 kernel of the same binary, for comparison.
+        if (sizeof(T) == 1) add(p + "tessera_avx2", bm_tessera<T, false, false, arch::simd>, li);
+#endif
       }
       if (!kLayers[li].depthwise && !kLayers[li].transposed && !kLayers[li].geometry().is_pointwise())
         benchmark::RegisterBenchmark((p + "tessera_gather").c_str(), bm_gather<T>, li)->Unit(benchmark::kMicrosecond);

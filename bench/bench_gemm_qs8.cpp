@@ -1,4 +1,5 @@
-// int8 GEMM / fully connected: tessera's fully_connected_s8 with the native kernel
+// int8 GEMM / fully connected: tessera's fully_connected_s8 with the native kernel (and, in an
+// AVX-512 VNNI build, the simd tag's AVX2 kernel too)
 // (select_t<op::gemm_qs8, arch::native>, weights packed once outside the timed loop) against peers
 // in the same binary, all on one thread, C[M][N] = requant(sum_k (A[m][k] - input_zp) W[n][k] + bias[n]):
 //   <kernel>:per_channel   tessera, per-channel output stage (TFLite's MBQM, bit-exact)
@@ -159,10 +160,10 @@ template <class Call> void timed(benchmark::State& state, Call&& call) {
 }
 
 // ---- contenders ----------------------------------------------------------------------------------
-/// tessera's fully_connected_s8 with the native kernel; `checked` is shared by the repetitions.
-template <class Q> void bm_tessera(benchmark::State& state, shape s, std::shared_ptr<double> checked) {
-  using fc = fully_connected_s8<>;
-  if (tb::skip_if_unavailable<fc::kernel>(state)) return;
+/// tessera's fully_connected_s8 with kernel K; `checked` is shared by the repetitions.
+template <class K, class Q> void bm_tessera(benchmark::State& state, shape s, std::shared_ptr<double> checked) {
+  using fc = fully_connected_s8<typename K::arch, K>;
+  if (tb::skip_if_unavailable<K>(state)) return;
   const auto& in = get_inputs(s);
   auto& c = get_output(s);
   const std::size_t bytes = fc::packed_weights_bytes(s.n, s.k);
@@ -286,15 +287,21 @@ void bm_xnnpack(benchmark::State& state, shape s, bool per_channel, std::shared_
 #if TESSERA_BENCH_HAS_ONEDNN
   benchmark::AddCustomContext("onednn_omp_threads", std::to_string(tb::onednn_one_thread()));
 #endif
-  const std::string kernel = fully_connected_s8<>::kernel::name;
+  using native_kernel = fully_connected_s8<>::kernel;
+  const std::string kernel = native_kernel::name;
   auto add = [](const std::string& name, auto fn, auto... args) {
     benchmark::RegisterBenchmark(name.c_str(), fn, args..., std::make_shared<double>(-1.0))
         ->Unit(benchmark::kMicrosecond);
   };
   for (const shape& s : kShapes) {
     const std::string prefix = "gemm_qs8/" + s.str() + "/";
-    add(prefix + kernel + ":per_channel", bm_tessera<requant::per_channel>, s);
-    add(prefix + kernel + ":per_tensor", bm_tessera<requant::per_tensor>, s);
+    add(prefix + kernel + ":per_channel", bm_tessera<native_kernel, requant::per_channel>, s);
+    add(prefix + kernel + ":per_tensor", bm_tessera<native_kernel, requant::per_tensor>, s);
+#if TESSERA_HAS_AVX512_VNNI
+    // The AVX2 kernel the same binary would run without VNNI, for the before/after in one run.
+    using avx2_kernel = select_t<op::gemm_qs8, arch::simd>;
+    add(prefix + avx2_kernel::name + ":per_channel", bm_tessera<avx2_kernel, requant::per_channel>, s);
+#endif
 #if TESSERA_BENCH_HAS_ONEDNN
     add(prefix + "onednn:per_channel", bm_onednn, s);
 #endif
