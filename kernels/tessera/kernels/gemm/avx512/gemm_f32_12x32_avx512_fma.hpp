@@ -1,0 +1,224 @@
+/// @file gemm_f32_12x32_avx512_fma.hpp
+/// fp32 GEMM on x86-64 AVX-512F (the `avx512_vnni` tag: the host's AVX-512 level; only F is used)
+/// with the fused bias + clamp epilogue.
+///
+/// Tile: MR = 12 rows x NR = 32 columns (2 zmm per row): 24 zmm accumulators, 2 zmm of B, the
+/// A values broadcast straight from memory into the FMA (`vfmadd231ps zmm, zmm, [a]{1to16}`), so
+/// 26 of the 32 registers are live. Packed B (op_f32.hpp) with nr = 32: per block float bias[32],
+/// then float b[K][32] (128 bytes per depth: two zmm loads). One k step: 2 B loads and 24 FMAs
+/// (12 rows x 2 vectors) into named-by-index accumulators initialized with the bias.
+/// Row tails: a last tile of 2..12 rows runs the smallest of the 2-, 4-, 8- and 12-row tiles that
+/// holds it; its missing rows read the last valid row (row clamping) and are never stored.
+/// M = 1 (and a last single row of `run`) takes a GEMV path over the same packed B: k unrolled by 4
+/// into 8 independent accumulators (4 depths x 2 vectors), one contiguous 512-byte stream per step,
+/// so the weights stream at cache/memory bandwidth; the four partial sums are added at the end.
+/// Cache blocking: the packed B is walked in panels of whole blocks that fit in ~256 KB (L2); each
+/// panel is applied to every row tile of A before the next panel.
+/// Indirect entry (`run_indirect`, for conv2d): the same tiles read each row's depth through one
+/// pointer per kernel tap from an indirection buffer instead of one A row; `run` is its ks = 1
+/// case (same FMA order per row: the results are equal bit for bit except `run`'s GEMV rows).
+/// Tails: M as above; N by masked stores (two __mmask16; nothing written at or past column n; B's
+/// padded columns are zero, so B and the bias are read whole inside the packed block); K needs none
+/// (A is read exactly k elements per row, one broadcast per element).
+/// ISA: x86-64 AVX-512F (`-march=x86-64-v4 -mavx512vnni`, the avx512_vnni tag's flags, or
+/// `-march=native` on Zen 4 / Ice Lake and later). On Zen 4 a zmm FMA issues at one per cycle
+/// (the two 256-bit pipes), the same fp32 peak as AVX2; the gain is in instructions per FMA.
+#pragma once
+#include <tessera/arch/native.hpp>
+#if !TESSERA_HAS_AVX512_VNNI
+#error "gemm_f32_12x32_avx512_fma.hpp needs x86-64 AVX-512 (TESSERA_HAS_AVX512_VNNI; e.g. -march=x86-64-v4 -mavx512vnni)"
+#endif
+
+#include <immintrin.h>
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <tessera/arch/tags.hpp>
+#include <tessera/dispatch/select.hpp>
+#include <tessera/kernels/gemm/op_f32.hpp>
+
+// GCC 12.2's AVX-512 headers seed every unmasked intrinsic's pass-through with a self-initialized
+// `__Y = __Y` (GCC PR 105593, fixed in 12.3), which -Wuninitialized reports inside the callers.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+
+namespace tessera::kernels {
+
+struct gemm_f32_12x32_avx512_fma {
+  using arch = tessera::arch::avx512_vnni;
+  static constexpr const char* name = "gemm_f32_12x32_avx512_fma";
+
+ private:
+  static constexpr std::size_t L = 16;      ///< fp32 lanes of a zmm
+  static constexpr std::size_t NR = 2 * L;  ///< columns per packed block
+  static constexpr std::size_t MR = 12;     ///< rows per tile
+  /// Bytes of packed B applied to all of A before moving on (an L2-sized panel).
+  static constexpr std::size_t panel_bytes = 256 * 1024;
+
+ public:
+  /// Columns per packed block (pack_f32_b's nr).
+  static std::size_t nr() noexcept { return NR; }
+  /// Rows per tile of the indirection buffer.
+  static std::size_t mr() noexcept { return MR; }
+
+  /// C[m][n] = clamp(sum_k A[m][k] B[k][n] + bias[n], p.min, p.max).
+  /// @param[in]  a         m rows of k floats, row stride a_stride (elements)
+  /// @param[in]  packed_b  pack_f32_b(n, k, nr(), ...) output, float aligned
+  /// @param[out] c         m rows of n floats, row stride c_stride (elements)
+  static void run(std::size_t m, std::size_t n, std::size_t k, const float* a, std::size_t a_stride,
+                  const void* packed_b, float* c, std::size_t c_stride, const f32_clamp& p) noexcept {
+    const float* pb = static_cast<const float*>(packed_b);
+    const std::size_t block = NR * (k + 1);  // floats per packed block
+    const std::size_t blocks = (n + NR - 1) / NR;
+    const std::size_t panel = std::max<std::size_t>(1, panel_bytes / (block * sizeof(float)));
+    for (std::size_t j0 = 0; j0 < blocks; j0 += panel) {
+      const std::size_t j1 = std::min(blocks, j0 + panel);
+      for (std::size_t i = 0; i < m; i += MR) {
+        const std::size_t rows = std::min(MR, m - i);
+        const float* ai = a + i * a_stride;
+        float* ci = c + i * c_stride;
+        if (rows == 1) {
+          for (std::size_t j = j0; j < j1; ++j) row1(k, ai, pb + j * block, ci + j * NR, n - j * NR, p);
+        } else {
+          const float* rowp[MR];
+          for (std::size_t r = 0; r < MR; ++r) rowp[r] = ai + std::min(r, rows - 1) * a_stride;
+          tiles(rows, 1, k, rowp, pb, block, j0, j1, n, ci, c_stride, p);
+        }
+      }
+    }
+  }
+
+  /// Indirect GEMM (op_f32.hpp's indirect contract): C[m][n] = clamp(bias[n] + sum_t sum_c
+  /// A_t[m][c] B[t * kc + c][n], p.min, p.max), where row i of tap t is the kc floats at
+  /// ind[(i / mr()) * ks * mr() + t * mr() + i % mr()] (entries of rows >= m are never read).
+  /// The same packed B (depth ks * kc), the same FMA order as `run` on the gathered rows.
+  static void run_indirect(std::size_t m, std::size_t n, std::size_t ks, std::size_t kc, const float* const* ind,
+                           const void* packed_b, float* c, std::size_t c_stride, const f32_clamp& p) noexcept {
+    const float* pb = static_cast<const float*>(packed_b);
+    const std::size_t block = NR * (ks * kc + 1);
+    const std::size_t blocks = (n + NR - 1) / NR;
+    const std::size_t panel = std::max<std::size_t>(1, panel_bytes / (block * sizeof(float)));
+    for (std::size_t j0 = 0; j0 < blocks; j0 += panel) {
+      const std::size_t j1 = std::min(blocks, j0 + panel);
+      for (std::size_t i = 0; i < m; i += MR)
+        tiles(std::min(MR, m - i), ks, kc, ind + i * ks, pb, block, j0, j1, n, c + i * c_stride, c_stride, p);
+    }
+  }
+
+ private:
+  /// Lanes 0..v-1 (v <= 16).
+  static __mmask16 lanes(std::size_t v) noexcept { return static_cast<__mmask16>((1u << v) - 1); }
+
+  /// Clamps one row's two vectors and stores its first min(nb, 32) columns at c: a row ending
+  /// inside the block takes masked stores (nothing written at or past column n, and no address
+  /// formed past the first vector when the row ends inside it).
+  [[gnu::always_inline]] static inline void store_row(float* c, __m512 x0, __m512 x1, std::size_t nb, __m512 lo,
+                                                      __m512 hi) noexcept {
+    x0 = _mm512_min_ps(_mm512_max_ps(x0, lo), hi);
+    x1 = _mm512_min_ps(_mm512_max_ps(x1, lo), hi);
+    if (nb >= NR) {
+      _mm512_storeu_ps(c, x0);
+      _mm512_storeu_ps(c + L, x1);
+    } else if (nb > L) {
+      _mm512_storeu_ps(c, x0);
+      _mm512_mask_storeu_ps(c + L, lanes(nb - L), x1);
+    } else {
+      _mm512_mask_storeu_ps(c, lanes(nb), x0);
+    }
+  }
+
+  /// rows (1..12) x blocks [j0, j1): the smallest R-row tile (R = 2, 4, 8, 12) that holds `rows`.
+  static void tiles(std::size_t rows, std::size_t ks, std::size_t kc, const float* const* ind, const float* pb,
+                    std::size_t block, std::size_t j0, std::size_t j1, std::size_t n, float* c, std::size_t c_stride,
+                    const f32_clamp& p) noexcept {
+    for (std::size_t j = j0; j < j1; ++j) {
+      const float* w = pb + j * block;
+      float* cj = c + j * NR;
+      const std::size_t nb = std::min(NR, n - j * NR);
+      if (rows > 8) tile<12>(rows, ks, kc, ind, w, cj, c_stride, nb, p);
+      else if (rows > 4) tile<8>(rows, ks, kc, ind, w, cj, c_stride, nb, p);
+      else if (rows > 2) tile<4>(rows, ks, kc, ind, w, cj, c_stride, nb, p);
+      else tile<2>(rows, ks, kc, ind, w, cj, c_stride, nb, p);
+    }
+  }
+
+  /// R rows (rows <= R valid) x one packed block; w points at the block's bias. The depth runs
+  /// over ks segments of kc: segment t of row i is kc floats at ind[t * MR + i] (GEMM: ks = 1, the
+  /// rows; indirect: the taps). Row clamping: row i >= rows reads row rows - 1 and is not stored.
+  /// The accumulator arrays are indexed by constants only (fully unrolled): they live in zmm
+  /// registers. Out of line: inlined into `run`, GCC 12 spilled an accumulator and two row
+  /// pointers in the k loop to keep the caller's values in registers.
+  template <std::size_t R>
+  [[gnu::noinline]] static void tile(std::size_t rows, std::size_t ks, std::size_t kc, const float* const* ind, const float* w,
+                   float* c, std::size_t c_stride, std::size_t nb, const f32_clamp& p) noexcept {
+    static_assert(R <= MR && 2 * R + 2 <= 32, "the tile's accumulators and B vectors must fit in 32 zmm");
+    __m512 acc0[R], acc1[R];
+    {
+      const __m512 bias0 = _mm512_loadu_ps(w), bias1 = _mm512_loadu_ps(w + L);
+#pragma GCC unroll 16
+      for (std::size_t r = 0; r < R; ++r) acc0[r] = bias0, acc1[r] = bias1;
+    }
+    w += NR;
+    for (std::size_t t = 0; t < ks; ++t, ind += MR) {
+      const float* ap[R];
+#pragma GCC unroll 16
+      for (std::size_t r = 0; r < R; ++r) ap[r] = ind[std::min(r, rows - 1)];
+      for (std::size_t kk = 0; kk < kc; ++kk, w += NR) {
+        const __m512 b0 = _mm512_loadu_ps(w), b1 = _mm512_loadu_ps(w + L);
+#pragma GCC unroll 16
+        for (std::size_t r = 0; r < R; ++r) {
+          const __m512 x = _mm512_set1_ps(ap[r][kk]);
+          acc0[r] = _mm512_fmadd_ps(x, b0, acc0[r]);
+          acc1[r] = _mm512_fmadd_ps(x, b1, acc1[r]);
+        }
+      }
+    }
+    const __m512 lo = _mm512_set1_ps(p.min), hi = _mm512_set1_ps(p.max);
+#pragma GCC unroll 16
+    for (std::size_t r = 0; r < R; ++r)
+      if (r < rows) store_row(c + r * c_stride, acc0[r], acc1[r], nb, lo, hi);
+  }
+
+  /// One row x one packed block (GEMV): 4 depths per step into 8 accumulators; nb >= 1 columns
+  /// remain from this block on (only the first min(nb, 32) are stored).
+  static void row1(std::size_t k, const float* a0, const float* w, float* c0, std::size_t nb,
+                   const f32_clamp& p) noexcept {
+    __m512 s00 = _mm512_loadu_ps(w), s01 = _mm512_loadu_ps(w + L);
+    __m512 s10 = _mm512_setzero_ps(), s11 = s10, s20 = s10, s21 = s10, s30 = s10, s31 = s10;
+    w += NR;
+    std::size_t kk = 0;
+    for (; kk + 4 <= k; kk += 4, w += 4 * NR) {
+      __m512 x = _mm512_set1_ps(a0[kk]);
+      s00 = _mm512_fmadd_ps(x, _mm512_loadu_ps(w), s00), s01 = _mm512_fmadd_ps(x, _mm512_loadu_ps(w + L), s01);
+      x = _mm512_set1_ps(a0[kk + 1]);
+      s10 = _mm512_fmadd_ps(x, _mm512_loadu_ps(w + NR), s10);
+      s11 = _mm512_fmadd_ps(x, _mm512_loadu_ps(w + NR + L), s11);
+      x = _mm512_set1_ps(a0[kk + 2]);
+      s20 = _mm512_fmadd_ps(x, _mm512_loadu_ps(w + 2 * NR), s20);
+      s21 = _mm512_fmadd_ps(x, _mm512_loadu_ps(w + 2 * NR + L), s21);
+      x = _mm512_set1_ps(a0[kk + 3]);
+      s30 = _mm512_fmadd_ps(x, _mm512_loadu_ps(w + 3 * NR), s30);
+      s31 = _mm512_fmadd_ps(x, _mm512_loadu_ps(w + 3 * NR + L), s31);
+    }
+    for (; kk < k; ++kk, w += NR) {
+      const __m512 x = _mm512_set1_ps(a0[kk]);
+      s00 = _mm512_fmadd_ps(x, _mm512_loadu_ps(w), s00), s01 = _mm512_fmadd_ps(x, _mm512_loadu_ps(w + L), s01);
+    }
+    const __m512 x0 = _mm512_add_ps(_mm512_add_ps(s00, s10), _mm512_add_ps(s20, s30));
+    const __m512 x1 = _mm512_add_ps(_mm512_add_ps(s01, s11), _mm512_add_ps(s21, s31));
+    store_row(c0, x0, x1, nb, _mm512_set1_ps(p.min), _mm512_set1_ps(p.max));
+  }
+};
+
+}  // namespace tessera::kernels
+
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
+
+template <> struct tessera::ukernel<tessera::op::gemm_f32, tessera::arch::avx512_vnni> {
+  using type = tessera::kernels::gemm_f32_12x32_avx512_fma;
+};
