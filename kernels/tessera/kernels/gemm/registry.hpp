@@ -11,7 +11,7 @@
 #include <tessera/kernels/gemm/simd/gemm_qs8_6x2vc2_simd.hpp>
 #endif
 #if TESSERA_HAS_AVX512_VNNI
-#include <tessera/kernels/gemm/avx512/gemm_f32_12x32_avx512_fma.hpp>
+#include <tessera/kernels/gemm/avx512/gemm_f32_8x32_avx512_fma.hpp>
 #include <tessera/kernels/gemm/avx512/gemm_qs8_8x32c4_avx512_vnni.hpp>
 #endif
 #if TESSERA_HAS_NEON
@@ -68,7 +68,7 @@ using gemm_f32_registry = arch::type_list<gemm_f32_4x4_scalar
                                           , gemm_f32_6x2v_simd_fma
 #endif
 #if TESSERA_HAS_AVX512_VNNI
-                                          , gemm_f32_12x32_avx512_fma
+                                          , gemm_f32_8x32_avx512_fma
 #endif
 #if TESSERA_HAS_NEON
                                           , gemm_f32_8x12_neon_fma

@@ -1,14 +1,18 @@
-/// @file gemm_f32_12x32_avx512_fma.hpp
+/// @file gemm_f32_8x32_avx512_fma.hpp
 /// fp32 GEMM on x86-64 AVX-512F (the `avx512_vnni` tag: the host's AVX-512 level; only F is used)
 /// with the fused bias + clamp epilogue.
 ///
-/// Tile: MR = 12 rows x NR = 32 columns (2 zmm per row): 24 zmm accumulators, 2 zmm of B, the
-/// A values broadcast straight from memory into the FMA (`vfmadd231ps zmm, zmm, [a]{1to16}`), so
-/// 26 of the 32 registers are live. Packed B (op_f32.hpp) with nr = 32: per block float bias[32],
-/// then float b[K][32] (128 bytes per depth: two zmm loads). One k step: 2 B loads and 24 FMAs
-/// (12 rows x 2 vectors) into named-by-index accumulators initialized with the bias.
-/// Row tails: a last tile of 2..12 rows runs the smallest of the 2-, 4-, 8- and 12-row tiles that
-/// holds it; its missing rows read the last valid row (row clamping) and are never stored.
+/// Tile: MR = 8 rows x NR = 32 columns (2 zmm per row): 16 zmm accumulators initialized with the
+/// bias, 2 zmm of B, one broadcast register. Packed B (op_f32.hpp) with nr = 32: per block float
+/// bias[32], then float b[K][32] (128 bytes per depth: two zmm loads). One k step: 2 B loads,
+/// 8 A broadcasts (VBROADCASTSS from memory, load ports only) and 16 FMAs.
+/// Tile choice (measured on Zen 4, one core, g++ 12 -O3, MobileNetV1's 1x1 shapes and squares):
+/// 8x32 and 10x32 ran within 2% of each other and 4-8% above 12x32; 14x32 ran out of general
+/// registers for its row pointers (spills in the k loop) and lost up to 30% at K = 1024. A zmm
+/// FMA issues at one per cycle on Zen 4 (both 256-bit pipes), the AVX2 kernel's fp32 peak: the
+/// gain over it is in instructions and loads per FMA, not in FMA width.
+/// Row tails: a last tile of 2..8 rows runs the smallest of the 2-, 4- and 8-row tiles that holds
+/// it; its missing rows read the last valid row (row clamping) and are never stored.
 /// M = 1 (and a last single row of `run`) takes a GEMV path over the same packed B: k unrolled by 4
 /// into 8 independent accumulators (4 depths x 2 vectors), one contiguous 512-byte stream per step,
 /// so the weights stream at cache/memory bandwidth; the four partial sums are added at the end.
@@ -17,16 +21,15 @@
 /// Indirect entry (`run_indirect`, for conv2d): the same tiles read each row's depth through one
 /// pointer per kernel tap from an indirection buffer instead of one A row; `run` is its ks = 1
 /// case (same FMA order per row: the results are equal bit for bit except `run`'s GEMV rows).
-/// Tails: M as above; N by masked stores (two __mmask16; nothing written at or past column n; B's
-/// padded columns are zero, so B and the bias are read whole inside the packed block); K needs none
-/// (A is read exactly k elements per row, one broadcast per element).
+/// Tails: M as above; N by masked stores (nothing written at or past column n; B's padded columns
+/// are zero, so B and the bias are read whole inside the packed block); K needs none (A is read
+/// exactly k elements per row, one broadcast per element).
 /// ISA: x86-64 AVX-512F (`-march=x86-64-v4 -mavx512vnni`, the avx512_vnni tag's flags, or
-/// `-march=native` on Zen 4 / Ice Lake and later). On Zen 4 a zmm FMA issues at one per cycle
-/// (the two 256-bit pipes), the same fp32 peak as AVX2; the gain is in instructions per FMA.
+/// `-march=native` on Zen 4 / Ice Lake and later).
 #pragma once
 #include <tessera/arch/native.hpp>
 #if !TESSERA_HAS_AVX512_VNNI
-#error "gemm_f32_12x32_avx512_fma.hpp needs x86-64 AVX-512 (TESSERA_HAS_AVX512_VNNI; e.g. -march=x86-64-v4 -mavx512vnni)"
+#error "gemm_f32_8x32_avx512_fma.hpp needs x86-64 AVX-512 (TESSERA_HAS_AVX512_VNNI; e.g. -march=x86-64-v4 -mavx512vnni)"
 #endif
 
 #include <immintrin.h>
@@ -47,14 +50,14 @@
 
 namespace tessera::kernels {
 
-struct gemm_f32_12x32_avx512_fma {
+struct gemm_f32_8x32_avx512_fma {
   using arch = tessera::arch::avx512_vnni;
-  static constexpr const char* name = "gemm_f32_12x32_avx512_fma";
+  static constexpr const char* name = "gemm_f32_8x32_avx512_fma";
 
  private:
   static constexpr std::size_t L = 16;      ///< fp32 lanes of a zmm
   static constexpr std::size_t NR = 2 * L;  ///< columns per packed block
-  static constexpr std::size_t MR = 12;     ///< rows per tile
+  static constexpr std::size_t MR = 8;      ///< rows per tile
   /// Bytes of packed B applied to all of A before moving on (an L2-sized panel).
   static constexpr std::size_t panel_bytes = 256 * 1024;
 
@@ -130,7 +133,7 @@ struct gemm_f32_12x32_avx512_fma {
     }
   }
 
-  /// rows (1..12) x blocks [j0, j1): the smallest R-row tile (R = 2, 4, 8, 12) that holds `rows`.
+  /// rows (1..8) x blocks [j0, j1): the smallest R-row tile (R = 2, 4, 8) that holds `rows`.
   static void tiles(std::size_t rows, std::size_t ks, std::size_t kc, const float* const* ind, const float* pb,
                     std::size_t block, std::size_t j0, std::size_t j1, std::size_t n, float* c, std::size_t c_stride,
                     const f32_clamp& p) noexcept {
@@ -138,8 +141,7 @@ struct gemm_f32_12x32_avx512_fma {
       const float* w = pb + j * block;
       float* cj = c + j * NR;
       const std::size_t nb = std::min(NR, n - j * NR);
-      if (rows > 8) tile<12>(rows, ks, kc, ind, w, cj, c_stride, nb, p);
-      else if (rows > 4) tile<8>(rows, ks, kc, ind, w, cj, c_stride, nb, p);
+      if (rows > 4) tile<8>(rows, ks, kc, ind, w, cj, c_stride, nb, p);
       else if (rows > 2) tile<4>(rows, ks, kc, ind, w, cj, c_stride, nb, p);
       else tile<2>(rows, ks, kc, ind, w, cj, c_stride, nb, p);
     }
@@ -149,11 +151,12 @@ struct gemm_f32_12x32_avx512_fma {
   /// over ks segments of kc: segment t of row i is kc floats at ind[t * MR + i] (GEMM: ks = 1, the
   /// rows; indirect: the taps). Row clamping: row i >= rows reads row rows - 1 and is not stored.
   /// The accumulator arrays are indexed by constants only (fully unrolled): they live in zmm
-  /// registers. Out of line: inlined into `run`, GCC 12 spilled an accumulator and two row
-  /// pointers in the k loop to keep the caller's values in registers.
+  /// registers. Out of line, so that the k loop's registers are the tile's own (a 12-row form
+  /// inlined into `run` had GCC 12 spill an accumulator and two row pointers in the k loop).
   template <std::size_t R>
-  [[gnu::noinline]] static void tile(std::size_t rows, std::size_t ks, std::size_t kc, const float* const* ind, const float* w,
-                   float* c, std::size_t c_stride, std::size_t nb, const f32_clamp& p) noexcept {
+  [[gnu::noinline]] static void tile(std::size_t rows, std::size_t ks, std::size_t kc, const float* const* ind,
+                                     const float* w, float* c, std::size_t c_stride, std::size_t nb,
+                                     const f32_clamp& p) noexcept {
     static_assert(R <= MR && 2 * R + 2 <= 32, "the tile's accumulators and B vectors must fit in 32 zmm");
     __m512 acc0[R], acc1[R];
     {
@@ -220,5 +223,5 @@ struct gemm_f32_12x32_avx512_fma {
 #endif
 
 template <> struct tessera::ukernel<tessera::op::gemm_f32, tessera::arch::avx512_vnni> {
-  using type = tessera::kernels::gemm_f32_12x32_avx512_fma;
+  using type = tessera::kernels::gemm_f32_8x32_avx512_fma;
 };
