@@ -71,18 +71,22 @@ struct gemm_qs8_8x32c4_avx512_vnni {
                   const void* packed_w, const std::int32_t* row_offset, std::int8_t* c, std::size_t c_stride,
                   const output_stage<Q>& p) noexcept {
     const auto* pw = static_cast<const std::uint8_t*>(packed_w);
-    const std::size_t block = NR * sizeof(std::int32_t) + NR * ((k + 3) & ~std::size_t{3});
+    const std::size_t kpad = (k + 3) & ~std::size_t{3};
+    const std::size_t block = NR * sizeof(std::int32_t) + NR * kpad;
     const std::size_t blocks = (n + NR - 1) / NR;
-    // The packed weights are walked in L2-sized panels of whole blocks; each panel meets every row
-    // tile of A before the next one.
-    const std::size_t panel = std::max<std::size_t>(1, panel_bytes / block);
+    // The packed weights are walked in L2-sized panels of whole blocks (at most PB); each panel
+    // meets every row tile of A before the next one.
+    const std::size_t panel = std::clamp<std::size_t>(panel_bytes / block, 1, PB);
+    alignas(64) std::int32_t cb[PB * NR];  // the panel's biases' - 128 * column sums (row tiles)
     for (std::size_t j0 = 0; j0 < blocks; j0 += panel) {
       const std::size_t j1 = std::min(blocks, j0 + panel);
+      if (m >= 2)
+        for (std::size_t j = j0; j < j1; ++j) tile_bias(cb + (j - j0) * NR, pw + j * block, kpad);
       for (std::size_t i = 0; i < m; i += MR) {
         const std::size_t rows = std::min(MR, m - i);
         const std::int32_t* ri = row_offset ? row_offset + i : nullptr;
         if (rows == 1) row1(n, k, a + i * a_stride, pw, block, j0, j1, ri, c + i * c_stride, p);
-        else tile(rows, n, k, a + i * a_stride, a_stride, pw, block, j0, j1, ri, c + i * c_stride, c_stride, p);
+        else tile(rows, n, k, a + i * a_stride, a_stride, pw, block, j0, j1, cb, ri, c + i * c_stride, c_stride, p);
       }
     }
   }
@@ -92,6 +96,8 @@ struct gemm_qs8_8x32c4_avx512_vnni {
   static constexpr std::size_t NR = 2 * L;
   static constexpr std::size_t MR = 8;
   static constexpr std::size_t panel_bytes = 256 * 1024;
+  static constexpr std::size_t PB = 32;    ///< most blocks per panel (stack: PB * NR corrected biases)
+  static constexpr std::size_t KW = 2048;  ///< depths of a row tile flipped at a time (MR * KW bytes of stack)
 
   /// Bytes 0..r-1 of a 64-byte vector (r <= 64).
   static __mmask64 bytes_mask(std::size_t r) noexcept {
@@ -99,7 +105,7 @@ struct gemm_qs8_8x32c4_avx512_vnni {
   }
 
   /// The 4 bytes at p (k-group of one row), in every lane.
-  [[gnu::always_inline]] static inline __m512i bcast4(const std::int8_t* p) noexcept {
+  [[gnu::always_inline]] static inline __m512i bcast4(const void* p) noexcept {
     std::int32_t v;
     std::memcpy(&v, p, sizeof v);
     return _mm512_set1_epi32(v);
@@ -112,9 +118,15 @@ struct gemm_qs8_8x32c4_avx512_vnni {
   [[gnu::always_inline]] static inline __m512i wload(const std::int8_t* w) noexcept {
     return _mm512_xor_si512(_mm512_loadu_si512(w), _mm512_set1_epi8(static_cast<char>(0x80)));
   }
-  [[gnu::always_inline]] static inline void dot2(__m512i& x0, __m512i& x1, __m512i w0, __m512i w1, __m512i a) noexcept {
-    x0 = _mm512_dpbusd_epi32(x0, w0, a);
-    x1 = _mm512_dpbusd_epi32(x1, w1, a);
+  /// x0 += dot4(u0, s), x1 += dot4(u1, s) per lane (VPDPBUSD: u unsigned bytes, s signed bytes).
+  [[gnu::always_inline]] static inline void dot2(__m512i& x0, __m512i& x1, __m512i u0, __m512i u1, __m512i s) noexcept {
+    x0 = _mm512_dpbusd_epi32(x0, u0, s);
+    x1 = _mm512_dpbusd_epi32(x1, u1, s);
+  }
+  /// Same with the unsigned bytes broadcast and the signed ones in two vectors.
+  [[gnu::always_inline]] static inline void dot2s(__m512i& x0, __m512i& x1, __m512i s0, __m512i s1, __m512i u) noexcept {
+    x0 = _mm512_dpbusd_epi32(x0, u, s0);
+    x1 = _mm512_dpbusd_epi32(x1, u, s1);
   }
 
   /// row_offset (or 0) - 128 * sum of the row's k activations, wrapping: what the row adds to
@@ -135,6 +147,11 @@ struct gemm_qs8_8x32c4_avx512_vnni {
   /// One block's output stage in registers.
   struct stage_regs {
     __m512i me[2], mo[2];  ///< multipliers of the even lanes, and of the odd lanes moved to the even
+    // Plain blocks, per half h and lane parity q (64-bit lanes: even or odd channels), e = -shift:
+    __m512i cn[2][2];      ///< 2^30 + 2^(e - 1) * 2^31 (2^30 alone for e = 0)
+    __m512i dn[2][2];      ///< 2^31 where e >= 1, else 0
+    __m512i sr[2][2];      ///< 31 + e
+    // Other blocks (the two-step form of xsimd_bridge.hpp):
     __m512i l[2], e[2];    ///< left shifts max(s, 0), right shifts max(-s, 0)
     __m512i em[2], th[2];  ///< 2^e - 1 and (2^e - 1) >> 1
     __m512i zp;
@@ -166,11 +183,25 @@ struct gemm_qs8_8x32c4_avx512_vnni {
       s.mo[h] = _mm512_srli_epi64(mul[h], 32);
       s.l[h] = _mm512_max_epi32(sh[h], zero);
       s.e[h] = _mm512_max_epi32(_mm512_sub_epi32(zero, sh[h]), zero);
-      s.em[h] = _mm512_sub_epi32(_mm512_sllv_epi32(one, s.e[h]), one);
-      s.th[h] = _mm512_srli_epi32(s.em[h], 1);
       plain = plain && _mm512_test_epi32_mask(s.l[h], s.l[h]) == 0 && _mm512_cmpeq_epi32_mask(mul[h], min) == 0;
     }
     s.plain = plain;
+    for (std::size_t h = 0; h < 2; ++h) {
+      if (plain) {
+        const __m512i one64 = _mm512_set1_epi64(1);
+        for (std::size_t q = 0; q < 2; ++q) {
+          const __m512i e = q == 0 ? _mm512_and_si512(s.e[h], _mm512_set1_epi64(0xFFFFFFFF)) : _mm512_srli_epi64(s.e[h], 32);
+          const __m512i half = _mm512_srli_epi64(_mm512_sllv_epi64(one64, e), 1);  // 2^(e-1), 0 for e = 0
+          s.cn[h][q] = _mm512_add_epi64(_mm512_set1_epi64(std::int64_t{1} << 30), _mm512_slli_epi64(half, 31));
+          s.dn[h][q] = _mm512_maskz_mov_epi64(_mm512_cmpgt_epi64_mask(e, _mm512_setzero_si512()),
+                                              _mm512_set1_epi64(std::int64_t{1} << 31));
+          s.sr[h][q] = _mm512_add_epi64(e, _mm512_set1_epi64(31));
+        }
+      } else {
+        s.em[h] = _mm512_sub_epi32(_mm512_sllv_epi32(one, s.e[h]), one);
+        s.th[h] = _mm512_srli_epi32(s.em[h], 1);
+      }
+    }
     s.zp = _mm512_set1_epi32(p.zero_point);
     s.lo = _mm_set1_epi8(static_cast<char>(p.act_min));
     s.hi = _mm_set1_epi8(static_cast<char>(p.act_max));
@@ -178,24 +209,42 @@ struct gemm_qs8_8x32c4_avx512_vnni {
     return s;
   }
 
-  /// MBQM(x) + zero point on 16 lanes, bit-exact with fixedpoint::mbqm32 (see xsimd_bridge.hpp's
-  /// srdhm and rdpot for the derivation).
+  /// MBQM(x) + zero point on 16 lanes, bit-exact with fixedpoint::mbqm32.
+  /// Plain blocks (shift <= 0, multiplier != INT32_MIN) in one rounding step: with P = x * m + 2^30
+  /// (64 bits), SRDHM is floor(P / 2^31) and RoundingDivideByPOT by e is
+  /// floor((r + 2^(e-1) - [r < 0]) / 2^e) for e >= 1 (r itself for e = 0), and [r < 0] = [P < 0];
+  /// floor(floor(y / a) / b) = floor(y / ab) makes that floor((P + 2^(e-1) * 2^31 - [P < 0] * 2^31)
+  /// / 2^(31 + e)): VPMULDQ, VPCMPQ, VPADDQ, masked VPSUBQ, VPSRAVQ per 8 lanes (|P| < 2^63).
+  /// Other blocks: the two-step form of simd/xsimd_bridge.hpp (left shift, saturating SRDHM, then
+  /// the rounding shift).
   template <bool Plain>
   [[gnu::always_inline]] static inline __m512i requant(__m512i x, const stage_regs& s, std::size_t h) noexcept {
-    const __m512i nudge = _mm512_set1_epi64(std::int64_t{1} << 30);
-    if constexpr (!Plain) x = _mm512_sllv_epi32(x, s.l[h]);
-    const __m512i pe = _mm512_add_epi64(_mm512_mul_epi32(x, s.me[h]), nudge);
-    const __m512i po = _mm512_add_epi64(_mm512_mul_epi32(_mm512_srli_epi64(x, 32), s.mo[h]), nudge);
-    __m512i r = _mm512_mask_blend_epi32(0xAAAA, _mm512_srli_epi64(pe, 31), _mm512_slli_epi64(po, 1));
-    if constexpr (!Plain) {  // only INT32_MIN * INT32_MIN lands on INT32_MIN: it saturates
+    if constexpr (Plain) {
+      const __m512i lim = _mm512_set1_epi64(-(std::int64_t{1} << 30));  // P < 0 <=> x * m < -2^30
+      __m512i pe = _mm512_mul_epi32(x, s.me[h]);
+      __m512i po = _mm512_mul_epi32(_mm512_srli_epi64(x, 32), s.mo[h]);
+      const __mmask8 ne = _mm512_cmplt_epi64_mask(pe, lim), no = _mm512_cmplt_epi64_mask(po, lim);
+      pe = _mm512_add_epi64(pe, s.cn[h][0]);
+      po = _mm512_add_epi64(po, s.cn[h][1]);
+      pe = _mm512_srav_epi64(_mm512_mask_sub_epi64(pe, ne, pe, s.dn[h][0]), s.sr[h][0]);
+      po = _mm512_srav_epi64(_mm512_mask_sub_epi64(po, no, po, s.dn[h][1]), s.sr[h][1]);
+      // Odd lanes take the low half of po's 64-bit lanes.
+      return _mm512_add_epi32(_mm512_mask_shuffle_epi32(pe, 0xAAAA, po, _MM_PERM_CCAA), s.zp);
+    } else {
+      const __m512i nudge = _mm512_set1_epi64(std::int64_t{1} << 30);
+      x = _mm512_sllv_epi32(x, s.l[h]);
+      const __m512i pe = _mm512_add_epi64(_mm512_mul_epi32(x, s.me[h]), nudge);
+      const __m512i po = _mm512_add_epi64(_mm512_mul_epi32(_mm512_srli_epi64(x, 32), s.mo[h]), nudge);
+      __m512i r = _mm512_mask_blend_epi32(0xAAAA, _mm512_srli_epi64(pe, 31), _mm512_slli_epi64(po, 1));
+      // Only INT32_MIN * INT32_MIN lands on INT32_MIN: it saturates.
       const __m512i min = _mm512_set1_epi32(std::numeric_limits<std::int32_t>::min());
       r = _mm512_mask_mov_epi32(r, _mm512_cmpeq_epi32_mask(r, min), _mm512_set1_epi32(std::numeric_limits<std::int32_t>::max()));
+      // Rounding divide by 2^e, ties away from zero.
+      const __m512i rem = _mm512_and_si512(r, s.em[h]);
+      const __m512i thr = _mm512_sub_epi32(s.th[h], _mm512_srai_epi32(r, 31));
+      const __m512i q = _mm512_srav_epi32(r, s.e[h]);
+      return _mm512_add_epi32(_mm512_mask_add_epi32(q, _mm512_cmpgt_epi32_mask(rem, thr), q, _mm512_set1_epi32(1)), s.zp);
     }
-    // Rounding divide by 2^e, ties away from zero.
-    const __m512i rem = _mm512_and_si512(r, s.em[h]);
-    const __m512i thr = _mm512_sub_epi32(s.th[h], _mm512_srai_epi32(r, 31));
-    const __m512i q = _mm512_srav_epi32(r, s.e[h]);
-    return _mm512_add_epi32(_mm512_mask_add_epi32(q, _mm512_cmpgt_epi32_mask(rem, thr), q, _mm512_set1_epi32(1)), s.zp);
   }
 
   template <bool Plain>
@@ -221,24 +270,52 @@ struct gemm_qs8_8x32c4_avx512_vnni {
     else store_rows<false>(rows, t, c, c_stride, s);
   }
 
-  /// rows (2..8) x blocks [j0, j1).
+  /// The block's bias' minus 128 * sum_k W[n][k] per channel: what a row tile's sums of
+  /// (a + 128) * w need to become sums of a * w.
+  static void tile_bias(std::int32_t* cb, const std::uint8_t* base, std::size_t kpad) noexcept {
+    const auto* w = reinterpret_cast<const std::int8_t*>(base + NR * sizeof(std::int32_t));
+    const __m512i c128 = _mm512_set1_epi8(static_cast<char>(0x80));
+    __m512i s0 = _mm512_setzero_si512(), s1 = _mm512_setzero_si512();
+    for (std::size_t g = 0; g < kpad / 4; ++g, w += 4 * NR) {
+      s0 = _mm512_dpbusd_epi32(s0, c128, _mm512_loadu_si512(w));
+      s1 = _mm512_dpbusd_epi32(s1, c128, _mm512_loadu_si512(w + 4 * L));
+    }
+    const auto* bias = reinterpret_cast<const std::int32_t*>(base);
+    _mm512_store_si512(cb, _mm512_sub_epi32(_mm512_loadu_si512(bias), s0));
+    _mm512_store_si512(cb + L, _mm512_sub_epi32(_mm512_loadu_si512(bias + L), s1));
+  }
+
+  /// d[0 .. ceil(kc / 64) * 64) = a[0 .. kc) ^ 0x80 (a + 128 as unsigned bytes), then 0x80 padding
+  /// (it meets the zero-padded weights); a is never read past kc.
+  static void flip_row(std::uint8_t* d, const std::int8_t* a, std::size_t kc) noexcept {
+    const __m512i flip = _mm512_set1_epi8(static_cast<char>(0x80));
+    for (std::size_t kk = 0; kk < kc; kk += 64)
+      _mm512_store_si512(d + kk, _mm512_xor_si512(_mm512_maskz_loadu_epi8(bytes_mask(kc - kk), a + kk), flip));
+  }
+
+  /// rows (2..8) x blocks [j0, j1); cb: tile_bias of each block of the panel.
+  /// The activations are flipped to unsigned once per row tile (per KW chunk and block when
+  /// k > KW) into a stack buffer; the weights stay signed and are used as loaded.
   template <class Q>
   static void tile(std::size_t rows, std::size_t n, std::size_t k, const std::int8_t* a0, std::size_t a_stride,
-                   const std::uint8_t* pw, std::size_t block, std::size_t j0, std::size_t j1, const std::int32_t* ro,
-                   std::int8_t* c0, std::size_t c_stride, const output_stage<Q>& p) noexcept {
+                   const std::uint8_t* pw, std::size_t block, std::size_t j0, std::size_t j1, const std::int32_t* cb,
+                   const std::int32_t* ro, std::int8_t* c0, std::size_t c_stride, const output_stage<Q>& p) noexcept {
     // Row clamping: a missing row reads the last valid row (and is never stored).
     const std::int8_t* ar[MR];
     std::int32_t rb[MR];
     for (std::size_t r = 0; r < MR; ++r) {
       ar[r] = r < rows ? a0 + r * a_stride : ar[r - 1];
-      rb[r] = r < rows ? row_base(ar[r], k, ro ? ro + r : nullptr) : rb[r - 1];
+      rb[r] = ro ? ro[r < rows ? r : rows - 1] : 0;
     }
-    const std::size_t kg = k / 4, kt = k % 4;
+    alignas(64) std::uint8_t ab[MR * KW];
+    auto flip = [&](std::size_t k0, std::size_t kc) noexcept {
+      for (std::size_t r = 0; r < MR; ++r) flip_row(ab + r * KW, ar[r] + k0, kc);
+    };
+    const bool one_chunk = k <= KW;
+    if (one_chunk) flip(0, k);
     for (std::size_t j = j0; j < j1; ++j) {
-      const std::uint8_t* base = pw + j * block;
-      const auto* w = reinterpret_cast<const std::int8_t*>(base + NR * sizeof(std::int32_t));
-      const auto* bias = reinterpret_cast<const std::int32_t*>(base);
-      const __m512i b0 = _mm512_loadu_si512(bias), b1 = _mm512_loadu_si512(bias + L);
+      const auto* w = reinterpret_cast<const std::int8_t*>(pw + j * block + NR * sizeof(std::int32_t));
+      const __m512i b0 = _mm512_load_si512(cb + (j - j0) * NR), b1 = _mm512_load_si512(cb + (j - j0) * NR + L);
       __m512i c00 = _mm512_add_epi32(b0, _mm512_set1_epi32(rb[0])), c01 = _mm512_add_epi32(b1, _mm512_set1_epi32(rb[0]));
       __m512i c10 = _mm512_add_epi32(b0, _mm512_set1_epi32(rb[1])), c11 = _mm512_add_epi32(b1, _mm512_set1_epi32(rb[1]));
       __m512i c20 = _mm512_add_epi32(b0, _mm512_set1_epi32(rb[2])), c21 = _mm512_add_epi32(b1, _mm512_set1_epi32(rb[2]));
@@ -247,31 +324,22 @@ struct gemm_qs8_8x32c4_avx512_vnni {
       __m512i c50 = _mm512_add_epi32(b0, _mm512_set1_epi32(rb[5])), c51 = _mm512_add_epi32(b1, _mm512_set1_epi32(rb[5]));
       __m512i c60 = _mm512_add_epi32(b0, _mm512_set1_epi32(rb[6])), c61 = _mm512_add_epi32(b1, _mm512_set1_epi32(rb[6]));
       __m512i c70 = _mm512_add_epi32(b0, _mm512_set1_epi32(rb[7])), c71 = _mm512_add_epi32(b1, _mm512_set1_epi32(rb[7]));
-      const std::int8_t *a_0 = ar[0], *a_1 = ar[1], *a_2 = ar[2], *a_3 = ar[3];
-      const std::int8_t *a_4 = ar[4], *a_5 = ar[5], *a_6 = ar[6], *a_7 = ar[7];
-      for (std::size_t g = 0; g < kg; ++g, w += 4 * NR) {
-        const __m512i w0 = wload(w), w1 = wload(w + 4 * L);
-        const std::size_t kk = 4 * g;
-        dot2(c00, c01, w0, w1, bcast4(a_0 + kk));
-        dot2(c10, c11, w0, w1, bcast4(a_1 + kk));
-        dot2(c20, c21, w0, w1, bcast4(a_2 + kk));
-        dot2(c30, c31, w0, w1, bcast4(a_3 + kk));
-        dot2(c40, c41, w0, w1, bcast4(a_4 + kk));
-        dot2(c50, c51, w0, w1, bcast4(a_5 + kk));
-        dot2(c60, c61, w0, w1, bcast4(a_6 + kk));
-        dot2(c70, c71, w0, w1, bcast4(a_7 + kk));
-      }
-      if (kt != 0) {
-        const __m512i w0 = wload(w), w1 = wload(w + 4 * L);
-        const std::size_t kk = 4 * kg;
-        dot2(c00, c01, w0, w1, bcast_tail(a_0 + kk, kt));
-        dot2(c10, c11, w0, w1, bcast_tail(a_1 + kk, kt));
-        dot2(c20, c21, w0, w1, bcast_tail(a_2 + kk, kt));
-        dot2(c30, c31, w0, w1, bcast_tail(a_3 + kk, kt));
-        dot2(c40, c41, w0, w1, bcast_tail(a_4 + kk, kt));
-        dot2(c50, c51, w0, w1, bcast_tail(a_5 + kk, kt));
-        dot2(c60, c61, w0, w1, bcast_tail(a_6 + kk, kt));
-        dot2(c70, c71, w0, w1, bcast_tail(a_7 + kk, kt));
+      for (std::size_t k0 = 0; k0 < k; k0 += KW) {
+        const std::size_t kc = std::min(KW, k - k0);
+        if (!one_chunk) flip(k0, kc);
+        const std::uint8_t* x = ab;
+        const std::uint8_t* const xe = ab + ((kc + 3) & ~std::size_t{3});  // the packed weights end at kpad
+        for (; x != xe; x += 4, w += 4 * NR) {
+          const __m512i w0 = _mm512_loadu_si512(w), w1 = _mm512_loadu_si512(w + 4 * L);
+          dot2s(c00, c01, w0, w1, bcast4(x));
+          dot2s(c10, c11, w0, w1, bcast4(x + KW));
+          dot2s(c20, c21, w0, w1, bcast4(x + 2 * KW));
+          dot2s(c30, c31, w0, w1, bcast4(x + 3 * KW));
+          dot2s(c40, c41, w0, w1, bcast4(x + 4 * KW));
+          dot2s(c50, c51, w0, w1, bcast4(x + 5 * KW));
+          dot2s(c60, c61, w0, w1, bcast4(x + 6 * KW));
+          dot2s(c70, c71, w0, w1, bcast4(x + 7 * KW));
+        }
       }
       alignas(64) std::int32_t t[MR][NR];
       _mm512_store_si512(t[0], c00), _mm512_store_si512(t[0] + L, c01);
