@@ -675,8 +675,9 @@ template <class K> void bm_s16(benchmark::State& state, std::size_t li) {
       } else {
         add(p + "tessera", bm_tessera<T, false>, li);
 #if TESSERA_HAS_AVX512_VNNI
-        // int8 GEMMs run VPDPBUSD here; the AVX2 kernel of the same binary, for comparison.
-        if (sizeof(T) == 1) add(p + "tessera_avx2", bm_tessera<T, false, false, arch::simd>, li);
+        // int8 GEMMs run VPDPBUSD here, fp32 GEMMs the AVX-512F kernel; the AVX2 kernel of the
+        // same binary, for comparison.
+        add(p + "tessera_avx2", bm_tessera<T, false, false, arch::simd>, li);
 #endif
       }
       if (!kLayers[li].depthwise && !kLayers[li].transposed && !kLayers[li].geometry().is_pointwise())

@@ -16,7 +16,8 @@ import json
 import statistics
 import sys
 
-PEERS = ("onednn", "xnnpack", "xnnpack_qc8")
+# tessera_avx2: an AVX-512 VNNI build's regular layers on the simd tag's AVX2 kernels (before/after).
+PEERS = ("tessera_avx2", "onednn", "xnnpack", "xnnpack_qc8")
 
 
 def load(path):
