@@ -344,3 +344,44 @@ TEST_CASE_TEMPLATE_DEFINE("gemm_qs8 kernels saturate MBQM's one overflow (INT32_
   }
 }
 TEST_CASE_TEMPLATE_APPLY(fc_srdhm_sat, as_tuple<kernels::gemm_qs8_registry>::type);
+
+TEST_CASE_TEMPLATE_DEFINE("gemm_qs8 kernels with zero points and shifts at validate's limits", K, fc_stage_limits) {
+  TT_REQUIRE_RUNNABLE(K);
+  using ref = fully_connected_s8<arch::scalar, kernels::gemm_qs8_1x4c1_scalar>;
+  using dut = fully_connected_s8<typename K::arch, K>;
+  tt::rng r(37);
+  // Output zero points far outside int8 (validate allows [-65536, 65536]) with large right shifts,
+  // and shifts at both ends of [-31, 30]: kernels that fold the zero point or the rounding into
+  // wider arithmetic must fall back where that would overflow. Large biases keep outputs unclamped
+  // often enough to show errors.
+  const std::int32_t zps[] = {-65536, 65536, -3000, 300, -128, 127, 128};
+  const std::int32_t shift_ranges[][2] = {{-31, -20}, {-23, -18}, {-3, 0}, {0, 30}};
+  for (std::int32_t zp : zps)
+    for (const auto& sr : shift_ranges) {
+      const std::size_t m = 9, n = 45, k = 19;
+      std::vector<std::int8_t> in(m * k), w(n * k);
+      for (auto& v : in) v = static_cast<std::int8_t>(r.range(-128, 127));
+      for (auto& v : w) v = static_cast<std::int8_t>(r.range(-128, 127));
+      std::vector<std::int32_t> bias(n), mult(n), shift(n);
+      for (std::size_t j = 0; j < n; ++j) {
+        bias[j] = static_cast<std::int32_t>(r.range(-2000000000, 2000000000));
+        mult[j] = static_cast<std::int32_t>(r.range(1 << 30, 0x7FFFFFFF));
+        shift[j] = static_cast<std::int32_t>(r.range(sr[0], sr[1]));
+      }
+      output_stage<requant::per_channel> p{{mult.data(), shift.data()}, zp, -128, 127};
+      REQUIRE(validate<std::int8_t>(p, n, -31, 30).ok());
+      auto pr = words(ref::packed_weights_bytes(n, k)), pd = words(dut::packed_weights_bytes(n, k));
+      REQUIRE(ref::pack_weights(n, k, w.data(), bias.data(), -7, 0, pr.data(), pr.size() * 4).ok());
+      REQUIRE(dut::pack_weights(n, k, w.data(), bias.data(), -7, 0, pd.data(), pd.size() * 4).ok());
+      std::vector<std::int8_t> want(m * n), got(m * n);
+      REQUIRE(ref::run(m, k, n, in.data(), k, pr.data(), want.data(), n, p).ok());
+      REQUIRE(dut::run(m, k, n, in.data(), k, pd.data(), got.data(), n, p).ok());
+      INFO("zp=" << zp << " shifts " << sr[0] << ".." << sr[1]);
+      CHECK(got == want);
+      output_stage<requant::per_tensor> pt{{mult[0], shift[0]}, zp, -128, 127};
+      REQUIRE(ref::run(m, k, n, in.data(), k, pr.data(), want.data(), n, pt).ok());
+      REQUIRE(dut::run(m, k, n, in.data(), k, pd.data(), got.data(), n, pt).ok());
+      CHECK(got == want);
+    }
+}
+TEST_CASE_TEMPLATE_APPLY(fc_stage_limits, as_tuple<kernels::gemm_qs8_registry>::type);

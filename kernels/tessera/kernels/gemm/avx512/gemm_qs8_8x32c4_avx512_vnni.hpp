@@ -78,15 +78,19 @@ struct gemm_qs8_8x32c4_avx512_vnni {
     // meets every row tile of A before the next one.
     const std::size_t panel = std::clamp<std::size_t>(panel_bytes / block, 1, PB);
     alignas(64) std::int32_t cb[PB * NR];  // the panel's biases' - 128 * column sums (row tiles)
+    alignas(64) fast_stage fs[PB];         // the panel's output stages, where the fast form applies
+    bool fast[PB];
     for (std::size_t j0 = 0; j0 < blocks; j0 += panel) {
       const std::size_t j1 = std::min(blocks, j0 + panel);
+      for (std::size_t j = j0; j < j1; ++j) fast[j - j0] = make_fast(fs[j - j0], j * NR, std::min(NR, n - j * NR), p);
       if (m >= 2)
         for (std::size_t j = j0; j < j1; ++j) tile_bias(cb + (j - j0) * NR, pw + j * block, kpad);
+      const panel_state ps{j0, j1, cb, fs, fast};
       for (std::size_t i = 0; i < m; i += MR) {
         const std::size_t rows = std::min(MR, m - i);
         const std::int32_t* ri = row_offset ? row_offset + i : nullptr;
-        if (rows == 1) row1(n, k, a + i * a_stride, pw, block, j0, j1, ri, c + i * c_stride, p);
-        else tile(rows, n, k, a + i * a_stride, a_stride, pw, block, j0, j1, cb, ri, c + i * c_stride, c_stride, p);
+        if (rows == 1) row1(n, k, a + i * a_stride, pw, block, ps, ri, c + i * c_stride, p);
+        else tile(rows, n, k, a + i * a_stride, a_stride, pw, block, ps, ri, c + i * c_stride, c_stride, p);
       }
     }
   }
@@ -144,130 +148,174 @@ struct gemm_qs8_8x32c4_avx512_vnni {
     return static_cast<std::int32_t>((ro ? static_cast<std::uint32_t>(*ro) : 0u) - 128u * sum);
   }
 
-  /// One block's output stage in registers.
-  struct stage_regs {
+  /// A block's output stage in the fast form (see `make_fast`), 64-bit lanes per half h of the
+  /// block and lane parity q (0: even channels, 1: odd channels).
+  struct fast_stage {
     __m512i me[2], mo[2];  ///< multipliers of the even lanes, and of the odd lanes moved to the even
-    // Plain blocks, per half h and lane parity q (64-bit lanes: even or odd channels), e = -shift:
-    __m512i cn[2][2];      ///< 2^30 + 2^(e - 1) * 2^31 (2^30 alone for e = 0)
-    __m512i dn[2][2];      ///< 2^31 where e >= 1, else 0
+    __m512i cn[2][2];      ///< 2^30 + 2^(30 + e) + zero_point * 2^(31 + e), e = -shift
     __m512i sr[2][2];      ///< 31 + e
-    // Other blocks (the two-step form of xsimd_bridge.hpp):
-    __m512i l[2], e[2];    ///< left shifts max(s, 0), right shifts max(-s, 0)
-    __m512i em[2], th[2];  ///< 2^e - 1 and (2^e - 1) >> 1
-    __m512i zp;
-    __m128i lo, hi;
-    __mmask32 store;       ///< the block's valid channels
-    bool plain;            ///< every left shift 0 and no multiplier INT32_MIN
+  };
+  /// What a panel of blocks [j0, j1) shares: corrected biases and output stages.
+  struct panel_state {
+    std::size_t j0, j1;
+    const std::int32_t* cb;  ///< tile_bias of each block (row tiles only)
+    const fast_stage* fs;
+    const bool* fast;        ///< fs[j - j0] applies; else the general form
+    const fast_stage* stage(std::size_t j) const noexcept { return fast[j - j0] ? fs + (j - j0) : nullptr; }
   };
 
+  /// The fast form of block [n0, n0 + nb)'s stage: MBQM + zero point in one rounding step. With
+  /// P = x * m + 2^30 (64 bits), SRDHM is floor(P / 2^31), RoundingDivideByPOT by e >= 1 is
+  /// floor((r + 2^(e-1) - [r < 0]) / 2^e) and [r < 0] = [P < 0]; since floor(floor(y / a) / b) =
+  /// floor(y / ab), the whole is floor((P + 2^(30+e) - [P < 0] * 2^31 + zp * 2^(31+e)) / 2^(31+e))
+  /// taken mod 2^32 (the zero point's int32 wrap). Applies (returns true) when every shift is in
+  /// [-23, -1] (TFLite's usual per-channel and per-tensor range), no multiplier is INT32_MIN (no
+  /// SRDHM saturation) and the zero point is in [-128, 128]: then |sum| < 2^62 + 2^61 + 2^54, no
+  /// 64-bit overflow.
   template <class Q>
-  static stage_regs load_stage(std::size_t n0, std::size_t nb, const output_stage<Q>& p) noexcept {
-    stage_regs s;
+  static bool make_fast(fast_stage& f, std::size_t n0, std::size_t nb, const output_stage<Q>& p) noexcept {
     __m512i mul[2], sh[2];
+    load_stage_arrays(mul, sh, n0, nb, p);
+    if (p.zero_point < -128 || p.zero_point > 128) return false;
+    const __m512i lo = _mm512_set1_epi32(-23), hi = _mm512_set1_epi32(-1);
+    const __m512i min = _mm512_set1_epi32(std::numeric_limits<std::int32_t>::min());
+    for (std::size_t h = 0; h < 2; ++h) {
+      // Lanes past nb hold multiplier 0 and shift 0: give them shift -1 (their outputs are not stored).
+      const __mmask16 valid = lane_mask(nb, h);
+      sh[h] = _mm512_mask_mov_epi32(_mm512_set1_epi32(-1), valid, sh[h]);
+      if ((_mm512_cmplt_epi32_mask(sh[h], lo) | _mm512_cmpgt_epi32_mask(sh[h], hi) | _mm512_cmpeq_epi32_mask(mul[h], min)) != 0)
+        return false;
+    }
+    const __m512i zp = _mm512_set1_epi64(p.zero_point), one = _mm512_set1_epi64(1);
+    for (std::size_t h = 0; h < 2; ++h) {
+      f.me[h] = mul[h];
+      f.mo[h] = _mm512_srli_epi64(mul[h], 32);
+      const __m512i e32 = _mm512_sub_epi32(_mm512_setzero_si512(), sh[h]);
+      for (std::size_t q = 0; q < 2; ++q) {
+        const __m512i e = q == 0 ? _mm512_and_si512(e32, _mm512_set1_epi64(0xFFFFFFFF)) : _mm512_srli_epi64(e32, 32);
+        const __m512i s31 = _mm512_add_epi64(e, _mm512_set1_epi64(31));
+        f.cn[h][q] = _mm512_add_epi64(_mm512_add_epi64(_mm512_set1_epi64(std::int64_t{1} << 30),
+                                                       _mm512_sllv_epi64(one, _mm512_add_epi64(e, _mm512_set1_epi64(30)))),
+                                      _mm512_sllv_epi64(zp, s31));
+        f.sr[h][q] = s31;
+      }
+    }
+    return true;
+  }
+
+  /// Lanes of half h (channels 16h .. 16h + 15) below nb.
+  static __mmask16 lane_mask(std::size_t nb, std::size_t h) noexcept {
+    const std::size_t c0 = h * L, v = nb > c0 ? std::min(L, nb - c0) : 0;
+    return static_cast<__mmask16>((1u << v) - 1);
+  }
+
+  /// The multipliers and shifts of channels [n0, n0 + nb) (zero past nb; never read there).
+  template <class Q>
+  static void load_stage_arrays(__m512i (&mul)[2], __m512i (&sh)[2], std::size_t n0, std::size_t nb,
+                                const output_stage<Q>& p) noexcept {
     if constexpr (std::is_same_v<Q, requant::per_tensor>) {
+      (void)n0, (void)nb;
       mul[0] = mul[1] = _mm512_set1_epi32(p.q.multiplier);
       sh[0] = sh[1] = _mm512_set1_epi32(p.q.shift);
     } else {
       for (std::size_t h = 0; h < 2; ++h) {
-        const std::size_t c0 = h * L, v = nb > c0 ? std::min(L, nb - c0) : 0;
-        const __mmask16 mk = static_cast<__mmask16>((1u << v) - 1);
-        mul[h] = _mm512_maskz_loadu_epi32(mk, p.q.multiplier + n0 + c0);
-        sh[h] = _mm512_maskz_loadu_epi32(mk, p.q.shift + n0 + c0);
+        mul[h] = _mm512_maskz_loadu_epi32(lane_mask(nb, h), p.q.multiplier + n0 + h * L);
+        sh[h] = _mm512_maskz_loadu_epi32(lane_mask(nb, h), p.q.shift + n0 + h * L);
       }
     }
+  }
+
+  /// A block's output stage in the general form: any shift in [-31, 30], any multiplier.
+  struct general_stage {
+    __m512i me[2], mo[2];  ///< as fast_stage
+    __m512i l[2], e[2];    ///< left shifts max(s, 0), right shifts max(-s, 0)
+    __m512i em[2], th[2];  ///< 2^e - 1 and (2^e - 1) >> 1
+    __m512i zp;
+  };
+
+  template <class Q>
+  static general_stage load_general(std::size_t n0, std::size_t nb, const output_stage<Q>& p) noexcept {
+    general_stage s;
+    __m512i mul[2], sh[2];
+    load_stage_arrays(mul, sh, n0, nb, p);
     const __m512i zero = _mm512_setzero_si512(), one = _mm512_set1_epi32(1);
-    const __m512i min = _mm512_set1_epi32(std::numeric_limits<std::int32_t>::min());
-    bool plain = true;
     for (std::size_t h = 0; h < 2; ++h) {
       s.me[h] = mul[h];
       s.mo[h] = _mm512_srli_epi64(mul[h], 32);
       s.l[h] = _mm512_max_epi32(sh[h], zero);
       s.e[h] = _mm512_max_epi32(_mm512_sub_epi32(zero, sh[h]), zero);
-      plain = plain && _mm512_test_epi32_mask(s.l[h], s.l[h]) == 0 && _mm512_cmpeq_epi32_mask(mul[h], min) == 0;
-    }
-    s.plain = plain;
-    for (std::size_t h = 0; h < 2; ++h) {
-      if (plain) {
-        const __m512i one64 = _mm512_set1_epi64(1);
-        for (std::size_t q = 0; q < 2; ++q) {
-          const __m512i e = q == 0 ? _mm512_and_si512(s.e[h], _mm512_set1_epi64(0xFFFFFFFF)) : _mm512_srli_epi64(s.e[h], 32);
-          const __m512i half = _mm512_srli_epi64(_mm512_sllv_epi64(one64, e), 1);  // 2^(e-1), 0 for e = 0
-          s.cn[h][q] = _mm512_add_epi64(_mm512_set1_epi64(std::int64_t{1} << 30), _mm512_slli_epi64(half, 31));
-          s.dn[h][q] = _mm512_maskz_mov_epi64(_mm512_cmpgt_epi64_mask(e, _mm512_setzero_si512()),
-                                              _mm512_set1_epi64(std::int64_t{1} << 31));
-          s.sr[h][q] = _mm512_add_epi64(e, _mm512_set1_epi64(31));
-        }
-      } else {
-        s.em[h] = _mm512_sub_epi32(_mm512_sllv_epi32(one, s.e[h]), one);
-        s.th[h] = _mm512_srli_epi32(s.em[h], 1);
-      }
+      s.em[h] = _mm512_sub_epi32(_mm512_sllv_epi32(one, s.e[h]), one);
+      s.th[h] = _mm512_srli_epi32(s.em[h], 1);
     }
     s.zp = _mm512_set1_epi32(p.zero_point);
-    s.lo = _mm_set1_epi8(static_cast<char>(p.act_min));
-    s.hi = _mm_set1_epi8(static_cast<char>(p.act_max));
-    s.store = nb >= NR ? ~__mmask32{0} : static_cast<__mmask32>((std::uint32_t{1} << nb) - 1);
     return s;
   }
 
-  /// MBQM(x) + zero point on 16 lanes, bit-exact with fixedpoint::mbqm32.
-  /// Plain blocks (shift <= 0, multiplier != INT32_MIN) in one rounding step: with P = x * m + 2^30
-  /// (64 bits), SRDHM is floor(P / 2^31) and RoundingDivideByPOT by e is
-  /// floor((r + 2^(e-1) - [r < 0]) / 2^e) for e >= 1 (r itself for e = 0), and [r < 0] = [P < 0];
-  /// floor(floor(y / a) / b) = floor(y / ab) makes that floor((P + 2^(e-1) * 2^31 - [P < 0] * 2^31)
-  /// / 2^(31 + e)): VPMULDQ, VPCMPQ, VPADDQ, masked VPSUBQ, VPSRAVQ per 8 lanes (|P| < 2^63).
-  /// Other blocks: the two-step form of simd/xsimd_bridge.hpp (left shift, saturating SRDHM, then
-  /// the rounding shift).
-  template <bool Plain>
-  [[gnu::always_inline]] static inline __m512i requant(__m512i x, const stage_regs& s, std::size_t h) noexcept {
-    if constexpr (Plain) {
-      const __m512i lim = _mm512_set1_epi64(-(std::int64_t{1} << 30));  // P < 0 <=> x * m < -2^30
-      __m512i pe = _mm512_mul_epi32(x, s.me[h]);
-      __m512i po = _mm512_mul_epi32(_mm512_srli_epi64(x, 32), s.mo[h]);
-      const __mmask8 ne = _mm512_cmplt_epi64_mask(pe, lim), no = _mm512_cmplt_epi64_mask(po, lim);
-      pe = _mm512_add_epi64(pe, s.cn[h][0]);
-      po = _mm512_add_epi64(po, s.cn[h][1]);
-      pe = _mm512_srav_epi64(_mm512_mask_sub_epi64(pe, ne, pe, s.dn[h][0]), s.sr[h][0]);
-      po = _mm512_srav_epi64(_mm512_mask_sub_epi64(po, no, po, s.dn[h][1]), s.sr[h][1]);
-      // Odd lanes take the low half of po's 64-bit lanes.
-      return _mm512_add_epi32(_mm512_mask_shuffle_epi32(pe, 0xAAAA, po, _MM_PERM_CCAA), s.zp);
-    } else {
-      const __m512i nudge = _mm512_set1_epi64(std::int64_t{1} << 30);
-      x = _mm512_sllv_epi32(x, s.l[h]);
-      const __m512i pe = _mm512_add_epi64(_mm512_mul_epi32(x, s.me[h]), nudge);
-      const __m512i po = _mm512_add_epi64(_mm512_mul_epi32(_mm512_srli_epi64(x, 32), s.mo[h]), nudge);
-      __m512i r = _mm512_mask_blend_epi32(0xAAAA, _mm512_srli_epi64(pe, 31), _mm512_slli_epi64(po, 1));
-      // Only INT32_MIN * INT32_MIN lands on INT32_MIN: it saturates.
-      const __m512i min = _mm512_set1_epi32(std::numeric_limits<std::int32_t>::min());
-      r = _mm512_mask_mov_epi32(r, _mm512_cmpeq_epi32_mask(r, min), _mm512_set1_epi32(std::numeric_limits<std::int32_t>::max()));
-      // Rounding divide by 2^e, ties away from zero.
-      const __m512i rem = _mm512_and_si512(r, s.em[h]);
-      const __m512i thr = _mm512_sub_epi32(s.th[h], _mm512_srai_epi32(r, 31));
-      const __m512i q = _mm512_srav_epi32(r, s.e[h]);
-      return _mm512_add_epi32(_mm512_mask_add_epi32(q, _mm512_cmpgt_epi32_mask(rem, thr), q, _mm512_set1_epi32(1)), s.zp);
-    }
+  /// MBQM(x) + zero point of half h (16 lanes), bit-exact with fixedpoint::mbqm32, fast form:
+  /// VPMULDQ, VPCMPQ, VPADDQ, masked VPSUBQ and VPSRAVQ per 8 lanes, one masked VPSHUFD to merge.
+  [[gnu::always_inline]] static inline __m512i requant(__m512i x, const fast_stage& s, std::size_t h) noexcept {
+    const __m512i lim = _mm512_set1_epi64(-(std::int64_t{1} << 30));  // P < 0 <=> x * m < -2^30
+    const __m512i d = _mm512_set1_epi64(std::int64_t{1} << 31);
+    __m512i pe = _mm512_mul_epi32(x, s.me[h]);
+    __m512i po = _mm512_mul_epi32(_mm512_srli_epi64(x, 32), s.mo[h]);
+    const __mmask8 ne = _mm512_cmplt_epi64_mask(pe, lim), no = _mm512_cmplt_epi64_mask(po, lim);
+    pe = _mm512_add_epi64(pe, s.cn[h][0]);
+    po = _mm512_add_epi64(po, s.cn[h][1]);
+    pe = _mm512_srav_epi64(_mm512_mask_sub_epi64(pe, ne, pe, d), s.sr[h][0]);
+    po = _mm512_srav_epi64(_mm512_mask_sub_epi64(po, no, po, d), s.sr[h][1]);
+    return _mm512_mask_shuffle_epi32(pe, 0xAAAA, po, _MM_PERM_CCAA);  // odd lanes: po's low halves
+  }
+  /// The same in the general form (xsimd_bridge.hpp's two steps: left shift, saturating SRDHM,
+  /// rounding shift; then + zero point).
+  [[gnu::always_inline]] static inline __m512i requant(__m512i x, const general_stage& s, std::size_t h) noexcept {
+    const __m512i nudge = _mm512_set1_epi64(std::int64_t{1} << 30);
+    x = _mm512_sllv_epi32(x, s.l[h]);
+    const __m512i pe = _mm512_add_epi64(_mm512_mul_epi32(x, s.me[h]), nudge);
+    const __m512i po = _mm512_add_epi64(_mm512_mul_epi32(_mm512_srli_epi64(x, 32), s.mo[h]), nudge);
+    __m512i r = _mm512_mask_blend_epi32(0xAAAA, _mm512_srli_epi64(pe, 31), _mm512_slli_epi64(po, 1));
+    // Only INT32_MIN * INT32_MIN lands on INT32_MIN: it saturates.
+    const __m512i min = _mm512_set1_epi32(std::numeric_limits<std::int32_t>::min());
+    r = _mm512_mask_mov_epi32(r, _mm512_cmpeq_epi32_mask(r, min), _mm512_set1_epi32(std::numeric_limits<std::int32_t>::max()));
+    // Rounding divide by 2^e, ties away from zero.
+    const __m512i rem = _mm512_and_si512(r, s.em[h]);
+    const __m512i thr = _mm512_sub_epi32(s.th[h], _mm512_srai_epi32(r, 31));
+    const __m512i q = _mm512_srav_epi32(r, s.e[h]);
+    return _mm512_add_epi32(_mm512_mask_add_epi32(q, _mm512_cmpgt_epi32_mask(rem, thr), q, _mm512_set1_epi32(1)), s.zp);
   }
 
-  template <bool Plain>
+  /// Requantizes rows [0, rows) of t, clamps and stores the valid channels (mask) of each.
+  template <class Stage>
   static void store_rows(std::size_t rows, const std::int32_t (*t)[NR], std::int8_t* c, std::size_t c_stride,
-                         const stage_regs& s) noexcept {
-    for (std::size_t r = 0; r < rows; ++r, c += c_stride) {
-      __m128i b[2];
-      for (std::size_t h = 0; h < 2; ++h) {
-        const __m512i y = requant<Plain>(_mm512_load_si512(t[r] + h * L), s, h);
-        b[h] = _mm_min_epi8(_mm_max_epi8(_mm512_cvtsepi32_epi8(y), s.lo), s.hi);
-      }
-      _mm256_mask_storeu_epi8(c, s.store, _mm256_inserti128_si256(_mm256_castsi128_si256(b[0]), b[1], 1));
+                         const Stage& s, __mmask32 mask, __m512i lo, __m512i hi) noexcept {
+    // Two rows at a time: VPACKSSDW (row r, row r + 1), VPACKSSWB of the two leave 128-bit lane i
+    // holding channels 4i..4i+3 and 16+4i..16+4i+3 of row r, then the same of row r + 1 (4 bytes
+    // each); one VPERMD puts row r in the low 32 bytes and row r + 1 in the high 32. Saturating
+    // int32 -> int16 -> int8 equals saturating int32 -> int8.
+    const __m512i order = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
+    for (std::size_t r = 0; r < rows; r += 2, c += 2 * c_stride) {
+      const std::size_t r1 = r + 1 < rows ? r + 1 : r;  // an odd last row is requantized twice, stored once
+      const __m512i x0 = requant(_mm512_load_si512(t[r]), s, 0);
+      const __m512i x1 = requant(_mm512_load_si512(t[r] + L), s, 1);
+      const __m512i y0 = requant(_mm512_load_si512(t[r1]), s, 0);
+      const __m512i y1 = requant(_mm512_load_si512(t[r1] + L), s, 1);
+      __m512i b = _mm512_packs_epi16(_mm512_packs_epi32(x0, x1), _mm512_packs_epi32(y0, y1));
+      b = _mm512_min_epi8(_mm512_max_epi8(_mm512_permutexvar_epi32(order, b), lo), hi);
+      _mm256_mask_storeu_epi8(c, mask, _mm512_castsi512_si256(b));
+      if (r1 != r) _mm256_mask_storeu_epi8(c + c_stride, mask, _mm512_extracti64x4_epi64(b, 1));
     }
   }
 
-  /// Output stage of `rows` rows x one block from the int32 sums t[r][0..NR). Out of line: its
-  /// constants stay out of the k loop's registers.
+  /// Output stage of `rows` rows x one block from the int32 sums t[r][0..NR); f: the block's fast
+  /// stage, or nullptr for the general form. Out of line: its constants stay out of the k loop's
+  /// registers.
   template <class Q>
   [[gnu::noinline]] static void epilogue(std::size_t rows, const std::int32_t (*t)[NR], std::size_t n0, std::size_t nb,
-                                         std::int8_t* c, std::size_t c_stride, const output_stage<Q>& p) noexcept {
-    const stage_regs s = load_stage(n0, nb, p);
-    if (s.plain) store_rows<true>(rows, t, c, c_stride, s);
-    else store_rows<false>(rows, t, c, c_stride, s);
+                                         std::int8_t* c, std::size_t c_stride, const output_stage<Q>& p,
+                                         const fast_stage* f) noexcept {
+    const __mmask32 mask = nb >= NR ? ~__mmask32{0} : static_cast<__mmask32>((std::uint32_t{1} << nb) - 1);
+    const __m512i lo = _mm512_set1_epi8(static_cast<char>(p.act_min)), hi = _mm512_set1_epi8(static_cast<char>(p.act_max));
+    if (f != nullptr) store_rows(rows, t, c, c_stride, *f, mask, lo, hi);
+    else store_rows(rows, t, c, c_stride, load_general(n0, nb, p), mask, lo, hi);
   }
 
   /// The block's bias' minus 128 * sum_k W[n][k] per channel: what a row tile's sums of
@@ -293,12 +341,12 @@ struct gemm_qs8_8x32c4_avx512_vnni {
       _mm512_store_si512(d + kk, _mm512_xor_si512(_mm512_maskz_loadu_epi8(bytes_mask(kc - kk), a + kk), flip));
   }
 
-  /// rows (2..8) x blocks [j0, j1); cb: tile_bias of each block of the panel.
+  /// rows (2..8) x the panel's blocks.
   /// The activations are flipped to unsigned once per row tile (per KW chunk and block when
   /// k > KW) into a stack buffer; the weights stay signed and are used as loaded.
   template <class Q>
   static void tile(std::size_t rows, std::size_t n, std::size_t k, const std::int8_t* a0, std::size_t a_stride,
-                   const std::uint8_t* pw, std::size_t block, std::size_t j0, std::size_t j1, const std::int32_t* cb,
+                   const std::uint8_t* pw, std::size_t block, const panel_state& ps,
                    const std::int32_t* ro, std::int8_t* c0, std::size_t c_stride, const output_stage<Q>& p) noexcept {
     // Row clamping: a missing row reads the last valid row (and is never stored).
     const std::int8_t* ar[MR];
@@ -313,9 +361,10 @@ struct gemm_qs8_8x32c4_avx512_vnni {
     };
     const bool one_chunk = k <= KW;
     if (one_chunk) flip(0, k);
-    for (std::size_t j = j0; j < j1; ++j) {
+    for (std::size_t j = ps.j0; j < ps.j1; ++j) {
       const auto* w = reinterpret_cast<const std::int8_t*>(pw + j * block + NR * sizeof(std::int32_t));
-      const __m512i b0 = _mm512_load_si512(cb + (j - j0) * NR), b1 = _mm512_load_si512(cb + (j - j0) * NR + L);
+      const std::int32_t* cb = ps.cb + (j - ps.j0) * NR;
+      const __m512i b0 = _mm512_load_si512(cb), b1 = _mm512_load_si512(cb + L);
       __m512i c00 = _mm512_add_epi32(b0, _mm512_set1_epi32(rb[0])), c01 = _mm512_add_epi32(b1, _mm512_set1_epi32(rb[0]));
       __m512i c10 = _mm512_add_epi32(b0, _mm512_set1_epi32(rb[1])), c11 = _mm512_add_epi32(b1, _mm512_set1_epi32(rb[1]));
       __m512i c20 = _mm512_add_epi32(b0, _mm512_set1_epi32(rb[2])), c21 = _mm512_add_epi32(b1, _mm512_set1_epi32(rb[2]));
@@ -350,15 +399,16 @@ struct gemm_qs8_8x32c4_avx512_vnni {
       _mm512_store_si512(t[5], c50), _mm512_store_si512(t[5] + L, c51);
       _mm512_store_si512(t[6], c60), _mm512_store_si512(t[6] + L, c61);
       _mm512_store_si512(t[7], c70), _mm512_store_si512(t[7] + L, c71);
-      epilogue(rows, t, j * NR, std::min(NR, n - j * NR), c0 + j * NR, c_stride, p);
+      epilogue(rows, t, j * NR, std::min(NR, n - j * NR), c0 + j * NR, c_stride, p, ps.stage(j));
     }
   }
 
   /// One row x blocks [j, j1), B blocks at a time (2B accumulators); returns the first block left.
   template <std::size_t B, class Q>
   static std::size_t row1_blocks(std::size_t n, std::size_t k, const std::int8_t* a0, const std::uint8_t* pw,
-                                 std::size_t block, std::size_t j, std::size_t j1, std::int32_t rb,
+                                 std::size_t block, std::size_t j, const panel_state& ps, std::int32_t rb,
                                  std::int8_t* c0, const output_stage<Q>& p) noexcept {
+    const std::size_t j1 = ps.j1;
     const std::size_t kg = k / 4, kt = k % 4;
     const __m512i base_row = _mm512_set1_epi32(rb);
     for (; j + B <= j1; j += B) {
@@ -394,20 +444,20 @@ struct gemm_qs8_8x32c4_avx512_vnni {
       }
       for (std::size_t b = 0; b < B; ++b) {
         const std::size_t n0 = (j + b) * NR;
-        epilogue(1, t + b, n0, std::min(NR, n - n0), c0 + n0, 0, p);
+        epilogue(1, t + b, n0, std::min(NR, n - n0), c0 + n0, 0, p, ps.stage(j + b));
       }
     }
     return j;
   }
 
-  /// One row x blocks [j0, j1) (GEMV).
+  /// One row x the panel's blocks (GEMV).
   template <class Q>
   static void row1(std::size_t n, std::size_t k, const std::int8_t* a0, const std::uint8_t* pw, std::size_t block,
-                   std::size_t j0, std::size_t j1, const std::int32_t* ro, std::int8_t* c0,
+                   const panel_state& ps, const std::int32_t* ro, std::int8_t* c0,
                    const output_stage<Q>& p) noexcept {
     const std::int32_t rb = row_base(a0, k, ro);
-    const std::size_t j = row1_blocks<4>(n, k, a0, pw, block, j0, j1, rb, c0, p);
-    row1_blocks<1>(n, k, a0, pw, block, j, j1, rb, c0, p);
+    const std::size_t j = row1_blocks<4>(n, k, a0, pw, block, ps.j0, ps, rb, c0, p);
+    row1_blocks<1>(n, k, a0, pw, block, j, ps, rb, c0, p);
   }
 };
 
