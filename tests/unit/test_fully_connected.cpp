@@ -223,9 +223,11 @@ TEST_CASE_TEMPLATE_DEFINE("gemm_qs8 kernels with many rows: every output stage k
   using ref = fully_connected_s8<arch::scalar, kernels::gemm_qs8_1x4c1_scalar>;
   tt::rng r(29);
   // m >= 12 reaches the simd kernel's widened-weight groups (K <= 512 on AVX2, several groups for
-  // n = 300) and, for K > 512, its panel path; odd m and n leave row and channel tails.
+  // n = 300) and, for K > 512, its panel path; odd m and n leave row and channel tails. The last
+  // two split the AVX-512 kernel's weights into several panels (19 blocks of 32 > 16 per panel;
+  // K = 9000: one block per panel, activations flipped in 2048-depth chunks).
   const std::size_t shapes[][3] = {{12, 16, 2}, {13, 33, 27}, {17, 128, 128}, {31, 70, 101},
-                                   {25, 5, 513}, {19, 48, 600}, {12, 300, 9}};
+                                   {25, 5, 513}, {19, 48, 600}, {12, 300, 9}, {10, 600, 40}, {9, 70, 9000}};
   for (auto side : {tt::guard_side::after, tt::guard_side::before}) {
     for (const auto& s : shapes) {
       for (int kind = 0; kind < 3; ++kind) {

@@ -5,25 +5,27 @@
 /// Tile: MR = 8 rows x NR = 32 channels (2 zmm of 16 int32 lanes), kr = 4. Consumes op.hpp's packed
 /// format with nr() = 32, kr() = 4: per block `int32 bias'[32]`, then `int8 w[ceil(K/4)][32][4]`,
 /// so one k-group is 128 bytes = two zmm (channels 0-15, 16-31), 4 depths per lane.
-/// Signedness: VPDPBUSD multiplies unsigned bytes by signed bytes. The weights are made unsigned
-/// at run time (w ^ 0x80 = w + 128 as u8, one VPXORD per weight vector, shared by the 8 rows) and
-/// the activations stay signed, so each lane sums (w + 128) * a = w * a + 128 * a; the kernel
-/// subtracts 128 * sum_k a[m][k] per row (row sums by VPDPBUSD against ones, once per row tile).
-/// All of it wraps in int32 (VPDPBUSD does not saturate), so the result equals TFLite's int32
-/// accumulator bit for bit, as the other kernels' regrouping does (op.hpp).
-/// Inner loop per k-group (8 x 32 x 4 = 1024 MACs): 2 weight loads + 2 VPXORD, 8 activation
-/// broadcasts (4 bytes each), 16 VPDPBUSD into 16 named accumulators.
-/// Epilogue (out of line, from a 1 KiB tile on the stack): MBQM on 16 lanes as in
-/// simd/xsimd_bridge.hpp (VPMULDQ on even and odd lanes, blend, rounding shift with a mask add; a
-/// block whose shifts are all <= 0 and whose multipliers are all != INT32_MIN skips the left
-/// shift and the saturation fix-up), + zero point, VPMOVSDB (saturating narrow), clamp on bytes,
-/// one 32-byte store per row.
-/// M = 1 and a last single row take a GEMV path: one row against 4 blocks at a time (8
-/// accumulators, 512 bytes of weights per k-group streamed in parallel).
+/// Signedness: VPDPBUSD multiplies unsigned bytes by signed bytes, so one operand is flipped
+/// (x ^ 0x80 = x + 128 as u8) and the sums are corrected; everything wraps in int32 (VPDPBUSD does
+/// not saturate), so the result equals TFLite's int32 accumulator bit for bit (as op.hpp's
+/// regrouping does).
+/// - Row tiles (2..8 rows): the activations are flipped once per row tile into a stack buffer
+///   (A is never read past k; the padding meets zero-padded weights) and the weights are used as
+///   loaded; each panel of blocks gets biases' - 128 * sum_k W[n][k] once (VPDPBUSD of 0x80 bytes
+///   against the weights). Inner loop per k-group (8 x 32 x 4 = 1024 MACs): 2 weight loads, 8
+///   4-byte broadcasts, 16 VPDPBUSD into 16 named accumulators.
+/// - One row (M = 1, or a last single row; GEMV): the weights are flipped as loaded (one VPXORD per
+///   64 bytes) and the row adds -128 * sum_k a[k]; 4 blocks at a time (8 accumulators, 512 bytes of
+///   weights per k-group streamed in parallel), bandwidth-bound.
+/// Epilogue (out of line, from a 1 KiB tile on the stack), with each panel's output stages prepared
+/// once: the usual stages (every shift in [-23, -1], zero point within +-128, no INT32_MIN
+/// multiplier) run MBQM + zero point as one 64-bit rounding (see `make_fast`: 12 instructions per 16
+/// lanes); any other stage the general two-step form of simd/xsimd_bridge.hpp. Two rows are
+/// narrowed together (VPACKSSDW, VPACKSSWB, VPERMD), clamped on bytes and stored 32 bytes per row.
 /// Tails: M by row clamping (missing rows read the last valid row and are never stored); N by
 /// masked loads of per-channel parameters and masked stores (nothing at or past channel n is read
-/// or written; the packed weights are zero padded to the block); K by a masked load of the last
-/// k-group's bytes (AVX-512 masked loads do not fault: A is never read past k elements).
+/// or written; the packed weights are zero padded to the block); K by masked loads (AVX-512 masked
+/// loads do not fault). Stack: about 31 KiB (flipped rows 16 KiB, panel stages 12 KiB).
 /// ISA: x86-64 AVX-512 F/BW/VL + VNNI (Zen 4, Ice Lake and later): `-march=x86-64-v4
 /// -mavx512vnni` or `-march=native` on such a machine.
 #pragma once
@@ -100,7 +102,7 @@ struct gemm_qs8_8x32c4_avx512_vnni {
   static constexpr std::size_t NR = 2 * L;
   static constexpr std::size_t MR = 8;
   static constexpr std::size_t panel_bytes = 256 * 1024;
-  static constexpr std::size_t PB = 32;    ///< most blocks per panel (stack: PB * NR corrected biases)
+  static constexpr std::size_t PB = 16;    ///< most blocks per panel (stack: PB stages and PB * NR biases)
   static constexpr std::size_t KW = 2048;  ///< depths of a row tile flipped at a time (MR * KW bytes of stack)
 
   /// Bytes 0..r-1 of a 64-byte vector (r <= 64).
