@@ -287,8 +287,8 @@ struct gemm_qs8_8x32c4_avx512_vnni {
 
   /// Requantizes rows [0, rows) of t, clamps and stores the valid channels (mask) of each.
   template <class Stage>
-  static void store_rows(std::size_t rows, const std::int32_t (*t)[NR], std::int8_t* c, std::size_t c_stride,
-                         const Stage& s, __mmask32 mask, __m512i lo, __m512i hi) noexcept {
+  static void store_rows(std::size_t rows, const std::int32_t (*t)[NR], const std::int32_t* ro, std::int8_t* c,
+                         std::size_t c_stride, const Stage& s, __mmask32 mask, __m512i lo, __m512i hi) noexcept {
     // Two rows at a time: VPACKSSDW (row r, row r + 1), VPACKSSWB of the two leave 128-bit lane i
     // holding channels 4i..4i+3 and 16+4i..16+4i+3 of row r, then the same of row r + 1 (4 bytes
     // each); one VPERMD puts row r in the low 32 bytes and row r + 1 in the high 32. Saturating
@@ -296,10 +296,14 @@ struct gemm_qs8_8x32c4_avx512_vnni {
     const __m512i order = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
     for (std::size_t r = 0; r < rows; r += 2, c += 2 * c_stride) {
       const std::size_t r1 = r + 1 < rows ? r + 1 : r;  // an odd last row is requantized twice, stored once
-      const __m512i x0 = requant(_mm512_load_si512(t[r]), s, 0);
-      const __m512i x1 = requant(_mm512_load_si512(t[r] + L), s, 1);
-      const __m512i y0 = requant(_mm512_load_si512(t[r1]), s, 0);
-      const __m512i y1 = requant(_mm512_load_si512(t[r1] + L), s, 1);
+      __m512i x0 = _mm512_load_si512(t[r]), x1 = _mm512_load_si512(t[r] + L);
+      __m512i y0 = _mm512_load_si512(t[r1]), y1 = _mm512_load_si512(t[r1] + L);
+      if (ro != nullptr) {  // the rows' offsets (weight zero point), in every channel
+        const __m512i ox = _mm512_set1_epi32(ro[r]), oy = _mm512_set1_epi32(ro[r1]);
+        x0 = _mm512_add_epi32(x0, ox), x1 = _mm512_add_epi32(x1, ox);
+        y0 = _mm512_add_epi32(y0, oy), y1 = _mm512_add_epi32(y1, oy);
+      }
+      x0 = requant(x0, s, 0), x1 = requant(x1, s, 1), y0 = requant(y0, s, 0), y1 = requant(y1, s, 1);
       __m512i b = _mm512_packs_epi16(_mm512_packs_epi32(x0, x1), _mm512_packs_epi32(y0, y1));
       b = _mm512_min_epi8(_mm512_max_epi8(_mm512_permutexvar_epi32(order, b), lo), hi);
       _mm256_mask_storeu_epi8(c, mask, _mm512_castsi512_si256(b));
@@ -307,17 +311,19 @@ struct gemm_qs8_8x32c4_avx512_vnni {
     }
   }
 
-  /// Output stage of `rows` rows x one block from the int32 sums t[r][0..NR); f: the block's fast
+  /// Output stage of `rows` rows x one block from the int32 sums t[r][0..NR) plus the row offsets
+  /// ro[r] (nullptr: none); f: the block's fast
   /// stage, or nullptr for the general form. Out of line: its constants stay out of the k loop's
   /// registers.
   template <class Q>
-  [[gnu::noinline]] static void epilogue(std::size_t rows, const std::int32_t (*t)[NR], std::size_t n0, std::size_t nb,
+  [[gnu::noinline]] static void epilogue(std::size_t rows, const std::int32_t (*t)[NR], const std::int32_t* ro,
+                                         std::size_t n0, std::size_t nb,
                                          std::int8_t* c, std::size_t c_stride, const output_stage<Q>& p,
                                          const fast_stage* f) noexcept {
     const __mmask32 mask = nb >= NR ? ~__mmask32{0} : static_cast<__mmask32>((std::uint32_t{1} << nb) - 1);
     const __m512i lo = _mm512_set1_epi8(static_cast<char>(p.act_min)), hi = _mm512_set1_epi8(static_cast<char>(p.act_max));
-    if (f != nullptr) store_rows(rows, t, c, c_stride, *f, mask, lo, hi);
-    else store_rows(rows, t, c, c_stride, load_general(n0, nb, p), mask, lo, hi);
+    if (f != nullptr) store_rows(rows, t, ro, c, c_stride, *f, mask, lo, hi);
+    else store_rows(rows, t, ro, c, c_stride, load_general(n0, nb, p), mask, lo, hi);
   }
 
   /// The block's bias' minus 128 * sum_k W[n][k] per channel: what a row tile's sums of
@@ -352,10 +358,8 @@ struct gemm_qs8_8x32c4_avx512_vnni {
                    const std::int32_t* ro, std::int8_t* c0, std::size_t c_stride, const output_stage<Q>& p) noexcept {
     // Row clamping: a missing row reads the last valid row (and is never stored).
     const std::int8_t* ar[MR];
-    std::int32_t rb[MR];
     for (std::size_t r = 0; r < MR; ++r) {
       ar[r] = r < rows ? a0 + r * a_stride : ar[r - 1];
-      rb[r] = ro ? ro[r < rows ? r : rows - 1] : 0;
     }
     alignas(64) std::uint8_t ab[MR * KW];
     auto flip = [&](std::size_t k0, std::size_t kc) noexcept {
@@ -367,14 +371,8 @@ struct gemm_qs8_8x32c4_avx512_vnni {
       const auto* w = reinterpret_cast<const std::int8_t*>(pw + j * block + NR * sizeof(std::int32_t));
       const std::int32_t* cb = ps.cb + (j - ps.j0) * NR;
       const __m512i b0 = _mm512_load_si512(cb), b1 = _mm512_load_si512(cb + L);
-      __m512i c00 = _mm512_add_epi32(b0, _mm512_set1_epi32(rb[0])), c01 = _mm512_add_epi32(b1, _mm512_set1_epi32(rb[0]));
-      __m512i c10 = _mm512_add_epi32(b0, _mm512_set1_epi32(rb[1])), c11 = _mm512_add_epi32(b1, _mm512_set1_epi32(rb[1]));
-      __m512i c20 = _mm512_add_epi32(b0, _mm512_set1_epi32(rb[2])), c21 = _mm512_add_epi32(b1, _mm512_set1_epi32(rb[2]));
-      __m512i c30 = _mm512_add_epi32(b0, _mm512_set1_epi32(rb[3])), c31 = _mm512_add_epi32(b1, _mm512_set1_epi32(rb[3]));
-      __m512i c40 = _mm512_add_epi32(b0, _mm512_set1_epi32(rb[4])), c41 = _mm512_add_epi32(b1, _mm512_set1_epi32(rb[4]));
-      __m512i c50 = _mm512_add_epi32(b0, _mm512_set1_epi32(rb[5])), c51 = _mm512_add_epi32(b1, _mm512_set1_epi32(rb[5]));
-      __m512i c60 = _mm512_add_epi32(b0, _mm512_set1_epi32(rb[6])), c61 = _mm512_add_epi32(b1, _mm512_set1_epi32(rb[6]));
-      __m512i c70 = _mm512_add_epi32(b0, _mm512_set1_epi32(rb[7])), c71 = _mm512_add_epi32(b1, _mm512_set1_epi32(rb[7]));
+      __m512i c00 = b0, c01 = b1, c10 = b0, c11 = b1, c20 = b0, c21 = b1, c30 = b0, c31 = b1;
+      __m512i c40 = b0, c41 = b1, c50 = b0, c51 = b1, c60 = b0, c61 = b1, c70 = b0, c71 = b1;
       for (std::size_t k0 = 0; k0 < k; k0 += KW) {
         const std::size_t kc = std::min(KW, k - k0);
         if (!one_chunk) flip(k0, kc);
@@ -401,7 +399,7 @@ struct gemm_qs8_8x32c4_avx512_vnni {
       _mm512_store_si512(t[5], c50), _mm512_store_si512(t[5] + L, c51);
       _mm512_store_si512(t[6], c60), _mm512_store_si512(t[6] + L, c61);
       _mm512_store_si512(t[7], c70), _mm512_store_si512(t[7] + L, c71);
-      epilogue(rows, t, j * NR, std::min(NR, n - j * NR), c0 + j * NR, c_stride, p, ps.stage(j));
+      epilogue(rows, t, ro, j * NR, std::min(NR, n - j * NR), c0 + j * NR, c_stride, p, ps.stage(j));
     }
   }
 
@@ -446,7 +444,7 @@ struct gemm_qs8_8x32c4_avx512_vnni {
       }
       for (std::size_t b = 0; b < B; ++b) {
         const std::size_t n0 = (j + b) * NR;
-        epilogue(1, t + b, n0, std::min(NR, n - n0), c0 + n0, 0, p, ps.stage(j + b));
+        epilogue(1, t + b, nullptr, n0, std::min(NR, n - n0), c0 + n0, 0, p, ps.stage(j + b));
       }
     }
     return j;
