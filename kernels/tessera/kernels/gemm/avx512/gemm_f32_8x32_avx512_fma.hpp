@@ -35,7 +35,6 @@
 #include <immintrin.h>
 #include <algorithm>
 #include <cstddef>
-#include <cstdint>
 #include <tessera/arch/tags.hpp>
 #include <tessera/dispatch/select.hpp>
 #include <tessera/kernels/gemm/op_f32.hpp>
