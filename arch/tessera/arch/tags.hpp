@@ -15,8 +15,8 @@ struct scalar { using parent = void;   static constexpr const char* name = "scal
 /// xsimd-backed portable SIMD (x86-64 AVX2+FMA on the host, Neon on AArch64).
 struct simd : scalar { using parent = scalar; static constexpr const char* name = "simd"; };
 /// x86-64 AVX-512 (F, BW, VL) with VNNI's VPDPBUSD (4 int8 MACs per 32-bit lane): the host ISA of
-/// the peers tessera is benchmarked against (Zen 4, Ice Lake and later). Only int8 GEMM has a kernel
-/// here; every other op walks up to `simd`.
+/// the peers tessera is benchmarked against (Zen 4, Ice Lake and later). The int8 and fp32 GEMMs
+/// have kernels here (the fp32 one needs only AVX-512F); every other op walks up to `simd`.
 struct avx512_vnni : simd { using parent = simd; static constexpr const char* name = "avx512_vnni"; };
 /// AArch64 Advanced SIMD with FMA, hand-written ACLE intrinsics.
 struct neon : simd { using parent = simd; static constexpr const char* name = "neon"; };
