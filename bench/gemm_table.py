@@ -74,10 +74,17 @@ def table(path):
 
     # The native tag's kernel first (it is the reference of the ratios); in an AVX-512 VNNI build
     # the AVX2 (simd) kernel follows with native / it.
+    # A kernel's name carries its ISA (`_<tag>` or `_<tag>_`), or only the tag's first word when
+    # the kernel needs less than the tag (gemm_f32_8x32_avx512_fma at avx512_vnni).
     native = context.get("tessera_native_tag", "")
-    tess = sorted((c for c in contenders if is_tessera(c)),
-                  key=lambda c: (not (native and c.split(":")[0].endswith("_" + native) or
-                                      native and ("_" + native + "_") in c.split(":")[0]), c))
+
+    def native_rank(c):
+        k = "_" + c.split(":")[0] + "_"
+        if native and "_" + native + "_" in k:
+            return 0
+        return 1 if native and "_" + native.split("_")[0] + "_" in k else 2
+
+    tess = sorted((c for c in contenders if is_tessera(c)), key=lambda c: (native_rank(c), c))
     peers = sorted(c for c in contenders if not is_tessera(c))
     cols = tess + peers
     print(f"{path}: {context.get('tessera_compiler', '?')}, native tag {context.get('tessera_native_tag', '?')}, "
