@@ -3,6 +3,8 @@
 //   tessera        conv2d_f32<> / conv2d_s8<> (regular layers) or depthwise_conv2d_f32<> /
 //                  depthwise_conv2d_s8<> (depthwise layers); weights packed once outside the timed
 //                  loop, workspace_bytes(g) of workspace; s8 with a per-channel output stage
+//   tessera_avx2   in an AVX-512 VNNI build (-march=x86-64-v4 -mavx512vnni), regular and transposed
+//                  layers: the same operator on the simd tag (AVX2 GEMMs), for before/after in one run
 //   tessera_gather layer (a) only: detail::gather_panel alone, over every panel as conv_drive runs
 //                  it (same panel rows from workspace_bytes(g), same fill): the panel copy's share
 //                  of tessera's time
