@@ -17,7 +17,9 @@ import statistics
 import sys
 
 # tessera_avx2: an AVX-512 VNNI build's regular layers on the simd tag's AVX2 kernels (before/after).
-PEERS = ("tessera_avx2", "onednn", "xnnpack", "xnnpack_qc8")
+# scalar: layers benchmarked per kernel (conv_s16: <kernel> and <kernel>_scalar rows, no peer) show
+# their vector kernel as tessera and the scalar kernel as this column.
+PEERS = ("tessera_avx2", "onednn", "xnnpack", "xnnpack_qc8", "scalar")
 
 
 def load(path):
@@ -66,6 +68,17 @@ def table(path):
     for name, v in res.items():
         dtype, lay, contender = name.split("/", 2)
         by_type.setdefault(dtype, {}).setdefault(lay, {})[contender] = v
+    for layers in by_type.values():
+        for row in layers.values():
+            if "tessera" in row:
+                continue
+            named = [c for c in row if c not in PEERS and not c.startswith("tessera")]
+            vector = [c for c in named if not c.endswith("_scalar")]
+            scalar = [c for c in named if c.endswith("_scalar")]
+            if len(vector) == 1:
+                row["tessera"] = row.pop(vector[0])
+            if len(scalar) == 1:
+                row["scalar"] = row.pop(scalar[0])
     for dtype in sorted(by_type):
         layers = by_type[dtype]
         unit = next(iter(next(iter(layers.values())).values()))["unit"]
