@@ -270,10 +270,29 @@ TEST_CASE_TEMPLATE_DEFINE("gemm_qs8 kernels with many rows: every output stage k
 }
 TEST_CASE_TEMPLATE_APPLY(fc_many_rows, as_tuple<kernels::gemm_qs8_registry>::type);
 
-TEST_CASE_TEMPLATE_DEFINE("gemm_qs8 kernels are exact at the int8 extremes (-128 x -128, long K)", K, fc_extremes) {
-  TT_REQUIRE_RUNNABLE(K);
+/// One FC's weights packed for the scalar kernel (the reference) and for kernel K, both run on the
+/// same activations and stage: `run` fills want (scalar) and got (K).
+template <class K> struct fc_pair {
   using ref = fully_connected_s8<arch::scalar, kernels::gemm_qs8_1x4c1_scalar>;
   using dut = fully_connected_s8<typename K::arch, K>;
+  std::size_t n, k;
+  std::vector<std::int32_t> pr, pd;
+  fc_pair(std::size_t n_, std::size_t k_, const std::int8_t* w, const std::int32_t* bias, std::int32_t zin)
+      : n(n_), k(k_), pr(words(ref::packed_weights_bytes(n_, k_))), pd(words(dut::packed_weights_bytes(n_, k_))) {
+    REQUIRE(ref::pack_weights(n, k, w, bias, zin, 0, pr.data(), pr.size() * 4).ok());
+    REQUIRE(dut::pack_weights(n, k, w, bias, zin, 0, pd.data(), pd.size() * 4).ok());
+  }
+  template <class Q>
+  void run(std::size_t m, const std::int8_t* in, std::vector<std::int8_t>& want, std::vector<std::int8_t>& got,
+           const output_stage<Q>& p) {
+    want.assign(m * n, 0), got.assign(m * n, 0);
+    REQUIRE(ref::run(m, k, n, in, k, pr.data(), want.data(), n, p).ok());
+    REQUIRE(dut::run(m, k, n, in, k, pd.data(), got.data(), n, p).ok());
+  }
+};
+
+TEST_CASE_TEMPLATE_DEFINE("gemm_qs8 kernels are exact at the int8 extremes (-128 x -128, long K)", K, fc_extremes) {
+  TT_REQUIRE_RUNNABLE(K);
   tt::rng r(23);
   // Products of -128 * -128 summed in pairs overflow int16 (2 * 16384 = 32768): kernels that widen
   // through int16 must still be exact. The bias cancels most of the sum so the output shows errors.
@@ -295,12 +314,8 @@ TEST_CASE_TEMPLATE_DEFINE("gemm_qs8 kernels are exact at the int8 extremes (-128
         bias[j] = static_cast<std::int32_t>(-s + static_cast<std::int64_t>(j % 50) - 25);  // small results
       }
       output_stage<requant::per_channel> p{{mult.data(), shift.data()}, 0, -128, 127};
-      auto pr = words(ref::packed_weights_bytes(n, k)), pd = words(dut::packed_weights_bytes(n, k));
-      REQUIRE(ref::pack_weights(n, k, w.data(), bias.data(), 0, 0, pr.data(), pr.size() * 4).ok());
-      REQUIRE(dut::pack_weights(n, k, w.data(), bias.data(), 0, 0, pd.data(), pd.size() * 4).ok());
-      std::vector<std::int8_t> want(m * n), got(m * n);
-      REQUIRE(ref::run(m, k, n, in.data(), k, pr.data(), want.data(), n, p).ok());
-      REQUIRE(dut::run(m, k, n, in.data(), k, pd.data(), got.data(), n, p).ok());
+      std::vector<std::int8_t> want, got;
+      fc_pair<K>(n, k, w.data(), bias.data(), 0).run(m, in.data(), want, got, p);
       INFO("k=" << k << " pattern=" << pattern);
       for (std::size_t i = 0; i < m; ++i)  // the oracle itself, against int64 arithmetic
         for (std::size_t j = 0; j < n; ++j) {
@@ -316,8 +331,6 @@ TEST_CASE_TEMPLATE_APPLY(fc_extremes, as_tuple<kernels::gemm_qs8_registry>::type
 
 TEST_CASE_TEMPLATE_DEFINE("gemm_qs8 kernels saturate MBQM's one overflow (INT32_MIN x INT32_MIN)", K, fc_srdhm_sat) {
   TT_REQUIRE_RUNNABLE(K);
-  using ref = fully_connected_s8<arch::scalar, kernels::gemm_qs8_1x4c1_scalar>;
-  using dut = fully_connected_s8<typename K::arch, K>;
   tt::rng r(31);
   // Zero weights leave every accumulator at its bias: INT32_MIN on every third channel, whose
   // multiplier is INT32_MIN with shift 0, so SRDHM meets its single saturating input (-> INT32_MAX,
@@ -334,12 +347,8 @@ TEST_CASE_TEMPLATE_DEFINE("gemm_qs8 kernels saturate MBQM's one overflow (INT32_
       shift[j] = sat ? 0 : static_cast<std::int32_t>(r.range(-12, 0));
     }
     output_stage<requant::per_channel> p{{mult.data(), shift.data()}, 0, -128, 127};
-    auto pr = words(ref::packed_weights_bytes(n, k)), pd = words(dut::packed_weights_bytes(n, k));
-    REQUIRE(ref::pack_weights(n, k, w.data(), bias.data(), 0, 0, pr.data(), pr.size() * 4).ok());
-    REQUIRE(dut::pack_weights(n, k, w.data(), bias.data(), 0, 0, pd.data(), pd.size() * 4).ok());
-    std::vector<std::int8_t> want(m * n), got(m * n);
-    REQUIRE(ref::run(m, k, n, in.data(), k, pr.data(), want.data(), n, p).ok());
-    REQUIRE(dut::run(m, k, n, in.data(), k, pd.data(), got.data(), n, p).ok());
+    std::vector<std::int8_t> want, got;
+    fc_pair<K>(n, k, w.data(), bias.data(), 0).run(m, in.data(), want, got, p);
     INFO("m=" << m);
     CHECK(want[0] == 127);  // the oracle saturates
     CHECK(got == want);
@@ -349,8 +358,6 @@ TEST_CASE_TEMPLATE_APPLY(fc_srdhm_sat, as_tuple<kernels::gemm_qs8_registry>::typ
 
 TEST_CASE_TEMPLATE_DEFINE("gemm_qs8 kernels with zero points and shifts at validate's limits", K, fc_stage_limits) {
   TT_REQUIRE_RUNNABLE(K);
-  using ref = fully_connected_s8<arch::scalar, kernels::gemm_qs8_1x4c1_scalar>;
-  using dut = fully_connected_s8<typename K::arch, K>;
   tt::rng r(37);
   // Output zero points far outside int8 (validate allows [-65536, 65536]) with large right shifts,
   // and shifts at both ends of [-31, 30]: kernels that fold the zero point or the rounding into
@@ -372,17 +379,12 @@ TEST_CASE_TEMPLATE_DEFINE("gemm_qs8 kernels with zero points and shifts at valid
       }
       output_stage<requant::per_channel> p{{mult.data(), shift.data()}, zp, -128, 127};
       REQUIRE(validate<std::int8_t>(p, n, -31, 30).ok());
-      auto pr = words(ref::packed_weights_bytes(n, k)), pd = words(dut::packed_weights_bytes(n, k));
-      REQUIRE(ref::pack_weights(n, k, w.data(), bias.data(), -7, 0, pr.data(), pr.size() * 4).ok());
-      REQUIRE(dut::pack_weights(n, k, w.data(), bias.data(), -7, 0, pd.data(), pd.size() * 4).ok());
-      std::vector<std::int8_t> want(m * n), got(m * n);
-      REQUIRE(ref::run(m, k, n, in.data(), k, pr.data(), want.data(), n, p).ok());
-      REQUIRE(dut::run(m, k, n, in.data(), k, pd.data(), got.data(), n, p).ok());
+      fc_pair<K> fc(n, k, w.data(), bias.data(), -7);
+      std::vector<std::int8_t> want, got;
+      fc.run(m, in.data(), want, got, p);
       INFO("zp=" << zp << " shifts " << sr[0] << ".." << sr[1]);
       CHECK(got == want);
-      output_stage<requant::per_tensor> pt{{mult[0], shift[0]}, zp, -128, 127};
-      REQUIRE(ref::run(m, k, n, in.data(), k, pr.data(), want.data(), n, pt).ok());
-      REQUIRE(dut::run(m, k, n, in.data(), k, pd.data(), got.data(), n, pt).ok());
+      fc.run(m, in.data(), want, got, output_stage<requant::per_tensor>{{mult[0], shift[0]}, zp, -128, 127});
       CHECK(got == want);
     }
 }

@@ -32,20 +32,13 @@
 #error "gemm_f32_8x32_avx512_fma.hpp needs x86-64 AVX-512 (TESSERA_HAS_AVX512_VNNI; e.g. -march=x86-64-v4 -mavx512vnni)"
 #endif
 
-#include <immintrin.h>
 #include <algorithm>
 #include <cstddef>
 #include <tessera/arch/tags.hpp>
 #include <tessera/dispatch/select.hpp>
 #include <tessera/kernels/gemm/op_f32.hpp>
 
-// GCC 12.2's AVX-512 headers seed every unmasked intrinsic's pass-through with a self-initialized
-// `__Y = __Y` (GCC PR 105593, fixed in 12.3), which -Wuninitialized reports inside the callers.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#endif
+#include <tessera/arch/avx512/intrinsics_begin.hpp>  // until intrinsics_end.hpp below
 
 namespace tessera::kernels {
 
@@ -217,9 +210,7 @@ struct gemm_f32_8x32_avx512_fma {
 
 }  // namespace tessera::kernels
 
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic pop
-#endif
+#include <tessera/arch/avx512/intrinsics_end.hpp>
 
 template <> struct tessera::ukernel<tessera::op::gemm_f32, tessera::arch::avx512_vnni> {
   using type = tessera::kernels::gemm_f32_8x32_avx512_fma;

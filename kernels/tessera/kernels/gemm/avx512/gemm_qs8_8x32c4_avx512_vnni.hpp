@@ -34,7 +34,6 @@
 #error "gemm_qs8_8x32c4_avx512_vnni.hpp needs x86-64 AVX-512 F/BW/VL with VNNI (TESSERA_HAS_AVX512_VNNI; e.g. -march=x86-64-v4 -mavx512vnni)"
 #endif
 
-#include <immintrin.h>
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
@@ -46,13 +45,7 @@
 #include <tessera/kernels/gemm/op.hpp>
 #include <tessera/quant/requantize.hpp>
 
-// GCC 12.2's AVX-512 headers seed every unmasked intrinsic's pass-through with a self-initialized
-// `__Y = __Y` (GCC PR 105593, fixed in 12.3), which -Wuninitialized reports inside the callers.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#endif
+#include <tessera/arch/avx512/intrinsics_begin.hpp>  // until intrinsics_end.hpp below
 
 namespace tessera::kernels {
 
@@ -463,9 +456,7 @@ struct gemm_qs8_8x32c4_avx512_vnni {
 
 }  // namespace tessera::kernels
 
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic pop
-#endif
+#include <tessera/arch/avx512/intrinsics_end.hpp>
 
 template <> struct tessera::ukernel<tessera::op::gemm_qs8, tessera::arch::avx512_vnni> {
   using type = tessera::kernels::gemm_qs8_8x32c4_avx512_vnni;
