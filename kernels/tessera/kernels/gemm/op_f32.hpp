@@ -24,6 +24,7 @@
 /// rows those pointers describe, bit for bit, except in a last tile of one row (where `run` may
 /// sum in another order: a GEMV path).
 #pragma once
+#include <algorithm>
 #include <concepts>
 #include <cstddef>
 #include <cstdint>
@@ -69,5 +70,20 @@ concept has_indirect_f32 = requires(const float* const* ind, const void* b, floa
   { K::mr() } -> std::convertible_to<std::size_t>;
   K::run_indirect(std::size_t{}, std::size_t{}, std::size_t{}, std::size_t{}, ind, b, c, std::size_t{}, p);
 };
+
+/// The blocking of the fp32 kernels' run / run_indirect (simd, AVX-512): the packed B is walked in
+/// panels of whole blocks (`block_floats` floats each) that fit `panel_bytes` (an L2-sized panel),
+/// and each panel meets every row tile of `mr` rows of A before the next:
+/// f(j0, j1, i, rows) for blocks [j0, j1) and rows [i, i + rows).
+template <class F>
+inline void for_each_panel_tile(std::size_t m, std::size_t n, std::size_t nr, std::size_t mr,
+                                std::size_t block_floats, std::size_t panel_bytes, F&& f) noexcept {
+  const std::size_t blocks = (n + nr - 1) / nr;
+  const std::size_t panel = std::max<std::size_t>(1, panel_bytes / (block_floats * sizeof(float)));
+  for (std::size_t j0 = 0; j0 < blocks; j0 += panel) {
+    const std::size_t j1 = std::min(blocks, j0 + panel);
+    for (std::size_t i = 0; i < m; i += mr) f(j0, j1, i, std::min(mr, m - i));
+  }
+}
 
 }  // namespace tessera::kernels

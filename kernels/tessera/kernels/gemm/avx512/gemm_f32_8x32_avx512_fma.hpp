@@ -67,23 +67,17 @@ struct gemm_f32_8x32_avx512_fma {
                   const void* packed_b, float* c, std::size_t c_stride, const f32_clamp& p) noexcept {
     const float* pb = static_cast<const float*>(packed_b);
     const std::size_t block = NR * (k + 1);  // floats per packed block
-    const std::size_t blocks = (n + NR - 1) / NR;
-    const std::size_t panel = std::max<std::size_t>(1, panel_bytes / (block * sizeof(float)));
-    for (std::size_t j0 = 0; j0 < blocks; j0 += panel) {
-      const std::size_t j1 = std::min(blocks, j0 + panel);
-      for (std::size_t i = 0; i < m; i += MR) {
-        const std::size_t rows = std::min(MR, m - i);
-        const float* ai = a + i * a_stride;
-        float* ci = c + i * c_stride;
-        if (rows == 1) {
-          for (std::size_t j = j0; j < j1; ++j) row1(k, ai, pb + j * block, ci + j * NR, n - j * NR, p);
-        } else {
-          const float* rowp[MR];
-          for (std::size_t r = 0; r < MR; ++r) rowp[r] = ai + std::min(r, rows - 1) * a_stride;
-          tiles(rows, 1, k, rowp, pb, block, j0, j1, n, ci, c_stride, p);
-        }
+    for_each_panel_tile(m, n, NR, MR, block, panel_bytes, [&](std::size_t j0, std::size_t j1, std::size_t i, std::size_t rows) {
+      const float* ai = a + i * a_stride;
+      float* ci = c + i * c_stride;
+      if (rows == 1) {
+        for (std::size_t j = j0; j < j1; ++j) row1(k, ai, pb + j * block, ci + j * NR, n - j * NR, p);
+      } else {
+        const float* rowp[MR];
+        for (std::size_t r = 0; r < MR; ++r) rowp[r] = ai + std::min(r, rows - 1) * a_stride;
+        tiles(rows, 1, k, rowp, pb, block, j0, j1, n, ci, c_stride, p);
       }
-    }
+    });
   }
 
   /// Indirect GEMM (op_f32.hpp's indirect contract): C[m][n] = clamp(bias[n] + sum_t sum_c
@@ -94,13 +88,9 @@ struct gemm_f32_8x32_avx512_fma {
                            const void* packed_b, float* c, std::size_t c_stride, const f32_clamp& p) noexcept {
     const float* pb = static_cast<const float*>(packed_b);
     const std::size_t block = NR * (ks * kc + 1);
-    const std::size_t blocks = (n + NR - 1) / NR;
-    const std::size_t panel = std::max<std::size_t>(1, panel_bytes / (block * sizeof(float)));
-    for (std::size_t j0 = 0; j0 < blocks; j0 += panel) {
-      const std::size_t j1 = std::min(blocks, j0 + panel);
-      for (std::size_t i = 0; i < m; i += MR)
-        tiles(std::min(MR, m - i), ks, kc, ind + i * ks, pb, block, j0, j1, n, c + i * c_stride, c_stride, p);
-    }
+    for_each_panel_tile(m, n, NR, MR, block, panel_bytes, [&](std::size_t j0, std::size_t j1, std::size_t i, std::size_t rows) {
+      tiles(rows, ks, kc, ind + i * ks, pb, block, j0, j1, n, c + i * c_stride, c_stride, p);
+    });
   }
 
  private:

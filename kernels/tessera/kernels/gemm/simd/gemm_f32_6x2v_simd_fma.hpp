@@ -57,24 +57,18 @@ struct gemm_f32_6x2v_simd_fma {
                   const void* packed_b, float* c, std::size_t c_stride, const f32_clamp& p) noexcept {
     const float* pb = static_cast<const float*>(packed_b);
     const std::size_t block = NR * (k + 1);  // floats per packed block
-    const std::size_t blocks = (n + NR - 1) / NR;
-    const std::size_t panel = std::max<std::size_t>(1, panel_bytes / (block * sizeof(float)));
-    for (std::size_t j0 = 0; j0 < blocks; j0 += panel) {
-      const std::size_t j1 = std::min(blocks, j0 + panel);
-      for (std::size_t i = 0; i < m; i += MR) {
-        const std::size_t rows = std::min(MR, m - i);
-        const float* ai = a + i * a_stride;
-        float* ci = c + i * c_stride;
-        if (rows == 1) {
-          for (std::size_t j = j0; j < j1; ++j) row1(k, ai, pb + j * block, ci + j * NR, std::min(NR, n - j * NR), p);
-        } else {
-          const float* rowp[MR];
-          for (std::size_t r = 0; r < MR; ++r) rowp[r] = ai + std::min(r, rows - 1) * a_stride;
-          for (std::size_t j = j0; j < j1; ++j)
-            tile(rows, 1, k, rowp, pb + j * block, ci + j * NR, c_stride, std::min(NR, n - j * NR), p);
-        }
+    for_each_panel_tile(m, n, NR, MR, block, panel_bytes, [&](std::size_t j0, std::size_t j1, std::size_t i, std::size_t rows) {
+      const float* ai = a + i * a_stride;
+      float* ci = c + i * c_stride;
+      if (rows == 1) {
+        for (std::size_t j = j0; j < j1; ++j) row1(k, ai, pb + j * block, ci + j * NR, std::min(NR, n - j * NR), p);
+      } else {
+        const float* rowp[MR];
+        for (std::size_t r = 0; r < MR; ++r) rowp[r] = ai + std::min(r, rows - 1) * a_stride;
+        for (std::size_t j = j0; j < j1; ++j)
+          tile(rows, 1, k, rowp, pb + j * block, ci + j * NR, c_stride, std::min(NR, n - j * NR), p);
       }
-    }
+    });
   }
 
   /// Indirect GEMM (op_f32.hpp's indirect contract): C[m][n] = clamp(bias[n] + sum_t sum_c
@@ -85,18 +79,10 @@ struct gemm_f32_6x2v_simd_fma {
                            const void* packed_b, float* c, std::size_t c_stride, const f32_clamp& p) noexcept {
     const float* pb = static_cast<const float*>(packed_b);
     const std::size_t block = NR * (ks * kc + 1);
-    const std::size_t blocks = (n + NR - 1) / NR;
-    const std::size_t panel = std::max<std::size_t>(1, panel_bytes / (block * sizeof(float)));
-    for (std::size_t j0 = 0; j0 < blocks; j0 += panel) {
-      const std::size_t j1 = std::min(blocks, j0 + panel);
-      for (std::size_t i = 0; i < m; i += MR) {
-        const std::size_t rows = std::min(MR, m - i);
-        const float* const* it = ind + i * ks;
-        float* ci = c + i * c_stride;
-        for (std::size_t j = j0; j < j1; ++j)
-          tile(rows, ks, kc, it, pb + j * block, ci + j * NR, c_stride, std::min(NR, n - j * NR), p);
-      }
-    }
+    for_each_panel_tile(m, n, NR, MR, block, panel_bytes, [&](std::size_t j0, std::size_t j1, std::size_t i, std::size_t rows) {
+      for (std::size_t j = j0; j < j1; ++j)
+        tile(rows, ks, kc, ind + i * ks, pb + j * block, c + i * c_stride + j * NR, c_stride, std::min(NR, n - j * NR), p);
+    });
   }
   /// Rows per tile of the indirection buffer.
   static std::size_t mr() noexcept { return MR; }
