@@ -87,6 +87,7 @@ def table(path):
     tess = sorted((c for c in contenders if is_tessera(c)), key=lambda c: (native_rank(c), c))
     peers = sorted(c for c in contenders if not is_tessera(c))
     cols = tess + peers
+    base = tess[0].split(":")[0] if tess else ""  # the native kernel
     print(f"{path}: {context.get('tessera_compiler', '?')}, native tag {context.get('tessera_native_tag', '?')}, "
           f"date {context.get('date', '?')}, load avg {context.get('load_avg', '?')}")
     labels = sorted({f"{c}: {v[2]}" for s in by_shape.values() for c, v in s.items() if v[2]})
@@ -104,10 +105,10 @@ def table(path):
                 continue
             rate, pct, _, _ = row[c]
             cell = f"{rate:.1f} ({pct:.0f}%)"
-            if not is_tessera(c) or c != tess[0] and stage(c) == stage(tess[0]) and c.split(":")[0] != tess[0].split(":")[0]:
-                ref = [t for t in tess if stage(t) == stage(c) and t in row and t != c]
-                if ref:
-                    cell += f" {row[ref[0]][0] / rate:.2f}x"
+            if c.split(":")[0] != base:  # a peer or another tessera kernel: native / it, same stage
+                ref = base + (":" + stage(c) if stage(c) else "")
+                if ref in row:
+                    cell += f" {row[ref][0] / rate:.2f}x"
             cells.append(cell)
         print(f"| {shape} | " + " | ".join(cells) + " |")
     print(f"\ncells: {unit} (% of peak); after a peer (or another tessera kernel): the native kernel / it.\n")
