@@ -128,9 +128,9 @@ struct gemm_qs8_8x32c4_avx512_vnni {
     x1 = _mm512_dpbusd_epi32(x1, u, s1);
   }
 
-  /// row_offset (or 0) - 128 * sum of the row's k activations, wrapping: what the row adds to
-  /// every channel's VPDPBUSD sum to make it the signed dot product.
-  static std::int32_t row_base(const std::int8_t* a, std::size_t k, const std::int32_t* ro) noexcept {
+  /// -128 * sum of the row's k activations, wrapping: what the GEMV path adds to every channel's
+  /// VPDPBUSD sum (of flipped weights) to make it the signed dot product.
+  static std::int32_t row_base(const std::int8_t* a, std::size_t k) noexcept {
     const __m512i ones = _mm512_set1_epi8(1);
     __m512i s = _mm512_setzero_si512();
     std::size_t kk = 0;
@@ -140,7 +140,7 @@ struct gemm_qs8_8x32c4_avx512_vnni {
     _mm512_store_si512(lanes, s);
     std::uint32_t sum = 0;
     for (std::uint32_t v : lanes) sum += v;
-    return static_cast<std::int32_t>((ro ? static_cast<std::uint32_t>(*ro) : 0u) - 128u * sum);
+    return static_cast<std::int32_t>(0u - 128u * sum);
   }
 
   /// A block's output stage in the fast form (see `make_fast`), 64-bit lanes per half h of the
@@ -169,9 +169,9 @@ struct gemm_qs8_8x32c4_avx512_vnni {
   /// 64-bit overflow.
   template <class Q>
   static bool make_fast(fast_stage& f, std::size_t n0, std::size_t nb, const output_stage<Q>& p) noexcept {
+    if (p.zero_point < -128 || p.zero_point > 128) return false;
     __m512i mul[2], sh[2];
     load_stage_arrays(mul, sh, n0, nb, p);
-    if (p.zero_point < -128 || p.zero_point > 128) return false;
     const __m512i lo = _mm512_set1_epi32(-23), hi = _mm512_set1_epi32(-1);
     const __m512i min = _mm512_set1_epi32(std::numeric_limits<std::int32_t>::min());
     for (std::size_t h = 0; h < 2; ++h) {
@@ -305,9 +305,8 @@ struct gemm_qs8_8x32c4_avx512_vnni {
   }
 
   /// Output stage of `rows` rows x one block from the int32 sums t[r][0..NR) plus the row offsets
-  /// ro[r] (nullptr: none); f: the block's fast
-  /// stage, or nullptr for the general form. Out of line: its constants stay out of the k loop's
-  /// registers.
+  /// ro[r] (nullptr: none); f: the block's fast stage, or nullptr for the general form. Out of
+  /// line: its constants stay out of the k loop's registers.
   template <class Q>
   [[gnu::noinline]] static void epilogue(std::size_t rows, const std::int32_t (*t)[NR], const std::int32_t* ro,
                                          std::size_t n0, std::size_t nb,
@@ -400,7 +399,7 @@ struct gemm_qs8_8x32c4_avx512_vnni {
   template <std::size_t B, class Q>
   static std::size_t row1_blocks(std::size_t n, std::size_t k, const std::int8_t* a0, const std::uint8_t* pw,
                                  std::size_t block, std::size_t j, const panel_state& ps, std::int32_t rb,
-                                 std::int8_t* c0, const output_stage<Q>& p) noexcept {
+                                 const std::int32_t* ro, std::int8_t* c0, const output_stage<Q>& p) noexcept {
     const std::size_t j1 = ps.j1;
     const std::size_t kg = k / 4, kt = k % 4;
     const __m512i base_row = _mm512_set1_epi32(rb);
@@ -437,7 +436,7 @@ struct gemm_qs8_8x32c4_avx512_vnni {
       }
       for (std::size_t b = 0; b < B; ++b) {
         const std::size_t n0 = (j + b) * NR;
-        epilogue(1, t + b, nullptr, n0, std::min(NR, n - n0), c0 + n0, 0, p, ps.stage(j + b));
+        epilogue(1, t + b, ro, n0, std::min(NR, n - n0), c0 + n0, 0, p, ps.stage(j + b));
       }
     }
     return j;
@@ -448,9 +447,9 @@ struct gemm_qs8_8x32c4_avx512_vnni {
   static void row1(std::size_t n, std::size_t k, const std::int8_t* a0, const std::uint8_t* pw, std::size_t block,
                    const panel_state& ps, const std::int32_t* ro, std::int8_t* c0,
                    const output_stage<Q>& p) noexcept {
-    const std::int32_t rb = row_base(a0, k, ro);
-    const std::size_t j = row1_blocks<4>(n, k, a0, pw, block, ps.j0, ps, rb, c0, p);
-    row1_blocks<1>(n, k, a0, pw, block, j, ps, rb, c0, p);
+    const std::int32_t rb = row_base(a0, k);
+    const std::size_t j = row1_blocks<4>(n, k, a0, pw, block, ps.j0, ps, rb, ro, c0, p);
+    row1_blocks<1>(n, k, a0, pw, block, j, ps, rb, ro, c0, p);
   }
 };
 
