@@ -108,6 +108,25 @@ void for_each_row_chunk(std::size_t channels, std::size_t pixels, std::size_t st
   }
 }
 
+namespace dw_detail {
+template <std::size_t K, class F> [[gnu::always_inline]] inline void pixel_rest(std::size_t rest, std::size_t p, F& f) noexcept {
+  if constexpr (K > 0) {
+    if (rest == K) f(std::integral_constant<std::size_t, K>{}, p);
+    else pixel_rest<K - 1>(rest, p, f);
+  }
+}
+}  // namespace dw_detail
+
+/// For row kernels with register tiles of N pixels: calls f(integral_constant<N>, p) for the
+/// groups of N pixels p.. of a row, then f(integral_constant<n>, p) for the n = 1..N-1 remaining
+/// pixels.
+template <std::size_t N, class F> [[gnu::always_inline]] inline void for_each_pixel_group(std::size_t pixels, F&& f) noexcept {
+  static_assert(N >= 1, "a register tile holds at least one pixel");
+  std::size_t p = 0;
+  for (; p + N <= pixels; p += N) f(std::integral_constant<std::size_t, N>{}, p);
+  dw_detail::pixel_rest<N - 1>(pixels - p, p, f);
+}
+
 /// Bytes of one packed block of `cr` channels, `ks` taps: bias then weights, padded to `bias_size`.
 constexpr std::size_t packed_dw_block_bytes(std::size_t cr, std::size_t ks, std::size_t bias_size,
                                             std::size_t weight_size) noexcept {

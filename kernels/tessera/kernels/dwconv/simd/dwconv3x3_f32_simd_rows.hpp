@@ -135,33 +135,12 @@ void group(std::size_t ch, const float* r0, const float* r1, const float* r2, co
   }
 }
 
-/// Calls f(integral_constant<N>, p) for the groups of N pixels p.. of a row, then
-/// f(integral_constant<n>, p) for the n = 1..N-1 remaining pixels.
-template <std::size_t N, class F> [[gnu::always_inline]] inline void for_each_group(std::size_t pixels, F&& f) noexcept {
-  static_assert(N >= 1 && N <= 8, "extend the remainder dispatch");
-  std::size_t p = 0;
-  for (; p + N <= pixels; p += N) f(std::integral_constant<std::size_t, N>{}, p);
-  auto rest = [&](auto n) {
-    if constexpr (decltype(n)::value < N) f(n, p);
-  };
-  switch (pixels - p) {
-    case 7: rest(std::integral_constant<std::size_t, 7>{}); break;
-    case 6: rest(std::integral_constant<std::size_t, 6>{}); break;
-    case 5: rest(std::integral_constant<std::size_t, 5>{}); break;
-    case 4: rest(std::integral_constant<std::size_t, 4>{}); break;
-    case 3: rest(std::integral_constant<std::size_t, 3>{}); break;
-    case 2: rest(std::integral_constant<std::size_t, 2>{}); break;
-    case 1: rest(std::integral_constant<std::size_t, 1>{}); break;
-    default: break;
-  }
-}
-
 /// A whole row-kernel call (op.hpp) at stride S with N-pixel tiles (N <= 8).
 template <std::size_t S, std::size_t N, bool Wide>
 void run_row(std::size_t ch, std::size_t pixels, const float* r0, const float* r1, const float* r2,
              const void* packed, float* out, const f32_clamp& clamp) noexcept {
   const f32 lo(clamp.min), hi(clamp.max);
-  for_each_group<N>(pixels, [&](auto n, std::size_t p) {
+  for_each_pixel_group<N>(pixels, [&](auto n, std::size_t p) {
     const std::size_t q = p * S * ch;
     group<S, decltype(n)::value, Wide>(ch, r0 + q, r1 + q, r2 + q, static_cast<const float*>(packed), out + p * ch,
                                        lo, hi, clamp);
