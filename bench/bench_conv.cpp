@@ -8,7 +8,9 @@
 //   tessera_gather layer (a) only: detail::gather_panel alone, over every panel as conv_drive runs
 //                  it (same panel rows from workspace_bytes(g), same fill): the panel copy's share
 //                  of tessera's time
-//   tessera_min_ws int8 depthwise layers and the multiplier layer: the same operator with
+//   tessera_min_ws depthwise layers whose workspace_bytes(g) buys a faster path (the padded-row
+//                  cache: int8 at stride 1, fp32 on narrow rows and 512-channel pitches; multiplier
+//                  > 1): the same operator with
 //                  min_workspace_bytes(g) of workspace (multiplier 1: no padded-row cache, edge pixels
 //                  and padded rows on tap pointers and the unipass kernel, interior pixels on the row
 //                  kernel; multiplier > 1: the portable scalar loop, tessera's only path before the
@@ -24,7 +26,8 @@
 // Layers (TFLite SAME padding):
 //   a  3x3 stride 2, 224x224x3 -> 112x112x32     b  depthwise 3x3 stride 1, 112x112x32
 //   c  1x1, 56x56x128 -> 128                     d  depthwise 3x3 stride 2, 112x112x64 -> 56x56x64
-//   e  depthwise 3x3 stride 1, 14x14x512
+//   e  depthwise 3x3 stride 1, 14x14x512             p  depthwise 3x3 stride 1, 56x56x128
+//   q  depthwise 3x3 stride 1, 28x28x256             r  depthwise 3x3 stride 1, 7x7x1024
 //   m  depthwise 3x3 stride 1, 56x56x16 with depth multiplier 4 -> 56x56x64 (not in MobileNetV1)
 //   n  depthwise 3x3 stride 1, 112x112x1 with depth multiplier 32 (in_c = 1: a first layer)
 //   o  depthwise 5x5 stride 1, 56x56x8 with depth multiplier 2 (the expanded-row ring, unipass kernel)
@@ -108,6 +111,9 @@ constexpr layer kLayers[] = {
     {"c_1x1_56x56x128_128", false, 56, 128, 128, 1, 1},
     {"d_dw3x3s2_112x112x64", true, 112, 64, 64, 3, 2},
     {"e_dw3x3s1_14x14x512", true, 14, 512, 512, 3, 1},
+    {"p_dw3x3s1_56x56x128", true, 56, 128, 128, 3, 1},
+    {"q_dw3x3s1_28x28x256", true, 28, 256, 256, 3, 1},
+    {"r_dw3x3s1_7x7x1024", true, 7, 1024, 1024, 3, 1},
     {"m_dw3x3s1_56x56x16_m4", true, 56, 16, 64, 3, 1},
     {"n_dw3x3s1_112x112x1_m32", true, 112, 1, 32, 3, 1},
     {"o_dw5x5s1_56x56x8_m2", true, 56, 8, 16, 5, 1},
@@ -673,7 +679,9 @@ template <class K> void bm_s16(benchmark::State& state, std::size_t li) {
       const std::string p = std::string(prefix) + kLayers[li].name + "/";
       if (kLayers[li].depthwise) {
         add(p + "tessera", bm_tessera<T, true>, li);
-        if (sizeof(T) == 1 || kLayers[li].in_c != kLayers[li].out_c) add(p + "tessera_min_ws", bm_tessera<T, true, true>, li);
+        using dw_op = typename op_of<T, true, arch::native>::type;
+        const conv_geometry g = kLayers[li].geometry();
+        if (dw_op::workspace_bytes(g) > dw_op::min_workspace_bytes(g)) add(p + "tessera_min_ws", bm_tessera<T, true, true>, li);
       } else {
         add(p + "tessera", bm_tessera<T, false>, li);
 #if TESSERA_HAS_AVX512_VNNI

@@ -799,7 +799,9 @@ namespace {
 /// A random 3x3 geometry the row path serves (multiplier 1, dilation_w 1, stride_w 1 or 2), wide
 /// enough for interiors; stride_h and dilation_h vary, every padding mode.
 conv_geometry random_row_geometry(tt::rng& r, std::size_t t) {
-  static const std::int64_t channels[] = {1, 3, 4, 7, 8, 9, 16, 17, 31, 32, 33, 64, 65, 67};
+  // 512: pixels 2 KiB apart in fp32, where the padded-row cache staggers its rows (padded_slot_elems)
+  // and the AVX2 fp32 row kernel picks its tile by the rows' distance.
+  static const std::int64_t channels[] = {1, 3, 4, 7, 8, 9, 16, 17, 31, 32, 33, 64, 65, 67, 512};
   for (;;) {
     conv_shape s;
     s.batch = t % 5 == 4 ? 2 : 1;

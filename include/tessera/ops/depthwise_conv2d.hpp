@@ -32,8 +32,10 @@
 /// kernel on the equivalent multiplier-1 layer):
 ///
 ///   workspace >= workspace_bytes(g) (the fastest path):
-///     - 3x3 row geometries, fp32 and int8, dilation_h <= 3 (M > 1, or M = 1 int8 at stride_h 1):
-///       a cache of 2 * dilation_h + 1 zero-point-padded rows of out_c channels, each input row
+///     - 3x3 row geometries, fp32 and int8, dilation_h <= 3 (M > 1; or M = 1 at stride_h 1, int8
+///       always, fp32 on x86-64 on rows of at most 32 pixels or 512-channel pitches, see
+///       detail::dw::padded_rows_pay): a cache of 2 * dilation_h + 1 zero-point-padded rows of
+///       out_c channels (staggered across L1 sets), each input row
 ///       copied (expanded) once per image, and one row-kernel call per output row (no edge calls);
 ///     - other layers with M > 1: a ring of (KH - 1) * dilation_h + 1 expanded rows, each input
 ///       row expanded once per image, tap pointers into it, one unipass call per output row;
@@ -342,25 +344,58 @@ inline padded_rows padded_layout(const conv_geometry& g) noexcept {
   r.width = std::max(reach, g.pad_left + g.in_w);
   return r;
 }
-/// Where the padded-row cache pays, as measured by bench_conv's tessera_min_ws rows (see
-/// docs/performance.md): int8 at stride_h 1 (1.05-1.21x), whose unipass edge calls redo the
-/// requantization set-up of every channel block. fp32 (0.92-0.96x) and stride 2 (0.74-0.90x: each
-/// input row is copied for a quarter of the MACs) lose more to the row copies than they save.
-/// With depth multiplier > 1 every path copies (expands) each input row anyway, so the padded
-/// rows and the row kernel always pay there.
+/// Whether multiplier-1 fp32 layers take the padded-row cache (where padded_rows_pay says so): on
+/// x86-64, where it was timed (bench_conv, tessera against tessera_min_ws). On Arm the whole-operator
+/// instruction counts are mixed (3x3 s1 SAME, per MAC, cache against split path: 14x14x32 Neon
+/// -4%, SVE-128 -19%, Helium -5%; 28x28x32 Neon 0%, SVE -13%, Helium +5%; 14x14x512 Neon +19%,
+/// SVE -6%), so fp32 keeps the split path there.
+#if defined(__x86_64__)
+inline constexpr bool f32_padded_rows = true;
+#else
+inline constexpr bool f32_padded_rows = false;
+#endif
+
+/// Where the padded-row cache pays (whole-operator measures in docs/performance.md): int8 at
+/// stride_h 1 (host 1.05-1.21x), whose unipass edge calls redo the requantization set-up of every
+/// channel block; on x86-64 (f32_padded_rows) fp32 at stride_h 1 on narrow rows (out_w <= 32,
+/// where the edge pixels are a large share: 14x14x128 1.23x, 28x28x256 1.03-1.07x) and where
+/// pixels are a multiple of 2 KiB apart (512 channels: the cache's staggered rows keep a
+/// row-kernel tile's input columns out of one pair of L1 sets; 14x14x512 1.37x, 7x7x1024 2.1x).
+/// Wide fp32 rows (112x32 0.95-1.0x, 56x128 0.97x) and stride 2 (0.74-0.90x: each input row is
+/// copied for a quarter of the MACs) lose more to the row copies than they save. With depth
+/// multiplier > 1 every path copies (expands) each input row anyway, so the padded rows and the
+/// row kernel always pay there.
 template <class T> constexpr bool padded_rows_pay(const conv_geometry& g) noexcept {
-  return g.out_c != g.in_c || (sizeof(T) == 1 && g.stride_h == 1);
+  if (g.out_c != g.in_c) return true;
+  if (g.stride_h != 1) return false;
+  if (sizeof(T) == 1) return true;
+  return f32_padded_rows && (g.out_w <= 32 || g.in_c * sizeof(T) % 2048 == 0);
 }
 
-/// Bytes of the padded-row cache (alignment slack included); 0 when the path does not apply.
+/// Elements from one cached row to the next: the row in whole cache lines, plus as many lines as
+/// it takes for the next three rows to start at least 256 bytes away from it modulo 2 KiB. Rows
+/// at one offset modulo 2 KiB, with pixels a multiple of 2 KiB apart (512 fp32 channels), would
+/// put every input column of a row-kernel tile into the same two L1 sets (14x14x512 fp32: 37
+/// GFLOP/s on the split path, 50 here). Costs at most 31 lines per row.
+template <class T> constexpr std::size_t padded_slot_elems(std::size_t row_elems) noexcept {
+  const auto apart = [](std::size_t bytes) { return bytes % 2048 >= 256 && bytes % 2048 <= 2048 - 256; };
+  std::size_t pitch = (row_elems * sizeof(T) + 63) / 64 * 64;
+  while (!(apart(pitch) && apart(2 * pitch) && apart(3 * pitch))) pitch += 64;
+  return pitch / sizeof(T);
+}
+static_assert(padded_slot_elems<float>(16 * 512) == 16 * 512 + 64 && padded_slot_elems<std::int8_t>(400) == 448,
+              "staggered cache rows");
+
+/// Bytes of the padded-row cache (`span` staggered rows, the zero row, 64-byte alignment slack);
+/// 0 when the path does not apply.
 template <class T> std::size_t padded_rows_bytes(const conv_geometry& g) noexcept {
   if (!check_geometry(g) || !row3x3_window(g) || !padded_rows_pay<T>(g)) return 0;
   const padded_rows r = padded_layout(g);
   if (r.span > padded_rows::max_span) return 0;
-  std::size_t n = 0;
-  constexpr std::size_t lim = std::numeric_limits<std::size_t>::max() / 4;
-  if (!tessera::detail::mul_within((r.span + 1) * r.width, g.out_c, lim / sizeof(T), n)) return 0;
-  return n * sizeof(T) + alignof(T) - 1;
+  std::size_t row = 0;
+  constexpr std::size_t lim = std::numeric_limits<std::size_t>::max() / 64;
+  if (!tessera::detail::mul_within(r.width, g.out_c, lim / sizeof(T), row)) return 0;
+  return (r.span * padded_slot_elems<T>(row) + row) * sizeof(T) + 63;
 }
 
 /// For geometries with padded_rows_bytes > 0 and a workspace of at least that: calls
@@ -371,15 +406,16 @@ template <class T, class Row3>
 void for_each_row_padded(const conv_geometry& g, const T* in, T zero, void* workspace, Row3&& row3) noexcept {
   const padded_rows r = padded_layout(g);
   const std::size_t c = g.out_c, m = multiplier(g), in_row = g.in_w * g.in_c, row_elems = r.width * c;
+  const std::size_t slot_elems = padded_slot_elems<T>(row_elems);
   const auto start = reinterpret_cast<std::uintptr_t>(workspace);
-  T* cache = reinterpret_cast<T*>((start + alignof(T) - 1) / alignof(T) * alignof(T));
-  T* zero_row = cache + r.span * row_elems;
+  T* cache = reinterpret_cast<T*>((start + 63) / 64 * 64);
+  T* zero_row = cache + r.span * slot_elems;
   // The padding columns of every slot hold zero points for good (copies only write the interior);
   // the zero-point row is filled when a tap first falls above or below the image.
   const std::size_t left = g.pad_left * c, right = row_elems - left - g.in_w * c;
   for (std::size_t slot = 0; slot < r.span; ++slot) {
-    std::fill_n(cache + slot * row_elems, left, zero);
-    std::fill_n(cache + slot * row_elems + left + g.in_w * c, right, zero);
+    std::fill_n(cache + slot * slot_elems, left, zero);
+    std::fill_n(cache + slot * slot_elems + left + g.in_w * c, right, zero);
   }
   bool zero_ready = false;
   std::int64_t tag[padded_rows::max_span];
@@ -399,7 +435,7 @@ void for_each_row_padded(const conv_geometry& g, const T* in, T zero, void* work
           continue;
         }
         const std::size_t slot = static_cast<std::size_t>(iy) % r.span;  // a window's rows never share one
-        T* dst = cache + slot * row_elems;
+        T* dst = cache + slot * slot_elems;
         if (tag[slot] != iy) {
           expand_values(image + static_cast<std::size_t>(iy) * in_row, in_row, m, dst + left);
           tag[slot] = iy;
@@ -723,8 +759,9 @@ struct depthwise_conv2d_f32 {
   /// Scratch bytes for the fastest path: with depth multiplier M > 1, a cache of input rows
   /// expanded to out_c channels (3x3 row geometries: about (2 * dilation_h + 2) * (in_w + 2) *
   /// out_c floats, for the row kernel; others: (KH - 1) * dilation_h + 1 rows of in_w * out_c
-  /// floats plus one row of tap pointers, for `Kernel`); with M = 1 `min_workspace_bytes` (fp32
-  /// has no padded-row cache there, see detail::dw::padded_rows_pay). 0 if `g` is invalid.
+  /// floats plus one row of tap pointers, for `Kernel`); with M = 1 the same padded-row cache
+  /// where it pays (x86-64: 3x3 at stride_h 1 on rows of at most 32 pixels or 512-channel pitches, see
+  /// detail::dw::padded_rows_pay), else `min_workspace_bytes`. 0 if `g` is invalid.
   static std::size_t workspace_bytes(const conv_geometry& g) noexcept {
     const std::size_t min = min_workspace_bytes(g);
     return min == 0 ? 0 : std::max(min, detail::dw::fast_workspace_bytes<float>(g, rows_match()));

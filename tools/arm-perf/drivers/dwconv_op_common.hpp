@@ -77,7 +77,10 @@ using ref_op = std::conditional_t<kF32, tessera::depthwise_conv2d_f32<tessera::a
 using gemm_op = std::conditional_t<kF32, tessera::conv2d_f32<DW_TAG, DW_GEMM>, tessera::conv2d_s8<DW_TAG, DW_GEMM>>;
 #endif
 
-inline constexpr std::size_t kHW = TESSERA_PERF_HW, kMaxC = 64;
+#ifndef TESSERA_PERF_MAXC  // channels the buffers hold (layer b's TESSERA_PERF_C at most this)
+#define TESSERA_PERF_MAXC 64
+#endif
+inline constexpr std::size_t kHW = TESSERA_PERF_HW, kMaxC = TESSERA_PERF_MAXC;
 inline tessera::conv_geometry geo;
 alignas(64) inline T in[kHW * kHW * kMaxC];
 alignas(64) inline T filt[25 * kMaxC];
@@ -88,9 +91,9 @@ alignas(64) inline T out[kHW * kHW * kMaxC];  // the largest output (layer m)
 alignas(64) inline T ref[kHW * kHW * kMaxC];
 alignas(64) inline std::uint8_t packed[64 + 9 * 1024 + 4 * 1024 + 13 * kMaxC * 4];  // any cr <= 256
 alignas(64) inline std::uint8_t packed_ref[sizeof(packed)];
-// Tap pointers of one row + zero row, or the int8 padded-row cache (4 rows of HW + 2 pixels), or
-// conv2d's default panel (about 64 KiB) for path gemm.
-inline constexpr std::size_t kWorkspace = kHW * 9 * sizeof(void*) + 4 * (kHW + 2) * kMaxC * sizeof(T) + 128;
+// Tap pointers of one row + zero row, or the padded-row cache (4 rows of HW + 2 pixels, each
+// staggered by up to 31 cache lines), or conv2d's default panel (about 64 KiB) for path gemm.
+inline constexpr std::size_t kWorkspace = kHW * 9 * sizeof(void*) + 4 * ((kHW + 2) * kMaxC * sizeof(T) + 2048) + 128;
 alignas(64) inline std::uint8_t workspace[kWorkspace > 65536 + 1024 ? kWorkspace : 65536 + 1024];
 inline bool use_unipass = false, use_min_workspace = false, use_gemm = false;
 inline tessera::output_stage<tessera::requant::per_channel> stage;
@@ -147,7 +150,7 @@ void setup() {
   const std::int64_t mn = env_int("TESSERA_PERF_M", TESSERA_PERF_DEFAULT_M);
   const std::int64_t k = n ? env_int("TESSERA_PERF_K", TESSERA_PERF_DEFAULT_K) : 3;
   const std::int64_t c = d ? 64 : m ? 16 : n ? 1 : env_int("TESSERA_PERF_C", 32);
-  if (c < 1 || c > static_cast<std::int64_t>(kMaxC)) std::abort();
+  if (c < 1 || c > static_cast<std::int64_t>(kMaxC)) std::abort();  // more: build with -DTESSERA_PERF_MAXC
   const std::int64_t s = d ? 2 : n ? env_int("TESSERA_PERF_S", TESSERA_PERF_DEFAULT_S) : 1;
   if (k * k > 25 || mn < 1 || mn > static_cast<std::int64_t>(kMaxC)) std::abort();
   const tessera::conv_shape sh{.in_h = kHW, .in_w = kHW, .in_c = c, .out_c = m ? 4 * c : n ? mn : c, .kernel_h = k,

@@ -15,7 +15,10 @@
 /// except at a pixel pitch of 2 KiB (512 channels, MobileNet's 14x14 layers), where a tile's
 /// input columns fall into 2 L1 sets and the
 /// second half's loads miss (v-lane tiles there: 12-22% of peak, whole-block tiles of 2 pixels:
-/// 37%): pitches that are multiples of 2 KiB go to dwconv3x3_f32_2x2v_simd_fma.
+/// 37%): pitches that are multiples of 2 KiB go to dwconv3x3_f32_2x2v_simd_fma when the rows too
+/// are a multiple of 2 KiB apart (the depthwise operator's split path on 512 channels), and stay
+/// here when they are not (its padded-row cache staggers its rows across L1 sets: 14x14x512
+/// 49 GFLOP/s here against 36 on the 2x2v tiles of unstaggered rows).
 /// Results, tails and accesses: dwconv3x3_f32_simd_rows.hpp (bit for bit the scalar kernel's).
 /// ISA: x86-64 AVX2+FMA (xsimd fma3<avx2>) or AArch64 Neon (xsimd neon64).
 #pragma once
@@ -25,6 +28,7 @@
 #endif
 
 #include <cstddef>
+#include <cstdint>
 #include <tessera/arch/tags.hpp>
 #include <tessera/dispatch/select.hpp>
 #include <tessera/kernels/dwconv/op.hpp>
@@ -43,7 +47,7 @@ struct dwconv3x3_f32_6x1v_simd_fma {
   /// `pixels` outputs of one row, windows inside the input, stride 1 or 2 along x (op.hpp).
   static void run(std::size_t channels, std::size_t pixels, std::size_t stride, const float* r0, const float* r1,
                   const float* r2, const void* packed, float* out, const f32_clamp& clamp) noexcept {
-    if (channels * sizeof(float) % 2048 == 0) {
+    if (channels * sizeof(float) % 2048 == 0 && (same_sets(r0, r1) || same_sets(r1, r2))) {
       dwconv3x3_f32_2x2v_simd_fma::run(channels, pixels, stride, r0, r1, r2, packed, out, clamp);
     } else if (stride == 1) {
       dw3x3_simd::run_row<1, N1, false>(channels, pixels, r0, r1, r2, packed, out, clamp);
@@ -54,6 +58,11 @@ struct dwconv3x3_f32_6x1v_simd_fma {
 
  private:
   static constexpr std::size_t N1 = 6, N2 = 4;  // pixels per tile at stride 1, 2
+  /// True when a and b are a multiple of 2 KiB apart: with such a pixel pitch, the two rows' input
+  /// columns then fall into the same two L1 sets.
+  static bool same_sets(const float* a, const float* b) noexcept {
+    return (reinterpret_cast<std::uintptr_t>(a) - reinterpret_cast<std::uintptr_t>(b)) % 2048 == 0;
+  }
 };
 
 }  // namespace tessera::kernels
