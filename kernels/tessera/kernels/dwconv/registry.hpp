@@ -24,11 +24,6 @@
 #include <tessera/kernels/dwconv/simd/dwconv_qs8_2v_simd.hpp>
 #include <tessera/kernels/dwconv/simd/dwconv_qs16_2v_simd.hpp>
 #endif
-#if TESSERA_HAS_AVX512_VNNI
-// (avx512 depthwise and 3x3 row kernels)
-#include <tessera/kernels/dwconv/avx512/dwconv3x3_f32_6x2v_avx512_fma.hpp>
-#include <tessera/kernels/dwconv/avx512/dwconv_f32_3x2v_avx512_fma.hpp>
-#endif
 #if TESSERA_HAS_NEON
 // (neon depthwise kernels)
 // (neon 3x3 row kernels)
@@ -65,9 +60,6 @@ using dwconv_f32_registry = arch::type_list<dwconv_f32_scalar
 #if TESSERA_HAS_SIMD
 // (simd f32 entries: ", name")
                                             , dwconv_f32_3x2v_simd_fma
-#endif
-#if TESSERA_HAS_AVX512_VNNI
-                                            , dwconv_f32_3x2v_avx512_fma
 #endif
 #if TESSERA_HAS_NEON
 // (neon f32 entries)
@@ -129,9 +121,6 @@ using dwconv3x3_f32_registry = arch::type_list<dwconv3x3_f32_scalar
 // (simd f32 row entries)
                                                , dwconv3x3_f32_6x1v_simd_fma
                                                , dwconv3x3_f32_2x2v_simd_fma
-#endif
-#if TESSERA_HAS_AVX512_VNNI
-                                               , dwconv3x3_f32_6x2v_avx512_fma
 #endif
 #if TESSERA_HAS_NEON
 // (neon f32 row entries)
