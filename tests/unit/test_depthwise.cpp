@@ -703,7 +703,9 @@ namespace {
 std::vector<std::size_t> row_pixels() { return {1, 2, 3, 4, 5, 7, 8, 9, 13, 17, 30}; }
 std::vector<std::size_t> row_channels(std::size_t cr) {
   // Half a tile and a tile and a half: kernels with an 8-lane form of a 16-channel tile use it there.
-  return {1, 3, cr - 1 == 0 ? 2 : cr - 1, cr, cr + 1, 2 * cr + 3, 67, cr / 2 == 0 ? 2 : cr / 2, cr + cr / 2};
+  // cr + 2, + 5, + 6: with the others, every tail of an 8-channel tile after a whole block.
+  return {1, 3, cr - 1 == 0 ? 2 : cr - 1, cr, cr + 1, 2 * cr + 3, 67, cr / 2 == 0 ? 2 : cr / 2, cr + cr / 2,
+          cr + 2, cr + 5, cr + 6};
 }
 
 /// Runs `row(channels, pixels, stride, r0, r1, r2, packed, out)` on guarded buffers (rows of exactly
@@ -775,6 +777,27 @@ TEST_CASE_TEMPLATE_DEFINE("dwconv3x3_qs8 row kernels equal the scalar kernel bit
   for (auto& v : shift) v = static_cast<std::int32_t>(r.range(-11, -4));
   const output_stage<requant::per_channel> pc{{mult.data(), shift.data()}, -3, -128, 127};
   const output_stage<requant::per_tensor> pt{{mult[0], shift[0]}, 5, -100, 90};
+  // MBQM's whole shift domain per channel, left shifts included (mostly saturated outputs, but both
+  // shift directions in one vector, and results near the int32 limits where the zero point wraps),
+  // and a per-tensor left shift.
+  std::vector<std::int32_t> wide(600);
+  for (auto& v : wide) v = static_cast<std::int32_t>(r.range(-31, 30));
+  const output_stage<requant::per_channel> pw{{mult.data(), wide.data()}, 100, -128, 127};
+  const output_stage<requant::per_tensor> pl{{mult[1], 2}, -7, -128, 127};
+  check_row_kernel<std::int8_t, std::int32_t>(
+      R::cr(), r, -128, 127,
+      [&](std::size_t c, std::size_t px, std::size_t s, const std::int8_t* r0, const std::int8_t* r1,
+          const std::int8_t* r2, const void* pk, std::int8_t* out) { R::run(c, px, s, r0, r1, r2, pk, out, pw); },
+      [&](std::size_t c, std::size_t px, const std::int8_t* const* ptrs, const void* pk, std::int8_t* out) {
+        kernels::dwconv_qs8_scalar::run(c, px, 9, ptrs, 9, pk, out, c, pw);
+      });
+  check_row_kernel<std::int8_t, std::int32_t>(
+      R::cr(), r, -128, 127,
+      [&](std::size_t c, std::size_t px, std::size_t s, const std::int8_t* r0, const std::int8_t* r1,
+          const std::int8_t* r2, const void* pk, std::int8_t* out) { R::run(c, px, s, r0, r1, r2, pk, out, pl); },
+      [&](std::size_t c, std::size_t px, const std::int8_t* const* ptrs, const void* pk, std::int8_t* out) {
+        kernels::dwconv_qs8_scalar::run(c, px, 9, ptrs, 9, pk, out, c, pl);
+      });
   for (int extreme = 0; extreme < 2; ++extreme) {  // full-range inputs, then only -128 and -127 (largest products)
     const std::int8_t lo = -128, hi = extreme ? -127 : 127;
     check_row_kernel<std::int8_t, std::int32_t>(

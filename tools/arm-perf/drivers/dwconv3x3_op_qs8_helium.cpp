@@ -1,7 +1,7 @@
 // arm-perf: targets=m55 loop-elements=1 unit=MAC
 // Whole depthwise operator on helium (dwconv_op_common.hpp: TESSERA_PERF_LAYER=b|d|m|n, TESSERA_PERF_PATH=row|unipass|portable|gemm):
-// unipass kernel dwconv_qs8_2x8_helium (helium has no int8 3x3 row kernel: the scalar one's tile
-// differs, so every pixel runs unipass). Named outside dwconv.sh's drivers/dwconv_*.cpp glob: run it by name (icount.sh).
+// 3x3 row kernel dwconv3x3_qs8_2x8_helium (select_t), unipass kernel dwconv_qs8_2x8_helium.
+// Named outside dwconv.sh's drivers/dwconv_*.cpp glob: run it by name (icount.sh).
 #include <tessera/kernels/dwconv/helium/dwconv_qs8_2x8_helium.hpp>
 #include <tessera/kernels/dwconv/registry.hpp>
 #define DW_TAG tessera::arch::helium

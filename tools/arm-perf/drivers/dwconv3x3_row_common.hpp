@@ -1,12 +1,13 @@
 /// @file dwconv3x3_row_common.hpp
 /// Shared body of the 3x3 depthwise ROW kernel drivers (op.hpp's row contract): the interior of a
 /// 112 x 112 x 32 layer (TESSERA_PERF_HW, TESSERA_PERF_C override), stride TESSERA_PERF_STRIDE
-/// (environment, 1 or 2; default 1) along x and y: one DW_ROW::run per output row over every output
-/// pixel whose 3x3 window lies inside the input (stride 1: 110 rows of 110 pixels; stride 2:
-/// 55 x 55), as the depthwise operators make them. DW_T float: clamp [-6, 6], checked against
-/// dwconv_f32_scalar (same fused tap order); DW_T int8_t: per-channel output stage, checked against
-/// dwconv_qs8_scalar. Both bit for bit after the measured call, on tap pointers. elements() counts
-/// MACs (pixels x C x 9). A driver includes its kernel, defines DW_ROW and DW_T, then includes this.
+/// (environment, 1 or 2; without one, as on the M55: TESSERA_PERF_DEFAULT_STRIDE, else 1) along x
+/// and y: one DW_ROW::run per output row over every output pixel whose 3x3 window lies inside the
+/// input (stride 1: 110 rows of 110 pixels; stride 2: 55 x 55), as the depthwise operators make
+/// them. DW_T float: clamp [-6, 6], checked against dwconv_f32_scalar (same fused tap order); DW_T
+/// int8_t: per-channel output stage, checked against dwconv_qs8_scalar. Both bit for bit after the
+/// measured call, on tap pointers. elements() counts MACs (pixels x C x 9). A driver includes its
+/// kernel, defines DW_ROW and DW_T, then includes this.
 /// (dwconv_f32_common.hpp / dwconv_qs8_common.hpp are the unipass kernels' padded-layer bodies.)
 #pragma once
 #include <cstddef>
@@ -23,6 +24,9 @@
 #endif
 #ifndef TESSERA_PERF_C
 #define TESSERA_PERF_C 32
+#endif
+#ifndef TESSERA_PERF_DEFAULT_STRIDE
+#define TESSERA_PERF_DEFAULT_STRIDE 1
 #endif
 
 namespace tessera_perf {
@@ -65,7 +69,7 @@ template <class S = stage_t> S make_stage() {
 
 void setup() {
   const char* s_env = std::getenv("TESSERA_PERF_STRIDE");
-  stride = s_env && std::strcmp(s_env, "2") == 0 ? 2 : 1;
+  stride = s_env ? (std::strcmp(s_env, "2") == 0 ? 2 : 1) : TESSERA_PERF_DEFAULT_STRIDE;
   out_hw = (kHW - 3) / stride + 1;
   v_stride = stride;
   v_ohw = out_hw;

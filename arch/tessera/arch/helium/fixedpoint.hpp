@@ -4,6 +4,7 @@
 ///   srdhm(a, b)        VQRDMULH is exactly SaturatingRoundingDoublingHighMul
 ///   rdpot(x, e)        RoundingDivideByPOT, e in [0, 31] per lane
 ///   rdpot_neg(x, ne)   the same with ne = -e in [-31, 0] (saves the negation when -e is at hand)
+///   rdpot_neg_nz(x, ne) the same for ne in [-31, -1] (a right shift in every lane: no mask)
 ///   shl_wrap(x, s)     two's-complement left shift, s in [0, 31] per lane (VSHL does not saturate)
 ///   mbqm(x, m, s)      MultiplyByQuantizedMultiplier, s in [-31, 30] per lane
 /// plus `_n` forms with one scalar multiplier / shift for every lane (per-tensor stages).
@@ -35,6 +36,11 @@ inline int32x4_t rdpot_neg(int32x4_t x, int32x4_t ne) noexcept {
 inline int32x4_t rdpot_neg_n(int32x4_t x, std::int32_t ne) noexcept {
   const int32x4_t fixup = vshrq_n_s32(vandq_s32(x, vdupq_n_s32(ne)), 31);
   return vrshlq_n_s32(vqaddq_s32(x, fixup), ne);
+}
+/// rdpot_neg for ne in [-31, -1] in every lane: x & ne then has x's sign bit, so the fixup is
+/// x >> 31 (one instruction fewer).
+inline int32x4_t rdpot_neg_nz(int32x4_t x, int32x4_t ne) noexcept {
+  return vrshlq_s32(vqaddq_s32(x, vshrq_n_s32(x, 31)), ne);
 }
 /// x / 2^e rounded to nearest, ties away from zero, e in [0, 31] per lane.
 inline int32x4_t rdpot(int32x4_t x, int32x4_t e) noexcept { return rdpot_neg(x, vnegq_s32(e)); }

@@ -46,6 +46,7 @@
 // (helium integer depthwise kernels)
 #include <tessera/kernels/dwconv/helium/dwconv_qs8_2x8_helium.hpp>
 #include <tessera/kernels/dwconv/helium/dwconv_qs16_2x8_helium.hpp>
+#include <tessera/kernels/dwconv/helium/dwconv3x3_qs8_2x8_helium.hpp>
 #endif
 #if TESSERA_HAS_HELIUM_FP
 // (helium fp32 depthwise kernels)
@@ -148,6 +149,10 @@ using dwconv3x3_qs8_registry = arch::type_list<dwconv3x3_qs8_scalar
 #if TESSERA_HAS_SVE
 // (sve s8 row entries)
                                                , dwconv3x3_qs8_2vl_sve
+#endif
+#if TESSERA_HAS_HELIUM
+// (helium s8 row entries)
+                                               , dwconv3x3_qs8_2x8_helium
 #endif
                                                >;
 
