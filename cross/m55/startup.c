@@ -13,6 +13,9 @@
  *   line to the host's stderr via semihosting and ends QEMU with exit code 99
  *   (TESSERA_M55_FAULT_EXIT_CODE), so a crashing test fails loudly instead of
  *   hanging. All handlers are weak: a test may override e.g. SysTick_Handler.
+ *   An MPU data access violation (a tt::guarded guard hit, see
+ *   tests/support/guard.hpp) first prints "MPU fault at <address> (guard
+ *   page hit ...)".
  *
  * This file must not use floating-point or MVE instructions outside main():
  * the reset handler runs before CP10/CP11 are enabled and a fault handler may
@@ -190,11 +193,21 @@ void tessera_m55_fault_report(const uint32_t *frame, uint32_t exc_return,
         "UsageFault", "SecureFault", "Reserved", "Reserved", "Reserved",
         "SVCall", "DebugMonitor", "Reserved", "PendSV", "SysTick",
     };
-    static char buf[320];
+    static char buf[448];
     volatile const uint32_t *scb = (volatile const uint32_t *)0xE000ED00u;
     uint32_t exc = ipsr & 0x1FFu;
+    uint32_t cfsr = scb[0x28 / 4];
     char *p = buf;
 
+    /* MMFSR DACCVIOL + MMARVALID: a data access the MPU refused. The only
+     * MPU regions are tests/support/guard.hpp's (a background region plus
+     * one overlapping region per guard), so this is an out-of-bounds access
+     * next to a tt::guarded buffer; MMFAR is the exact faulting address. */
+    if ((cfsr & 0x82u) == 0x82u) {
+        p = tessera_m55_hex(p, "\ntessera-m55: MPU fault at ", scb[0x34 / 4]);
+        p = tessera_m55_put(p, " (guard page hit: out-of-bounds read or write"
+                               " next to a tt::guarded buffer)");
+    }
     p = tessera_m55_put(p, "\ntessera-m55: unexpected exception ");
     if (exc < 16) {
         p = tessera_m55_put(p, names[exc]);
@@ -208,7 +221,7 @@ void tessera_m55_fault_report(const uint32_t *frame, uint32_t exc_return,
     } else {
         p = tessera_m55_hex(p, " bad sp=", (uint32_t)frame);
     }
-    p = tessera_m55_hex(p, " CFSR=", scb[0x28 / 4]);
+    p = tessera_m55_hex(p, " CFSR=", cfsr);
     p = tessera_m55_hex(p, " HFSR=", scb[0x2C / 4]);
     p = tessera_m55_hex(p, " MMFAR=", scb[0x34 / 4]);
     p = tessera_m55_hex(p, " BFAR=", scb[0x38 / 4]);
