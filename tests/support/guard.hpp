@@ -55,7 +55,7 @@ struct state {
   bool initialized = false, usable = false;
   std::uint32_t free_regions = 0;  // bit r set: region r is free for a guard
   std::uintptr_t background_lo = 0, background_hi = 0;
-  unsigned guarded = 0, unguarded = 0, live = 0, peak = 0;
+  unsigned guarded = 0, unguarded = 0;
 };
 inline state mpu;
 
@@ -107,7 +107,6 @@ inline int arm(std::uintptr_t guard) {
   r_rlar() = static_cast<std::uint32_t>(guard + guard_bytes - granule) | 1u;  // last 32-byte block
   barrier();
   ++mpu.guarded;
-  if (++mpu.live > mpu.peak) mpu.peak = mpu.live;
   return r;
 }
 
@@ -117,7 +116,6 @@ inline void disarm(int r) {
   r_rlar() = 0;
   barrier();
   mpu.free_regions |= 1u << r;
-  --mpu.live;
 }
 
 }  // namespace guard_mpu
