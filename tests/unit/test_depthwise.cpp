@@ -469,6 +469,63 @@ TEST_CASE_TEMPLATE_DEFINE("dwconv_qs8 kernels: ks 9 and 25 equal the general loo
 }
 TEST_CASE_TEMPLATE_APPLY(dw_spec_s8, as_tuple<kernels::dwconv_qs8_registry>::type);
 
+// MBQM's whole shift range on the int8 unipass kernels, against the scalar kernel: per-channel
+// shifts by 8-channel block (the Helium kernels' epilogue form is chosen per block) all in
+// [-31, -1], in [-31, 30], or negative but one 0, each pattern in the first block in turn; every
+// 8-channel tail after a whole block; 1, 3 and 5 pixels; ks 9 and 25 and the general loop;
+// per-tensor shifts of both signs. Shift arrays and outputs border guard pages.
+TEST_CASE_TEMPLATE_DEFINE("dwconv_qs8 kernels: MBQM's whole shift range equals the scalar kernel (guard pages)", K,
+                          dw_shift_s8) {
+  TT_REQUIRE_RUNNABLE(K);
+  using ref = kernels::dwconv_qs8_scalar;
+  tt::rng r(17);
+  const std::size_t cr = K::cr();
+  const std::size_t channels[] = {1, 3, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 24, 31, 67};
+  for (std::size_t ks : {9u, 25u, 4u})
+    for (std::size_t ch : channels)
+      for (std::size_t phase = 0; phase < 3; ++phase) {
+        const std::size_t pixels = 1 + 2 * phase;
+        INFO("ks=" << ks << " channels=" << ch << " pixels=" << pixels << " phase=" << phase);
+        const auto side = phase == 1 ? tt::guard_side::before : tt::guard_side::after;
+        std::vector<std::int8_t> x(pixels * ks * ch), w(ks * ch);
+        for (auto& v : x) v = rand_val<std::int8_t>(r);
+        for (auto& v : w) v = rand_val<std::int8_t>(r);
+        std::vector<const std::int8_t*> ptr(pixels * ks);
+        for (std::size_t i = 0; i < pixels * ks; ++i) ptr[i] = x.data() + i * ch;
+        std::vector<std::int32_t> bias(ch);
+        tt::guarded<std::int32_t> mult(ch, side), shift(ch, side);
+        tt::guarded<std::int8_t> out(pixels * ch, side);
+        REQUIRE(out.ok());
+        for (std::size_t c = 0; c < ch; ++c) {
+          const std::size_t kind = (c / 8 + phase) % 3;
+          bias[c] = static_cast<std::int32_t>(r.range(-40000, 40000));
+          mult[c] = static_cast<std::int32_t>(c % 5 == 4 ? 0x7FFFFFFF : r.range(1 << 30, 0x7FFFFFFF));
+          shift[c] = static_cast<std::int32_t>(kind == 0 ? r.range(-31, -1)
+                                               : kind == 1 ? r.range(-31, 30)
+                                               : c % 8 == (c / 8) % 8 ? 0 : r.range(-12, -1));
+        }
+        shift[0] = phase == 0 ? -1 : shift[0];  // the smallest right shift
+        auto w_at = [&](std::size_t t, std::size_t c) { return w[t * ch + c]; };
+        auto b_at = [&](std::size_t c) { return bias[c]; };
+        tt::guarded<std::int32_t> packed(kernels::packed_dw_bytes(ch, ks, cr, 4, 1) / 4, side);
+        kernels::pack_dw<std::int32_t, std::int8_t>(ch, ks, cr, w_at, b_at, packed.data());
+        auto pr = storage(kernels::packed_dw_bytes(ch, ks, ref::cr(), 4, 1));
+        kernels::pack_dw<std::int32_t, std::int8_t>(ch, ks, ref::cr(), w_at, b_at, pr.data());
+        const std::int32_t zp = phase == 2 ? 100 : -3;
+        const std::int32_t lo = phase == 1 ? -100 : -128, hi = phase == 1 ? 90 : 127;
+        std::vector<std::int8_t> want(pixels * ch);
+        auto check = [&](const auto& st) {
+          K::run(ch, pixels, ks, ptr.data(), ks, packed.data(), out.data(), ch, st);
+          ref::run(ch, pixels, ks, ptr.data(), ks, pr.data(), want.data(), ch, st);
+          CHECK(std::vector<std::int8_t>(out.data(), out.data() + pixels * ch) == want);
+        };
+        check(output_stage<requant::per_channel>{{mult.data(), shift.data()}, zp, lo, hi});
+        const std::int32_t pt_shift[] = {-1, -31, -9, 0, 2};
+        for (std::int32_t s : pt_shift) check(output_stage<requant::per_tensor>{{mult[ch - 1], s}, zp, lo, hi});
+      }
+}
+TEST_CASE_TEMPLATE_APPLY(dw_shift_s8, as_tuple<kernels::dwconv_qs8_registry>::type);
+
 TEST_CASE_TEMPLATE_DEFINE("dwconv_qs16 kernels: ks 9 and 25 equal the general loop (both accumulators)", K, dw_spec_s16) {
   TT_REQUIRE_RUNNABLE(K);
   tt::rng r(12);

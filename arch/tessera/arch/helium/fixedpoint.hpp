@@ -42,6 +42,10 @@ inline int32x4_t rdpot_neg_n(int32x4_t x, std::int32_t ne) noexcept {
 inline int32x4_t rdpot_neg_nz(int32x4_t x, int32x4_t ne) noexcept {
   return vrshlq_s32(vqaddq_s32(x, vshrq_n_s32(x, 31)), ne);
 }
+/// rdpot_neg_nz with one exponent for every lane, ne in [-31, -1].
+inline int32x4_t rdpot_neg_nz_n(int32x4_t x, std::int32_t ne) noexcept {
+  return vrshlq_n_s32(vqaddq_s32(x, vshrq_n_s32(x, 31)), ne);
+}
 /// x / 2^e rounded to nearest, ties away from zero, e in [0, 31] per lane.
 inline int32x4_t rdpot(int32x4_t x, int32x4_t e) noexcept { return rdpot_neg(x, vnegq_s32(e)); }
 
