@@ -230,17 +230,6 @@ struct dwconv3x3_qs8_2x8_helium {
     static constexpr bool per_tensor = PerTensor, right_shifts = RightShifts;
   };
 
-  /// True when the 8 channels from c0 (a whole block) all have shift <= -1.
-  template <class Q> static bool right_shifts(const output_stage<Q>& p, std::size_t c0) noexcept {
-    if constexpr (std::is_same_v<Q, requant::per_tensor>) {
-      (void)c0;
-      return p.q.shift < 0;
-    } else {
-      const int32x4_t s = vmaxq_s32(vldrwq_s32(p.q.shift + c0), vldrwq_s32(p.q.shift + c0 + 4));
-      return vmaxvq_s32(INT32_MIN, s) < 0;
-    }
-  }
-
   /// Fills the block's stack k for the packed block blk of channels [c0, c0 + rem), in address
   /// order through one stepping pointer (GCC 12 otherwise keeps a register, or a stack slot, per
   /// offset).
@@ -303,7 +292,7 @@ struct dwconv3x3_qs8_2x8_helium {
     const auto* blk = static_cast<const std::uint8_t*>(packed);
     std::size_t c0 = 0;
     for (; channels - c0 >= CR; c0 += CR, blk += BLOCK) {
-      if (right_shifts(p, c0)) block<S, false, form<pt, true>>(channels, pixels, r0, r1, r2, blk, out, c0, CR, p);
+      if (dwconv_qs8_2x8_helium::right_shifts(p.q, c0)) block<S, false, form<pt, true>>(channels, pixels, r0, r1, r2, blk, out, c0, CR, p);
       else block<S, false, form<pt, false>>(channels, pixels, r0, r1, r2, blk, out, c0, CR, p);
     }
     if (c0 != channels) block<S, true, form<pt, false>>(channels, pixels, r0, r1, r2, blk, out, c0, channels - c0, p);

@@ -60,6 +60,18 @@ struct dwconv_qs8_2x8_helium {
     dispatch_taps(ks, [&](auto taps) { run_ks<decltype(taps)::value>(channels, pixels, ks, in, in_step, packed, out, out_stride, p); });
   }
 
+  /// True when the 8 channels from c0 (a whole block) all have shift <= -1: such blocks take the
+  /// negative-shift epilogue (helium_ops::rdpot_neg_nz) here and in dwconv3x3_qs8_2x8_helium.
+  template <class Q> static bool right_shifts(const Q& q, std::size_t c0) noexcept {
+    if constexpr (std::is_same_v<Q, requant::per_tensor>) {
+      (void)c0;
+      return q.shift < 0;
+    } else {
+      const int32x4_t s = vmaxq_s32(vldrwq_s32(q.shift + c0), vldrwq_s32(q.shift + c0 + 4));
+      return vmaxvq_s32(INT32_MIN, s) < 0;
+    }
+  }
+
  private:
   static constexpr std::size_t CR = 8;
 
@@ -177,18 +189,6 @@ struct dwconv_qs8_2x8_helium {
     for (; px >= 2; px -= 2, ip += 2 * in_step, o += 2 * out_stride)
       pixels_p<KS, 2, Tail, Neg>(ks, ip, in_step, c0, w, bias, o, out_stride, pc, q, me, mo, se, so, zp, lo, hi);
     if (px != 0) pixels_p<KS, 1, Tail, Neg>(ks, ip, in_step, c0, w, bias, o, out_stride, pc, q, me, mo, se, so, zp, lo, hi);
-  }
-
-  /// True when the 8 channels from c0 (a whole block) all have shift <= -1 (as
-  /// dwconv3x3_qs8_2x8_helium decides its epilogue form).
-  template <class Q> static bool right_shifts(const Q& q, std::size_t c0) noexcept {
-    if constexpr (std::is_same_v<Q, requant::per_tensor>) {
-      (void)c0;
-      return q.shift < 0;
-    } else {
-      const int32x4_t s = vmaxq_s32(vldrwq_s32(q.shift + c0), vldrwq_s32(q.shift + c0 + 4));
-      return vmaxvq_s32(INT32_MIN, s) < 0;
-    }
   }
 
   /// KS > 0: the tap count is a compile-time constant; KS = 0: it is `ks_rt`. Whole blocks run in
