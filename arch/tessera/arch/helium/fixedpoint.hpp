@@ -7,7 +7,9 @@
 ///   rdpot_neg_nz(x, ne) the same for ne in [-31, -1] (a right shift in every lane: no mask)
 ///   shl_wrap(x, s)     two's-complement left shift, s in [0, 31] per lane (VSHL does not saturate)
 ///   mbqm(x, m, s)      MultiplyByQuantizedMultiplier, s in [-31, 30] per lane
-/// plus `_n` forms with one scalar multiplier / shift for every lane (per-tensor stages).
+/// plus `_n` forms with one scalar multiplier / shift for every lane (per-tensor stages), and the
+/// output stage's last step:
+///   narrow_clamp(d, e, o, lo, hi)  even / odd int32 lanes to one int16x8, saturating, clamped
 #pragma once
 #include <cstdint>
 #include <tessera/arch/native.hpp>
@@ -61,6 +63,17 @@ inline int32x4_t mbqm(int32x4_t x, int32x4_t m, int32x4_t s) noexcept {
 /// mbqm with one multiplier and shift for every lane, s in [-31, 30].
 inline int32x4_t mbqm_n(int32x4_t x, std::int32_t m, std::int32_t s) noexcept {
   return rdpot_neg_n(srdhm_n(shl_wrap_n(x, s > 0 ? s : 0), m), s > 0 ? 0 : s);
+}
+
+/// Even / odd channel int32 lanes e, o narrowed with saturation and re-interleaved (VQMOVNB,
+/// VQMOVNT: lane 2i = e[i], lane 2i + 1 = o[i]), then clamped to [lo, hi] as int16 (one VMAX, one
+/// VMIN for 8 lanes). For lo, hi within int16 this equals clamping the int32 values, then
+/// narrowing. VQMOVNB/T overwrite half of each lane in place and together every lane, so d's
+/// value is never read: pass a vector that is dead here (GCC 12 writes d's register without a
+/// VMOV; a vector still live, e itself, costs one).
+inline int16x8_t narrow_clamp(int32x4_t d, int32x4_t e, int32x4_t o, int16x8_t lo, int16x8_t hi) noexcept {
+  const int16x8_t y = vqmovntq_s32(vqmovnbq_s32(vreinterpretq_s16_s32(d), e), o);
+  return vminq_s16(vmaxq_s16(y, lo), hi);
 }
 
 }  // namespace tessera::arch::helium_ops

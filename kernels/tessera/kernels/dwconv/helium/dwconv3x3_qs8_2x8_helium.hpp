@@ -125,8 +125,7 @@ struct dwconv3x3_qs8_2x8_helium {
   template <bool Tail>
   [[gnu::always_inline]] static inline void narrow_store(std::int8_t* o, int32x4_t ye, int32x4_t yo, int16x8_t lo,
                                                          int16x8_t hi, mve_pred16_t pc) noexcept {
-    int16x8_t y = vqmovntq_s32(vqmovnbq_s32(vreinterpretq_s16_s32(ye), ye), yo);  // channel order again
-    y = vminq_s16(vmaxq_s16(y, lo), hi);
+    const int16x8_t y = tessera::arch::helium_ops::narrow_clamp(ye, ye, yo, lo, hi);  // channel order again
     if constexpr (Tail) vstrbq_p_s16(o, y, pc);
     else vstrbq_s16(o, y);
   }

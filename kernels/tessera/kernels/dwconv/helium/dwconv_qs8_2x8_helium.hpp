@@ -7,7 +7,7 @@
 /// Products: VMULLB.S16 / VMULLT.S16 widen the even / odd lanes' int16 products to int32x4 (MVE
 /// has no vector x vector integer VMLA), so each pixel keeps two accumulators, even channels
 /// (0, 2, 4, 6) and odd channels (1, 3, 5, 7). Bias' is loaded de-interleaved (VLD20/VLD21), the
-/// results are re-interleaved by the narrowing VMOVNB/VMOVNT into one int16x8 and stored with
+/// results are re-interleaved by the saturating VQMOVNB/VQMOVNT into one int16x8 and stored with
 /// VSTRB.16 (low bytes).
 /// Loop order: channel block outer, pixel pairs inner (an odd last pixel runs alone).
 /// Per tap and pixel pair: 1 weight VLDRB.S16, 2 pointer loads (+ channel offset), 2 input
@@ -16,9 +16,12 @@
 /// bit for bit.
 /// Epilogue: MBQM through tessera::arch::helium_ops (VQRDMULH + rounding shift; when every shift
 /// of the block is negative, as in TFLite's depthwise stages, no left shift and the unmasked
-/// rounding fixup, rdpot_neg_nz, as dwconv3x3_qs8_2x8_helium), + zero point (wrapping), clamp,
-/// narrow, store. Whole calls on the Cortex-M55 (tools/arm-perf/drivers/dwconv_qs8_2x8_helium.cpp,
-/// per-tensor, GCC 12): 1.376 instructions/MAC, 1.474 with the general MBQM and the old tap order.
+/// rounding fixup, rdpot_neg_nz, as dwconv3x3_qs8_2x8_helium), + zero point (wrapping), then
+/// helium_ops::narrow_clamp as the row kernel: VQMOVNB/VQMOVNT to int16 (saturating, so one clamp
+/// of 8 int16 lanes equals the int32 clamp for [act_min, act_max] within int8), VSTRB.16. Whole
+/// calls on the Cortex-M55 (tools/arm-perf/drivers/dwconv_qs8_2x8_helium.cpp, per-tensor, GCC 12):
+/// 1.307 instructions/MAC; 1.376 clamping the int32 lanes and narrowing into a zero vector, 1.474
+/// before that with the general MBQM and the old tap order.
 /// Tails: whole blocks run unpredicated; the last block of `channels % 8` channels runs a
 /// VCTP16-predicated instance (zeroing input loads, predicated store, per-channel parameters by
 /// predicated gathers): nothing at or past `channels` is read or written. Bias' and weights are
@@ -52,7 +55,8 @@ struct dwconv_qs8_2x8_helium {
   /// @param[in]  in       pixels * in_step tap pointers (in_step >= ks), each to `channels` int8 values
   /// @param[in]  packed   op.hpp s8 blocks packed with cr() = 8 (4-byte aligned)
   /// @param[out] out      output pixel p at out + p * out_stride (`channels` values written)
-  /// @param[in]  p        output stage; shifts in [-31, 30]; per-channel arrays indexed by channel
+  /// @param[in]  p        output stage; shifts in [-31, 30]; act_min, act_max within int8;
+  ///                      per-channel arrays indexed by channel
   template <class Q>
   static void run(std::size_t channels, std::size_t pixels, std::size_t ks, const std::int8_t* const* in,
                   std::size_t in_step, const void* packed, std::int8_t* out, std::size_t out_stride,
@@ -87,8 +91,8 @@ struct dwconv_qs8_2x8_helium {
   template <bool Tail, bool Neg, class Q>
   [[gnu::always_inline]] static inline void store(std::int8_t* o, int32x4_t ae, int32x4_t ao, mve_pred16_t pc,
                                                   const Q& q, int32x4_t me, int32x4_t mo, int32x4_t se,
-                                                  int32x4_t so, std::int32_t zp, int32x4_t lo,
-                                                  int32x4_t hi) noexcept {
+                                                  int32x4_t so, std::int32_t zp, int16x8_t lo,
+                                                  int16x8_t hi) noexcept {
     namespace ops = tessera::arch::helium_ops;
     int32x4_t ye, yo;
     if constexpr (Neg && std::is_same_v<Q, requant::per_tensor>) {
@@ -104,9 +108,11 @@ struct dwconv_qs8_2x8_helium {
       ye = ops::mbqm(ae, me, se);
       yo = ops::mbqm(ao, mo, so);
     }
-    ye = vminq_s32(vmaxq_s32(vaddq_n_s32(ye, zp), lo), hi);
-    yo = vminq_s32(vmaxq_s32(vaddq_n_s32(yo, zp), lo), hi);
-    const int16x8_t y = vmovntq_s32(vmovnbq_s32(vdupq_n_s16(0), ye), yo);  // channel order again
+    ye = vaddq_n_s32(ye, zp);
+    yo = vaddq_n_s32(yo, zp);
+    // ae: dead here, its register takes the narrowed lanes (ye as in dwconv3x3_qs8_2x8_helium
+    // costs GCC 12 a VMOV per pixel; a reloaded zero vector cost a load and a VMOV)
+    const int16x8_t y = ops::narrow_clamp(ae, ye, yo, lo, hi);  // channel order again
     if constexpr (Tail) vstrbq_p_s16(o, y, pc);
     else vstrbq_s16(o, y);
   }
@@ -146,8 +152,8 @@ struct dwconv_qs8_2x8_helium {
                                                      std::size_t c0, const std::int8_t* w, int32x4x2_t bias,
                                                      std::int8_t* o, std::size_t out_stride, mve_pred16_t pc,
                                                      const Q& q, int32x4_t me, int32x4_t mo, int32x4_t se,
-                                                     int32x4_t so, std::int32_t zp, int32x4_t lo,
-                                                     int32x4_t hi) noexcept {
+                                                     int32x4_t so, std::int32_t zp, int16x8_t lo,
+                                                     int16x8_t hi) noexcept {
     const std::int8_t* const* ip1 = P > 1 ? ip + in_step : ip;
     // Launders the weight pointer: taps address it with immediate offsets instead of 9 hoisted
     // (and spilled) per-tap pointers; likewise pixel 1's tap pointers (immediate offsets from ip1,
@@ -170,7 +176,7 @@ struct dwconv_qs8_2x8_helium {
   template <std::size_t KS, bool Tail, bool Neg, class Q>
   [[gnu::always_inline]] static inline void block(std::size_t c0, std::size_t rem, std::size_t pixels, std::size_t ks, const std::int8_t* const* ip,
                     std::size_t in_step, const std::uint8_t* blk, std::int8_t* o, std::size_t out_stride, const Q& q,
-                    std::int32_t zp, int32x4_t lo, int32x4_t hi) noexcept {
+                    std::int32_t zp, int16x8_t lo, int16x8_t hi) noexcept {
     const mve_pred16_t pc = vctp16q(static_cast<std::uint32_t>(rem));  // saturates at 8 lanes
     const int32x4x2_t bias = vld2q_s32(reinterpret_cast<const std::int32_t*>(blk));  // even, odd channels
     const auto* w = reinterpret_cast<const std::int8_t*>(blk + CR * sizeof(std::int32_t));
@@ -201,7 +207,8 @@ struct dwconv_qs8_2x8_helium {
     const std::size_t bytes = packed_dw_block_bytes(CR, ks, sizeof(std::int32_t), sizeof(std::int8_t));
     // Parameters in locals: int8 stores may alias anything, so members would be reloaded.
     const std::int32_t zp = p.zero_point;
-    const int32x4_t lo = vdupq_n_s32(p.act_min), hi = vdupq_n_s32(p.act_max);
+    const int16x8_t lo = vdupq_n_s16(static_cast<std::int16_t>(p.act_min));
+    const int16x8_t hi = vdupq_n_s16(static_cast<std::int16_t>(p.act_max));
     const Q q = p.q;
     const auto* blk = static_cast<const std::uint8_t*>(packed);
     std::size_t c0 = 0;
