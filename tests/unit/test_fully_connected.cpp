@@ -389,3 +389,44 @@ TEST_CASE_TEMPLATE_DEFINE("gemm_qs8 kernels with zero points and shifts at valid
     }
 }
 TEST_CASE_TEMPLATE_APPLY(fc_stage_limits, as_tuple<kernels::gemm_qs8_registry>::type);
+
+TEST_CASE_TEMPLATE_DEFINE("gemm_qs8 kernels with fast and general output stages in neighbouring blocks", K, fc_mixed_stages) {
+  TT_REQUIRE_RUNNABLE(K);
+  tt::rng r(41);
+  // n = 100: blocks of 32, 32, 32 and a 4-channel tail on 32-channel kernels. A left shift in a
+  // block sends that block to the general requantization form, the others stay on the fast one
+  // (the AVX-512 kernel runs a fast block's stage inside the next block's k loop, from K = 77 on,
+  // across row tiles too; a general block runs at once). Row offsets (weight zero point) on half
+  // of the cases; odd m leaves row tiles of 1 to 7 rows.
+  const unsigned general_blocks[] = {0b0000, 0b0001, 0b0010, 0b0101, 0b1010, 0b0110, 0b1111, 0b1001};
+  for (std::size_t k : {64u, 77u, 130u})
+    for (std::size_t m : {2u, 9u, 17u, 23u})
+      for (unsigned gb : general_blocks) {
+        const std::size_t n = 100;
+        const std::int32_t zw = gb % 2 == 0 ? 0 : 5;
+        std::vector<std::int8_t> in(m * k), w(n * k);
+        for (auto& v : in) v = static_cast<std::int8_t>(r.range(-128, 127));
+        for (auto& v : w) v = static_cast<std::int8_t>(r.range(-128, 127));
+        std::vector<std::int32_t> bias(n), mult(n), shift(n);
+        for (std::size_t j = 0; j < n; ++j) {
+          bias[j] = static_cast<std::int32_t>(r.range(-100000, 100000));
+          mult[j] = static_cast<std::int32_t>(r.range(1 << 30, 0x7FFFFFFF));
+          shift[j] = static_cast<std::int32_t>(r.range(-14, -6));
+        }
+        for (std::size_t b = 0; b < 4; ++b)
+          if ((gb >> b) & 1u) shift[std::min(n - 1, b * 32 + 3)] = 1;
+        using ref = fully_connected_s8<arch::scalar, kernels::gemm_qs8_1x4c1_scalar>;
+        using dut = fully_connected_s8<typename K::arch, K>;
+        auto pr = words(ref::packed_weights_bytes(n, k)), pd = words(dut::packed_weights_bytes(n, k));
+        REQUIRE(ref::pack_weights(n, k, w.data(), bias.data(), -9, zw, pr.data(), pr.size() * 4).ok());
+        REQUIRE(dut::pack_weights(n, k, w.data(), bias.data(), -9, zw, pd.data(), pd.size() * 4).ok());
+        output_stage<requant::per_channel> p{{mult.data(), shift.data()}, static_cast<std::int32_t>(r.range(-20, 20)), -128, 127};
+        std::vector<std::int8_t> want(m * n), got(m * n, 0x55);
+        std::vector<std::int32_t> ws(m);
+        REQUIRE(ref::run(m, k, n, in.data(), k, pr.data(), want.data(), n, p, zw, ws.data(), ws.size() * 4).ok());
+        REQUIRE(dut::run(m, k, n, in.data(), k, pd.data(), got.data(), n, p, zw, ws.data(), ws.size() * 4).ok());
+        INFO("m=" << m << " k=" << k << " general blocks=" << gb << " zw=" << zw);
+        CHECK(got == want);
+      }
+}
+TEST_CASE_TEMPLATE_APPLY(fc_mixed_stages, as_tuple<kernels::gemm_qs8_registry>::type);

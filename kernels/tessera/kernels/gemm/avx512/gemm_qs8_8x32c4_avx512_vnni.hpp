@@ -17,8 +17,12 @@
 /// - One row (M = 1, or a last single row; GEMV): the weights are flipped as loaded (one VPXORD per
 ///   64 bytes) and the row adds -128 * sum_k a[k]; 4 blocks at a time (8 accumulators, 512 bytes of
 ///   weights per k-group streamed in parallel), bandwidth-bound.
-/// Epilogue (out of line, from a 1 KiB tile on the stack), with each panel's output stages prepared
-/// once: the usual stages (every shift in [-23, -1], zero point within +-128, no INT32_MIN
+/// Epilogue (from a 1 KiB tile on the stack), with each panel's output stages prepared once. From
+/// K = 77 on (20 k-groups: a tile's 16 stage vectors and 4 row pairs), a tile's fast-form stage
+/// runs inside the next block's k loop, one vector or row pair per k-group, where its instructions
+/// share the core with the VPDPBUSDs (see `pending`; layer c, K = 128: 4-8% faster); otherwise out
+/// of line after the tile.
+/// Stages: the usual stages (every shift in [-23, -1], zero point within +-128, no INT32_MIN
 /// multiplier) run MBQM + zero point as one 64-bit rounding (see `make_fast`: 12 instructions per 16
 /// lanes); any other stage the general two-step form of simd/xsimd_bridge.hpp. Two rows are
 /// narrowed together (VPACKSSDW, VPACKSSWB, VPERMD), clamped on bytes and stored 32 bytes per row.
@@ -75,6 +79,12 @@ struct gemm_qs8_8x32c4_avx512_vnni {
     alignas(64) std::int32_t cb[PB * NR];  // the panel's biases' - 128 * column sums (row tiles)
     alignas(64) fast_stage fs[PB];         // the panel's output stages, where the fast form applies
     bool fast[PB];
+    alignas(64) std::int32_t tb[MR][NR];  // a row tile's sums waiting for their output stage
+    // With fewer k-groups than a tile has stage vectors and row pairs (16 + 4), a stage cannot
+    // hide in the next block's loop: it runs after each block, out of line (K = 27: 2-7% faster
+    // so; K = 64: up to 6%).
+    const bool pipelined = k <= KW && (k + 3) / 4 >= 2 * MR + MR / 2;
+    pending pend{tb, 0, nullptr, nullptr, 0, nullptr, 0};  // drained before fs is rewritten
     for (std::size_t j0 = 0; j0 < blocks; j0 += panel) {
       const std::size_t j1 = std::min(blocks, j0 + panel);
       for (std::size_t j = j0; j < j1; ++j) fast[j - j0] = make_fast(fs[j - j0], j * NR, std::min(NR, n - j * NR), p);
@@ -85,8 +95,10 @@ struct gemm_qs8_8x32c4_avx512_vnni {
         const std::size_t rows = std::min(MR, m - i);
         const std::int32_t* ri = row_offset ? row_offset + i : nullptr;
         if (rows == 1) row1(n, k, a + i * a_stride, pw, block, ps, ri, c + i * c_stride, p);
-        else tile(rows, n, k, a + i * a_stride, a_stride, pw, block, ps, ri, c + i * c_stride, c_stride, p);
+        else if (pipelined) tile<true>(rows, n, k, a + i * a_stride, a_stride, pw, block, ps, ri, c + i * c_stride, c_stride, p, tb, pend);
+        else tile<false>(rows, n, k, a + i * a_stride, a_stride, pw, block, ps, ri, c + i * c_stride, c_stride, p, tb, pend);
       }
+      drain(pend, _mm512_set1_epi8(static_cast<char>(p.act_min)), _mm512_set1_epi8(static_cast<char>(p.act_max)));
     }
   }
 
@@ -198,6 +210,11 @@ struct gemm_qs8_8x32c4_avx512_vnni {
     return true;
   }
 
+  /// Channels [0, nb) of a block.
+  static __mmask32 block_mask(std::size_t nb) noexcept {
+    return nb >= NR ? ~__mmask32{0} : static_cast<__mmask32>((std::uint32_t{1} << nb) - 1);
+  }
+
   /// Lanes of half h (channels 16h .. 16h + 15) below nb.
   static __mmask16 lane_mask(std::size_t nb, std::size_t h) noexcept {
     const std::size_t c0 = h * L, v = nb > c0 ? std::min(L, nb - c0) : 0;
@@ -304,6 +321,44 @@ struct gemm_qs8_8x32c4_avx512_vnni {
     }
   }
 
+  /// A row tile x block whose int32 sums wait in t for their output stage (fast form only): the next
+  /// block's k loop requantizes them in place one 16-lane vector after every k-group, then narrows
+  /// and stores them one row pair per k-group, so the stage runs beside the VPDPBUSDs instead of
+  /// after them (`tools/x86-probe/vnni_pipes.cpp`: on Zen 4 a burst of stages does not overlap).
+  struct pending {
+    std::int32_t (*t)[NR];
+    std::size_t rows;  ///< 0: nothing waits
+    const std::int32_t* ro;
+    std::int8_t* c;
+    std::size_t c_stride;
+    const fast_stage* f;
+    __mmask32 mask;
+  };
+  /// Vector v (row v / 2, half v % 2 = H) of p's tile, requantized in place.
+  template <std::size_t H>
+  [[gnu::always_inline]] static inline void stage_vec(const pending& p, std::size_t v) noexcept {
+    std::int32_t* x = p.t[v / 2] + H * L;
+    __m512i s = _mm512_load_si512(x);
+    if (p.ro != nullptr) s = _mm512_add_epi32(s, _mm512_set1_epi32(p.ro[v / 2]));
+    _mm512_store_si512(x, requant(s, *p.f, H));
+  }
+  /// Row pair q of p's requantized tile: narrowed, clamped, stored.
+  [[gnu::always_inline]] static inline void narrow_pair(const pending& p, std::size_t q, __m512i lo, __m512i hi) noexcept {
+    const __m512i order = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
+    const std::size_t r = 2 * q, r1 = r + 1 < p.rows ? r + 1 : r;
+    __m512i b = _mm512_packs_epi16(_mm512_packs_epi32(_mm512_load_si512(p.t[r]), _mm512_load_si512(p.t[r] + L)),
+                                   _mm512_packs_epi32(_mm512_load_si512(p.t[r1]), _mm512_load_si512(p.t[r1] + L)));
+    b = _mm512_min_epi8(_mm512_max_epi8(_mm512_permutexvar_epi32(order, b), lo), hi);
+    _mm256_mask_storeu_epi8(p.c + r * p.c_stride, p.mask, _mm512_castsi512_si256(b));
+    if (r1 != r) _mm256_mask_storeu_epi8(p.c + r1 * p.c_stride, p.mask, _mm512_extracti64x4_epi64(b, 1));
+  }
+  /// p's whole output stage at once.
+  static void drain(pending& p, __m512i lo, __m512i hi) noexcept {
+    for (std::size_t v = 0; v < 2 * p.rows; v += 2) stage_vec<0>(p, v), stage_vec<1>(p, v + 1);
+    for (std::size_t q = 0; q < (p.rows + 1) / 2; ++q) narrow_pair(p, q, lo, hi);
+    p.rows = 0;
+  }
+
   /// Output stage of `rows` rows x one block from the int32 sums t[r][0..NR) plus the row offsets
   /// ro[r] (nullptr: none); f: the block's fast stage, or nullptr for the general form. Out of
   /// line: its constants stay out of the k loop's registers.
@@ -312,7 +367,7 @@ struct gemm_qs8_8x32c4_avx512_vnni {
                                          std::size_t n0, std::size_t nb,
                                          std::int8_t* c, std::size_t c_stride, const output_stage<Q>& p,
                                          const fast_stage* f) noexcept {
-    const __mmask32 mask = nb >= NR ? ~__mmask32{0} : static_cast<__mmask32>((std::uint32_t{1} << nb) - 1);
+    const __mmask32 mask = block_mask(nb);
     const __m512i lo = _mm512_set1_epi8(static_cast<char>(p.act_min)), hi = _mm512_set1_epi8(static_cast<char>(p.act_max));
     if (f != nullptr) store_rows(rows, t, ro, c, c_stride, *f, mask, lo, hi);
     else store_rows(rows, t, ro, c, c_stride, load_general(n0, nb, p), mask, lo, hi);
@@ -343,11 +398,14 @@ struct gemm_qs8_8x32c4_avx512_vnni {
 
   /// rows (2..8) x the panel's blocks.
   /// The activations are flipped to unsigned once per row tile (per KW chunk and block when
-  /// k > KW) into a stack buffer; the weights stay signed and are used as loaded.
-  template <class Q>
+  /// k > KW) into a stack buffer; the weights stay signed and are used as loaded. Pipelined: each
+  /// block's sums wait in tb (pend) and the next block's k loop, in this row tile or the next,
+  /// runs their fast-form stage; else each block's stage runs after its k loop.
+  template <bool Pipelined, class Q>
   static void tile(std::size_t rows, std::size_t n, std::size_t k, const std::int8_t* a0, std::size_t a_stride,
                    const std::uint8_t* pw, std::size_t block, const panel_state& ps,
-                   const std::int32_t* ro, std::int8_t* c0, std::size_t c_stride, const output_stage<Q>& p) noexcept {
+                   const std::int32_t* ro, std::int8_t* c0, std::size_t c_stride, const output_stage<Q>& p,
+                   std::int32_t (*tb)[NR], pending& pend) noexcept {
     // Row clamping: a missing row reads the last valid row (and is never stored).
     const std::int8_t* ar[MR];
     for (std::size_t r = 0; r < MR; ++r) {
@@ -357,7 +415,7 @@ struct gemm_qs8_8x32c4_avx512_vnni {
     auto flip = [&](std::size_t k0, std::size_t kc) noexcept {
       for (std::size_t r = 0; r < MR; ++r) flip_row(ab + r * KW, ar[r] + k0, kc);
     };
-    const bool one_chunk = k <= KW;
+    const bool one_chunk = k <= KW;  // always, when Pipelined
     if (one_chunk) flip(0, k);
     for (std::size_t j = ps.j0; j < ps.j1; ++j) {
       const auto* w = reinterpret_cast<const std::int8_t*>(pw + j * block + NR * sizeof(std::int32_t));
@@ -365,24 +423,43 @@ struct gemm_qs8_8x32c4_avx512_vnni {
       const __m512i b0 = _mm512_load_si512(cb), b1 = _mm512_load_si512(cb + L);
       __m512i c00 = b0, c01 = b1, c10 = b0, c11 = b1, c20 = b0, c21 = b1, c30 = b0, c31 = b1;
       __m512i c40 = b0, c41 = b1, c50 = b0, c51 = b1, c60 = b0, c61 = b1, c70 = b0, c71 = b1;
-      for (std::size_t k0 = 0; k0 < k; k0 += KW) {
-        const std::size_t kc = std::min(KW, k - k0);
-        if (!one_chunk) flip(k0, kc);
-        const std::uint8_t* x = ab;
-        const std::uint8_t* const xe = ab + ((kc + 3) & ~std::size_t{3});  // the packed weights end at kpad
-        for (; x != xe; x += 4, w += 4 * NR) {
-          const __m512i w0 = _mm512_loadu_si512(w), w1 = _mm512_loadu_si512(w + 4 * L);
-          dot2s(c00, c01, w0, w1, bcast4(x));
-          dot2s(c10, c11, w0, w1, bcast4(x + KW));
-          dot2s(c20, c21, w0, w1, bcast4(x + 2 * KW));
-          dot2s(c30, c31, w0, w1, bcast4(x + 3 * KW));
-          dot2s(c40, c41, w0, w1, bcast4(x + 4 * KW));
-          dot2s(c50, c51, w0, w1, bcast4(x + 5 * KW));
-          dot2s(c60, c61, w0, w1, bcast4(x + 6 * KW));
-          dot2s(c70, c71, w0, w1, bcast4(x + 7 * KW));
+      const std::uint8_t* x = ab;
+      auto group = [&]() __attribute__((always_inline)) {  // one k-group: 8 rows x 32 channels x 4 depths
+        const __m512i w0 = _mm512_loadu_si512(w), w1 = _mm512_loadu_si512(w + 4 * L);
+        dot2s(c00, c01, w0, w1, bcast4(x));
+        dot2s(c10, c11, w0, w1, bcast4(x + KW));
+        dot2s(c20, c21, w0, w1, bcast4(x + 2 * KW));
+        dot2s(c30, c31, w0, w1, bcast4(x + 3 * KW));
+        dot2s(c40, c41, w0, w1, bcast4(x + 4 * KW));
+        dot2s(c50, c51, w0, w1, bcast4(x + 5 * KW));
+        dot2s(c60, c61, w0, w1, bcast4(x + 6 * KW));
+        dot2s(c70, c71, w0, w1, bcast4(x + 7 * KW));
+        x += 4, w += 4 * NR;
+      };
+      if constexpr (Pipelined) {
+        const __m512i lo = _mm512_set1_epi8(static_cast<char>(p.act_min)), hi = _mm512_set1_epi8(static_cast<char>(p.act_max));
+        const pending pd = pend;  // locals: the stores into pd.t must not make the compiler reload them
+        const std::size_t nv = 2 * pd.rows, np = (pd.rows + 1) / 2;
+        std::size_t g = (k + 3) / 4, v = 0, q = 0;  // the packed weights end at kpad
+        for (; v < nv && g >= 2; v += 2, g -= 2) {
+          group(), stage_vec<0>(pd, v);
+          group(), stage_vec<1>(pd, v + 1);
+        }
+        for (; v == nv && q < np && g >= 1; ++q, --g) group(), narrow_pair(pd, q, lo, hi);
+        for (; g != 0; --g) group();
+        for (; v < nv; v += 2) stage_vec<0>(pd, v), stage_vec<1>(pd, v + 1);  // never with >= 20 k-groups
+        for (; q < np; ++q) narrow_pair(pd, q, lo, hi);
+        pend.rows = 0;
+      } else {  // nothing is pending
+        for (std::size_t k0 = 0; k0 < k; k0 += KW) {
+          const std::size_t kc = std::min(KW, k - k0);
+          if (!one_chunk) flip(k0, kc);
+          x = ab;
+          const std::uint8_t* const xe = ab + ((kc + 3) & ~std::size_t{3});  // the packed weights end at kpad
+          while (x != xe) group();
         }
       }
-      alignas(64) std::int32_t t[MR][NR];
+      std::int32_t(*t)[NR] = tb;  // the pending tile (if any) is stored by now
       _mm512_store_si512(t[0], c00), _mm512_store_si512(t[0] + L, c01);
       _mm512_store_si512(t[1], c10), _mm512_store_si512(t[1] + L, c11);
       _mm512_store_si512(t[2], c20), _mm512_store_si512(t[2] + L, c21);
@@ -391,7 +468,10 @@ struct gemm_qs8_8x32c4_avx512_vnni {
       _mm512_store_si512(t[5], c50), _mm512_store_si512(t[5] + L, c51);
       _mm512_store_si512(t[6], c60), _mm512_store_si512(t[6] + L, c61);
       _mm512_store_si512(t[7], c70), _mm512_store_si512(t[7] + L, c71);
-      epilogue(rows, t, ro, j * NR, std::min(NR, n - j * NR), c0 + j * NR, c_stride, p, ps.stage(j));
+      const std::size_t nb = std::min(NR, n - j * NR);
+      const fast_stage* f = ps.stage(j);
+      if (Pipelined && f != nullptr) pend = pending{t, rows, ro, c0 + j * NR, c_stride, f, block_mask(nb)};
+      else epilogue(rows, t, ro, j * NR, nb, c0 + j * NR, c_stride, p, f);
     }
   }
 
