@@ -295,15 +295,26 @@ struct gemm_qs8_8x32c4_avx512_vnni {
     return _mm512_add_epi32(_mm512_mask_add_epi32(q, _mm512_cmpgt_epi32_mask(rem, thr), q, _mm512_set1_epi32(1)), s.zp);
   }
 
+  /// Rows r (x0, x1: channels 0-15, 16-31) and r1 (y0, y1) of requantized int32 sums: narrowed,
+  /// clamped and stored to the valid channels (mask) of cr and, if r1 is another row, cr1.
+  [[gnu::always_inline]] static inline void narrow_store(__m512i x0, __m512i x1, __m512i y0, __m512i y1, std::int8_t* cr,
+                                                         std::int8_t* cr1, bool two, __mmask32 mask, __m512i lo,
+                                                         __m512i hi) noexcept {
+    // VPACKSSDW (row r, row r1), VPACKSSWB of the two leave 128-bit lane i holding channels
+    // 4i..4i+3 and 16+4i..16+4i+3 of row r, then the same of row r1 (4 bytes each); one VPERMD
+    // puts row r in the low 32 bytes and row r1 in the high 32. Saturating int32 -> int16 -> int8
+    // equals saturating int32 -> int8.
+    const __m512i order = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
+    __m512i b = _mm512_packs_epi16(_mm512_packs_epi32(x0, x1), _mm512_packs_epi32(y0, y1));
+    b = _mm512_min_epi8(_mm512_max_epi8(_mm512_permutexvar_epi32(order, b), lo), hi);
+    _mm256_mask_storeu_epi8(cr, mask, _mm512_castsi512_si256(b));
+    if (two) _mm256_mask_storeu_epi8(cr1, mask, _mm512_extracti64x4_epi64(b, 1));
+  }
+
   /// Requantizes rows [0, rows) of t, clamps and stores the valid channels (mask) of each.
   template <class Stage>
   static void store_rows(std::size_t rows, const std::int32_t (*t)[NR], const std::int32_t* ro, std::int8_t* c,
                          std::size_t c_stride, const Stage& s, __mmask32 mask, __m512i lo, __m512i hi) noexcept {
-    // Two rows at a time: VPACKSSDW (row r, row r + 1), VPACKSSWB of the two leave 128-bit lane i
-    // holding channels 4i..4i+3 and 16+4i..16+4i+3 of row r, then the same of row r + 1 (4 bytes
-    // each); one VPERMD puts row r in the low 32 bytes and row r + 1 in the high 32. Saturating
-    // int32 -> int16 -> int8 equals saturating int32 -> int8.
-    const __m512i order = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
     for (std::size_t r = 0; r < rows; r += 2, c += 2 * c_stride) {
       const std::size_t r1 = r + 1 < rows ? r + 1 : r;  // an odd last row is requantized twice, stored once
       __m512i x0 = _mm512_load_si512(t[r]), x1 = _mm512_load_si512(t[r] + L);
@@ -313,11 +324,8 @@ struct gemm_qs8_8x32c4_avx512_vnni {
         x0 = _mm512_add_epi32(x0, ox), x1 = _mm512_add_epi32(x1, ox);
         y0 = _mm512_add_epi32(y0, oy), y1 = _mm512_add_epi32(y1, oy);
       }
-      x0 = requant(x0, s, 0), x1 = requant(x1, s, 1), y0 = requant(y0, s, 0), y1 = requant(y1, s, 1);
-      __m512i b = _mm512_packs_epi16(_mm512_packs_epi32(x0, x1), _mm512_packs_epi32(y0, y1));
-      b = _mm512_min_epi8(_mm512_max_epi8(_mm512_permutexvar_epi32(order, b), lo), hi);
-      _mm256_mask_storeu_epi8(c, mask, _mm512_castsi512_si256(b));
-      if (r1 != r) _mm256_mask_storeu_epi8(c + c_stride, mask, _mm512_extracti64x4_epi64(b, 1));
+      narrow_store(requant(x0, s, 0), requant(x1, s, 1), requant(y0, s, 0), requant(y1, s, 1), c, c + c_stride,
+                   r1 != r, mask, lo, hi);
     }
   }
 
@@ -344,13 +352,9 @@ struct gemm_qs8_8x32c4_avx512_vnni {
   }
   /// Row pair q of p's requantized tile: narrowed, clamped, stored.
   [[gnu::always_inline]] static inline void narrow_pair(const pending& p, std::size_t q, __m512i lo, __m512i hi) noexcept {
-    const __m512i order = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
     const std::size_t r = 2 * q, r1 = r + 1 < p.rows ? r + 1 : r;
-    __m512i b = _mm512_packs_epi16(_mm512_packs_epi32(_mm512_load_si512(p.t[r]), _mm512_load_si512(p.t[r] + L)),
-                                   _mm512_packs_epi32(_mm512_load_si512(p.t[r1]), _mm512_load_si512(p.t[r1] + L)));
-    b = _mm512_min_epi8(_mm512_max_epi8(_mm512_permutexvar_epi32(order, b), lo), hi);
-    _mm256_mask_storeu_epi8(p.c + r * p.c_stride, p.mask, _mm512_castsi512_si256(b));
-    if (r1 != r) _mm256_mask_storeu_epi8(p.c + r1 * p.c_stride, p.mask, _mm512_extracti64x4_epi64(b, 1));
+    narrow_store(_mm512_load_si512(p.t[r]), _mm512_load_si512(p.t[r] + L), _mm512_load_si512(p.t[r1]),
+                 _mm512_load_si512(p.t[r1] + L), p.c + r * p.c_stride, p.c + r1 * p.c_stride, r1 != r, p.mask, lo, hi);
   }
   /// p's whole output stage at once.
   static void drain(pending& p, __m512i lo, __m512i hi) noexcept {
