@@ -1,7 +1,8 @@
 /// @file conv2d_f32_common.hpp
 /// Shared setup for the conv2d_f32_* drivers: one whole `conv2d_f32<Tag, K>::run` on a layer
 /// chosen by TESSERA_PERF_LAYER, through the algorithm chosen by TESSERA_PERF_PATH (qemu-aarch64
-/// passes the environment through):
+/// passes the environment through; the M55 has none: then the macros TESSERA_PERF_DEFAULT_LAYER,
+/// "3x3", and TESSERA_PERF_DEFAULT_PATH, "" = the operator's pick, unless a driver copy defines them):
 ///   3x3     14x14x256 -> 14x14x256, 3x3 stride 1 SAME (default)
 ///   3x3c64  28x28x64 -> 28x28x64, 3x3 stride 1 SAME
 ///   3x3c16  28x28x16 -> 28x28x32, 3x3 stride 1 SAME
@@ -21,6 +22,13 @@
 #include <cstring>
 #include <tessera/ops/conv2d.hpp>
 #include "perf_harness.hpp"
+
+#ifndef TESSERA_PERF_DEFAULT_LAYER
+#define TESSERA_PERF_DEFAULT_LAYER "3x3"
+#endif
+#ifndef TESSERA_PERF_DEFAULT_PATH
+#define TESSERA_PERF_DEFAULT_PATH ""
+#endif
 
 namespace tessera_perf {
 
@@ -44,8 +52,10 @@ inline float frand(std::uint32_t& s) { return static_cast<float>(static_cast<std
 /// Geometry and path from the environment, random data, packing with kernel K's tile.
 template <class K> void setup_conv() {
   using conv = tessera::conv2d_f32<typename K::arch, K>;
-  const char* layer = std::getenv("TESSERA_PERF_LAYER");
-  const char* path = std::getenv("TESSERA_PERF_PATH");
+  const char* layer_env = std::getenv("TESSERA_PERF_LAYER");
+  const char* path_env = std::getenv("TESSERA_PERF_PATH");
+  const char* layer = layer_env != nullptr ? layer_env : TESSERA_PERF_DEFAULT_LAYER;
+  const char* path = path_env != nullptr ? path_env : TESSERA_PERF_DEFAULT_PATH;
   tessera::conv_shape s{.in_h = 14, .in_w = 14, .in_c = 256, .out_c = 256, .kernel_h = 3, .kernel_w = 3};
   if (layer && std::strcmp(layer, "3x3c64") == 0) s = {.in_h = 28, .in_w = 28, .in_c = 64, .out_c = 64, .kernel_h = 3, .kernel_w = 3};
   if (layer && std::strcmp(layer, "3x3c16") == 0) s = {.in_h = 28, .in_w = 28, .in_c = 16, .out_c = 32, .kernel_h = 3, .kernel_w = 3};

@@ -1,7 +1,8 @@
 /// @file conv2d_s8_common.hpp
 /// Shared setup for the conv2d_s8_* drivers: one whole `conv2d_s8<Tag, K>::run` (panel gather +
 /// GEMM + requantization) on a MobileNetV1 layer chosen by the environment variable
-/// TESSERA_PERF_LAYER (qemu-aarch64 passes the environment through):
+/// TESSERA_PERF_LAYER (qemu-aarch64 passes the environment through; the M55 has none: then the
+/// macro TESSERA_PERF_DEFAULT_LAYER, "1x1" unless a driver copy defines it before the include):
 ///   3x3s2  224x224x3 -> 112x112x32, 3x3 stride 2 SAME   (panel_gemm, K = 27)
 ///   1x1    56x56x128 -> 56x56x128                        (pointwise_gemm, default)
 ///   3x3    14x14x256 -> 14x14x256, 3x3 stride 1 SAME    (panel_gemm, K = 2304)
@@ -10,6 +11,10 @@
 /// elements() counts MACs (out_pixels * out_c * kh*kw*in_c; for the transposed layer only the useful
 /// ones: input pixel x tap pairs landing inside the output, x in_c x out_c); check() compares every
 /// output with a direct TFLite-semantics reference (the transpose_conv scatter for t4x4s2).
+/// Spatial scale: TESSERA_PERF_HW_DIV (default 1) divides every layer's input and output height
+/// and width (channels and kernel shape kept; 3x3s2 at 2: 112x112x3 -> 56x56x32). Buffers: the
+/// TESSERA_PERF_MAX_* macros (elements or bytes; defaults hold every layer at HW_DIV 1); setup
+/// aborts if the layer does not fit.
 #pragma once
 #include <cstdint>
 #include <cstdlib>
@@ -17,14 +22,37 @@
 #include <tessera/ops/conv2d.hpp>
 #include "perf_harness.hpp"
 
+#ifndef TESSERA_PERF_DEFAULT_LAYER  // without TESSERA_PERF_LAYER in the environment (the M55)
+#define TESSERA_PERF_DEFAULT_LAYER "1x1"
+#endif
+#ifndef TESSERA_PERF_HW_DIV
+#define TESSERA_PERF_HW_DIV 1
+#endif
+#ifndef TESSERA_PERF_MAX_IN  // input elements (1x1: 56x56x128; 3x3s2: 224x224x3)
+#define TESSERA_PERF_MAX_IN (56 * 56 * 128 > 224 * 224 * 3 ? 56 * 56 * 128 : 224 * 224 * 3)
+#endif
+#ifndef TESSERA_PERF_MAX_OUT  // output elements (3x3s2: 112x112x32; 1x1: 56x56x128)
+#define TESSERA_PERF_MAX_OUT (112 * 112 * 32 > 56 * 56 * 128 ? 112 * 112 * 32 : 56 * 56 * 128)
+#endif
+#ifndef TESSERA_PERF_MAX_FILT  // filter elements (3x3: 256 x 9 x 256)
+#define TESSERA_PERF_MAX_FILT (256 * 9 * 256)
+#endif
+#ifndef TESSERA_PERF_MAX_PACKED  // packed filter bytes
+#define TESSERA_PERF_MAX_PACKED (256 * (9 * 256 + 64 * 4) + 65536)
+#endif
+#ifndef TESSERA_PERF_MAX_WORKSPACE  // workspace bytes
+#define TESSERA_PERF_MAX_WORKSPACE (1 << 17)
+#endif
+
 namespace tessera_perf {
+inline constexpr std::size_t kHwDiv = TESSERA_PERF_HW_DIV;
 inline tessera::conv_geometry geo;
-alignas(64) inline std::int8_t in[56 * 56 * 128 > 224 * 224 * 3 ? 56 * 56 * 128 : 224 * 224 * 3];
-alignas(64) inline std::int8_t filt[256 * 9 * 256];
+alignas(64) inline std::int8_t in[TESSERA_PERF_MAX_IN];
+alignas(64) inline std::int8_t filt[TESSERA_PERF_MAX_FILT];
 alignas(64) inline std::int32_t bias[256], mult[256], shift[256];
-alignas(64) inline std::int8_t out[112 * 112 * 32 > 56 * 56 * 128 ? 112 * 112 * 32 : 56 * 56 * 128];
-alignas(64) inline std::uint8_t packed[256 * (9 * 256 + 64 * 4) + 65536];
-alignas(64) inline std::int8_t workspace[1 << 17];
+alignas(64) inline std::int8_t out[TESSERA_PERF_MAX_OUT];
+alignas(64) inline std::uint8_t packed[TESSERA_PERF_MAX_PACKED];
+alignas(64) inline std::int8_t workspace[TESSERA_PERF_MAX_WORKSPACE];
 inline tessera::output_stage<tessera::requant::per_channel> stage;
 
 inline const std::int8_t* volatile v_in = in;
@@ -38,18 +66,25 @@ inline constexpr std::int32_t kInputZp = -3;
 
 /// Geometry from TESSERA_PERF_LAYER, random data, packing with kernel K's tile.
 template <class Conv> void setup_conv() {
-  const char* layer = std::getenv("TESSERA_PERF_LAYER");
-  tessera::conv_shape s{.in_h = 56, .in_w = 56, .in_c = 128, .out_c = 128};
-  if (layer && std::strcmp(layer, "t4x4s2") == 0) {
-    if (!tessera::make_transpose_conv_geometry({.in_h = 28, .in_w = 28, .in_c = 64, .out_h = 56, .out_w = 56, .out_c = 32,
-                                                .kernel_h = 4, .kernel_w = 4, .stride_h = 2, .stride_w = 2},
+  const char* env = std::getenv("TESSERA_PERF_LAYER");
+  const char* layer = env != nullptr ? env : TESSERA_PERF_DEFAULT_LAYER;
+  constexpr std::int64_t d = kHwDiv;
+  tessera::conv_shape s{.in_h = 56 / d, .in_w = 56 / d, .in_c = 128, .out_c = 128};
+  if (std::strcmp(layer, "t4x4s2") == 0) {
+    if (!tessera::make_transpose_conv_geometry({.in_h = 28 / d, .in_w = 28 / d, .in_c = 64, .out_h = 56 / d, .out_w = 56 / d,
+                                                .out_c = 32, .kernel_h = 4, .kernel_w = 4, .stride_h = 2, .stride_w = 2},
                                                tessera::padding::same, geo).ok())
       std::abort();
-  } else if (layer && std::strcmp(layer, "3x3s2") == 0)
-    s = {.in_h = 224, .in_w = 224, .in_c = 3, .out_c = 32, .kernel_h = 3, .kernel_w = 3, .stride_h = 2, .stride_w = 2};
-  else if (layer && std::strcmp(layer, "3x3") == 0)
-    s = {.in_h = 14, .in_w = 14, .in_c = 256, .out_c = 256, .kernel_h = 3, .kernel_w = 3};
+  } else if (std::strcmp(layer, "3x3s2") == 0)
+    s = {.in_h = 224 / d, .in_w = 224 / d, .in_c = 3, .out_c = 32, .kernel_h = 3, .kernel_w = 3, .stride_h = 2, .stride_w = 2};
+  else if (std::strcmp(layer, "3x3") == 0)
+    s = {.in_h = 14 / d, .in_w = 14 / d, .in_c = 256, .out_c = 256, .kernel_h = 3, .kernel_w = 3};
+  else if (std::strcmp(layer, "1x1") != 0)
+    std::abort();  // unknown layer name
   if (!geo.transposed && !tessera::make_conv_geometry(s, tessera::padding::same, geo).ok()) std::abort();
+  if (geo.in_elems() > sizeof(in) || geo.out_elems() > sizeof(out) || geo.out_c * geo.depth() > sizeof(filt) ||
+      geo.out_c > 256)
+    std::abort();  // more: build with larger TESSERA_PERF_MAX_* (or a larger TESSERA_PERF_HW_DIV)
   std::uint32_t r = 99;
   for (std::size_t i = 0; i < geo.in_elems(); ++i) in[i] = static_cast<std::int8_t>(lcg(r) >> 24);
   for (std::size_t i = 0; i < geo.out_c * geo.depth(); ++i) filt[i] = static_cast<std::int8_t>(lcg(r) >> 24);
@@ -67,7 +102,7 @@ template <class Conv> void setup_conv() {
 /// TFLite's transpose_conv scatter: out_y = in_y * stride - pad + ky.
 int check_transposed() {
   const auto& g = geo;
-  static std::int32_t acc[56 * 56 * 32];
+  static std::int32_t acc[(56 / TESSERA_PERF_HW_DIV) * (56 / TESSERA_PERF_HW_DIV) * 32];
   for (std::size_t i = 0; i < g.out_elems(); ++i) acc[i] = bias[i % g.out_c];
   for (std::size_t iy = 0; iy < g.in_h; ++iy)
     for (std::size_t ix = 0; ix < g.in_w; ++ix)
