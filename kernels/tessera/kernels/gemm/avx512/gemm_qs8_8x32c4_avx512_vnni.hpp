@@ -356,10 +356,9 @@ struct gemm_qs8_8x32c4_avx512_vnni {
     narrow_store(_mm512_load_si512(p.t[r]), _mm512_load_si512(p.t[r] + L), _mm512_load_si512(p.t[r1]),
                  _mm512_load_si512(p.t[r1] + L), p.c + r * p.c_stride, p.c + r1 * p.c_stride, r1 != r, p.mask, lo, hi);
   }
-  /// p's whole output stage at once.
+  /// p's whole output stage at once (the out-of-line epilogue's store_rows).
   static void drain(pending& p, __m512i lo, __m512i hi) noexcept {
-    for (std::size_t v = 0; v < 2 * p.rows; v += 2) stage_vec<0>(p, v), stage_vec<1>(p, v + 1);
-    for (std::size_t q = 0; q < (p.rows + 1) / 2; ++q) narrow_pair(p, q, lo, hi);
+    if (p.rows != 0) store_rows(p.rows, p.t, p.ro, p.c, p.c_stride, *p.f, p.mask, lo, hi);
     p.rows = 0;
   }
 
