@@ -554,7 +554,9 @@ TEST_CASE_TEMPLATE_APPLY(dw_spec_s16, as_tuple<kernels::dwconv_qs16_registry>::t
 // against the scalar kernel: int64 bias at the op's limits (+-2^46), per-channel multipliers up to
 // INT32_MAX with every MBQM64 shift in [-31, 7] (MBQM32: [-31, 30]), channel tails, inputs, packed
 // weights, per-channel arrays and outputs bordering guard pages, and a clamp wider than int16 (the
-// narrowing keeps the low 16 bits on every tag).
+// narrowing keeps the low 16 bits on every tag but Helium). The Helium kernel narrows with
+// saturation and clamps in int16, so its contract, like depthwise_conv2d_s16's validate, keeps
+// act_min / act_max within int16: it takes the zero point 12345 with a clamp inside int16 instead.
 TEST_CASE_TEMPLATE_DEFINE("dwconv_qs16 kernels: long windows of extreme values equal the scalar kernel (guard pages)", K,
                           dw_long_s16) {
   TT_REQUIRE_RUNNABLE(K);
@@ -588,8 +590,9 @@ TEST_CASE_TEMPLATE_DEFINE("dwconv_qs16 kernels: long windows of extreme values e
               shift[c] = static_cast<std::int32_t>(acc32 ? r.range(-31, 30) : r.range(-31, 7));
             }
             const std::int32_t zp = wide ? 12345 : 0;
-            const std::int32_t lo = wide ? std::numeric_limits<std::int32_t>::min() : -32768;
-            const std::int32_t hi = wide ? std::numeric_limits<std::int32_t>::max() : 32767;
+            constexpr bool int16_clamp = std::is_same_v<typename K::arch, arch::helium>;
+            const std::int32_t lo = !wide ? -32768 : int16_clamp ? -20000 : std::numeric_limits<std::int32_t>::min();
+            const std::int32_t hi = !wide ? 32767 : int16_clamp ? 25000 : std::numeric_limits<std::int32_t>::max();
             output_stage<requant::per_channel> pc{{mult.data(), shift.data()}, zp, lo, hi};
             output_stage<requant::per_tensor> pt{{mult[0], shift[0]}, zp, lo, hi};
             auto w_at = [&](std::size_t t, std::size_t c) { return w[t * ch + c]; };
