@@ -14,6 +14,7 @@
 #include <tessera/kernels/dwconv/scalar/dwconv_qs16_scalar.hpp>
 #include <tessera/kernels/dwconv/neon/dwconv_qs16_8c_neon_mlal.hpp>
 #include <tessera/quant/requantize.hpp>
+#include "dwconv_qs16_common.hpp"
 #include "perf_harness.hpp"
 
 #ifndef TESSERA_PERF_HW
@@ -59,8 +60,6 @@ inline const void* volatile v_packed = packed;
 inline std::int16_t* volatile v_out = out;
 inline const tessera::output_stage<Q>* volatile v_stage = &stage;
 
-inline std::uint32_t lcg(std::uint32_t& s) { return s = s * 1664525u + 1013904223u; }
-
 void setup() {
   std::uint32_t s = 777;
   for (auto& v : input) v = static_cast<std::int16_t>(lcg(s) >> 16);
@@ -78,30 +77,13 @@ void setup() {
   stage.q = {mult, shift};
 #endif
   stage.zero_point = 0, stage.act_min = -32000, stage.act_max = 32000;
-  for (std::size_t y = 0; y < kHW; ++y)
-    for (std::size_t x = 0; x < kHW; ++x)
-      for (std::size_t t = 0; t < kKS; ++t) {
-        const long iy = static_cast<long>(y) + static_cast<long>(t / 3) - 1, ix = static_cast<long>(x) + static_cast<long>(t % 3) - 1;
-        const bool in = iy >= 0 && ix >= 0 && iy < static_cast<long>(kHW) && ix < static_cast<long>(kHW);
-        ind[(y * kHW + x) * kKS + t] = in ? input + (static_cast<std::size_t>(iy) * kHW + static_cast<std::size_t>(ix)) * kC : zero;
-      }
+  same_window_indirection(ind, input, zero, kHW, kC, 3);
   tessera::kernels::pack_dw<std::int64_t, std::int8_t>(
       kC, kKS, K::cr(), [](std::size_t t, std::size_t c) { return w[t * kC + c]; },
       [](std::size_t c) { return bias[c]; }, packed);
 }
 
-int check() {
-  for (std::size_t p = 0; p < kPix; ++p)
-    for (std::size_t c = 0; c < kC; ++c) {
-      std::int64_t a = bias[c];
-      for (std::size_t t = 0; t < kKS; ++t) a += std::int64_t{ind[p * kKS + t][c]} * w[t * kC + c];
-      Acc acc;
-      if constexpr (std::is_same_v<Acc, std::int32_t>) acc = static_cast<std::int32_t>(static_cast<std::uint32_t>(a));
-      else acc = a;
-      if (tessera::requantize_one<std::int16_t>(acc, stage, c) != out[p * kC + c]) return 1;
-    }
-  return 0;
-}
+int check() { return check_dw_s16<Acc>(kPix, kC, kKS, ind, w, bias, stage, out); }
 
 std::size_t elements() { return kPix * kC * kKS; }
 }  // namespace tessera_perf
