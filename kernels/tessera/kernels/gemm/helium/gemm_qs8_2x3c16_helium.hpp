@@ -275,6 +275,7 @@ struct gemm_qs8_2x3c16_helium {
     v = vsetq_lane_s32(s2, v, 2);
     return vsetq_lane_s32(s3, v, 3);
   }
+
   /// K > 32: R rows x 3 channels per tile (6 accumulators beside LR, the low-overhead loop's
   /// counter), four tiles per block, a software-pipelined k loop. The tiles leave their sums in a
   /// stack array of R x 12 int32 and the block's output stage runs on full 4-lane vectors.
@@ -289,7 +290,7 @@ struct gemm_qs8_2x3c16_helium {
       const std::int32_t zp = p.zero_point;
       const int32x4_t lo = vdupq_n_s32(p.act_min), hi = vdupq_n_s32(p.act_max);
       const Q q = p.q;
-      // Sums of the block's R x 12 channels.
+      // Sums of the block's R x 12 channels (a 1-row tile reads and writes row 0 only: acc[R - 1]).
       alignas(16) std::int32_t acc[2][NR];
       const auto* blk = static_cast<const std::int8_t*>(packed_w);
       for (std::size_t n0 = 0; n0 < n; n0 += NR, blk += block) {
@@ -301,17 +302,17 @@ struct gemm_qs8_2x3c16_helium {
         const auto* bias = reinterpret_cast<const std::int32_t*>(blk);
         if (left >= NR) {
           for (std::size_t j = 0; j < NR; j += 4)
-            stage4<R, false>(vldrwq_s32(acc[0] + j), vldrwq_s32(acc[1] + j), vldrwq_s32(bias + j),
+            stage4<R, false>(vldrwq_s32(acc[0] + j), vldrwq_s32(acc[R - 1] + j), vldrwq_s32(bias + j),
                              vldrwq_s32(bias + j), q, n0 + j, 4, c0 + n0 + j, c1 + n0 + j, zp, lo, hi);
         } else {
           // Sums of tiles past n: zeros (their lanes are computed but never stored).
-          for (std::size_t t = (left + 2) / 3 * 3; t < NR; ++t) acc[0][t] = acc[1][t] = 0;
+          for (std::size_t t = (left + 2) / 3 * 3; t < NR; ++t) acc[0][t] = 0, acc[R - 1][t] = 0;
           for (std::size_t j = 0; j < left; j += 4) {
             if (left - j >= 4)
-              stage4<R, false>(vldrwq_s32(acc[0] + j), vldrwq_s32(acc[1] + j), vldrwq_s32(bias + j),
+              stage4<R, false>(vldrwq_s32(acc[0] + j), vldrwq_s32(acc[R - 1] + j), vldrwq_s32(bias + j),
                                vldrwq_s32(bias + j), q, n0 + j, 4, c0 + n0 + j, c1 + n0 + j, zp, lo, hi);
             else
-              stage4<R, true>(vldrwq_s32(acc[0] + j), vldrwq_s32(acc[1] + j), vldrwq_s32(bias + j),
+              stage4<R, true>(vldrwq_s32(acc[0] + j), vldrwq_s32(acc[R - 1] + j), vldrwq_s32(bias + j),
                               vldrwq_s32(bias + j), q, n0 + j, left - j, c0 + n0 + j, c1 + n0 + j, zp, lo, hi);
           }
         }
