@@ -147,6 +147,20 @@ def build_dir(driver, target, compiler, march):
     return d
 
 
+def drop_fpu_directive(asm):
+    """clang-16 writes `.fpu fpv5-d16` after `.cpu cortex-m55`, and that directive leaves its own
+    assembler without MVE's floating-point instructions, so its -S output with VMAXNM.F32 / VFMA.F32
+    on Q registers fails to assemble ("instruction requires: mve.fp"; `.arch_extension mve.fp` is
+    not accepted). `.cpu cortex-m55` alone enables the core's whole FPU and MVE: comment the
+    `.fpu` lines out."""
+    with open(asm) as f:
+        text = f.read()
+    fixed = re.sub(r"^(\s*)(\.fpu\s+\S+)$", r"\1@ \2 (armperf: dropped, see drop_fpu_directive)", text, flags=re.M)
+    if fixed != text:
+        with open(asm, "w") as f:
+            f.write(fixed)
+
+
 def build(driver, target, compiler, meta, march=None):
     """driver.cpp -> kernel.s (-O2) -> kernel.o (assembled from that very .s, keeping local labels
     with -Wa,-L so that loop labels have addresses) -> static, non-PIE prog.elf.
@@ -167,8 +181,10 @@ def build(driver, target, compiler, meta, march=None):
                                                    "-o", start])
         cmds.append(["arm-none-eabi-g++"] + cpu + [obj, start, "--specs=rdimon.specs",
                      "-T", os.path.join(ROOT, "cross", "m55", "mps3_an547.ld"), "-Wl,--gc-sections", "-Wl,--discard-none", "-o", exe])
-    for c in cmds:
+    for i, c in enumerate(cmds):
         run(c)
+        if i == 0 and target != "aarch64" and compiler == "clang":
+            drop_fpu_directive(asm)
     symbol_table.cache_clear()
     nm_range.cache_clear()
     return asm, exe, cmds
