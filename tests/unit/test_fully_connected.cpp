@@ -430,3 +430,47 @@ TEST_CASE_TEMPLATE_DEFINE("gemm_qs8 kernels with fast and general output stages 
       }
 }
 TEST_CASE_TEMPLATE_APPLY(fc_mixed_stages, as_tuple<kernels::gemm_qs8_registry>::type);
+
+TEST_CASE_TEMPLATE_DEFINE("gemm_qs8 kernels with one non-right shift among right shifts, at any channel", K,
+                          fc_one_general_shift) {
+  TT_REQUIRE_RUNNABLE(K);
+  tt::rng r(43);
+  // Kernels that pick a right-shift-only stage by checking the call's (or a block's) shifts must
+  // see every channel's: one shift of 0 or 1 at the first, a middle or the last channel (the
+  // last is in a channel tail for n % 4 != 0), else shifts in [-31, -1] with both ends present.
+  // Small activations and weights keep outputs inside the clamp, so a wrong rounding shows
+  // (shift 0 given the right-shift fixup moves negative sums down by one). Per-tensor shifts
+  // -31, -1, 0 and 1 too. K = 9, 19 and 40: one k-group, two, and the long-K path.
+  for (std::size_t k : {9u, 19u, 40u})
+    for (std::size_t n : {5u, 13u, 26u, 45u})
+      for (std::size_t m : {1u, 2u, 5u}) {
+        std::vector<std::int8_t> in(m * k), w(n * k);
+        for (auto& v : in) v = static_cast<std::int8_t>(r.range(-4, 4));
+        for (auto& v : w) v = static_cast<std::int8_t>(r.range(-4, 4));
+        std::vector<std::int32_t> bias(n), mult(n), shift(n);
+        for (std::size_t j = 0; j < n; ++j) {
+          bias[j] = static_cast<std::int32_t>(r.range(-200, 200));
+          mult[j] = static_cast<std::int32_t>(r.range(1 << 30, 0x7FFFFFFF));
+        }
+        fc_pair<K> fc(n, k, w.data(), bias.data(), 0);
+        std::vector<std::int8_t> want, got;
+        for (std::size_t at : {std::size_t{0}, n / 2, n - 1})
+          for (std::int32_t s : {0, 1}) {
+            for (std::size_t j = 0; j < n; ++j) shift[j] = static_cast<std::int32_t>(r.range(-3, -1));
+            shift[(at + 1) % n] = -31;
+            shift[(at + 2) % n] = -1;
+            shift[at] = s;
+            const auto zp = static_cast<std::int32_t>(r.range(-20, 20));
+            const output_stage<requant::per_channel> p{{mult.data(), shift.data()}, zp, -128, 127};
+            fc.run(m, in.data(), want, got, p);
+            INFO("m=" << m << " n=" << n << " k=" << k << " shift " << s << " at channel " << at);
+            CHECK(got == want);
+          }
+        for (std::int32_t s : {-31, -1, 0, 1}) {
+          fc.run(m, in.data(), want, got, output_stage<requant::per_tensor>{{mult[0], s}, 3, -128, 127});
+          INFO("m=" << m << " n=" << n << " k=" << k << " per-tensor shift " << s);
+          CHECK(got == want);
+        }
+      }
+}
+TEST_CASE_TEMPLATE_APPLY(fc_one_general_shift, as_tuple<kernels::gemm_qs8_registry>::type);
