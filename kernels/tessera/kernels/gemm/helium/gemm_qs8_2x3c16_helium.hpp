@@ -25,6 +25,12 @@
 /// last rows use VCTP8-predicated zeroing loads, so nothing past A[m-1][k-1] is ever accessed.
 /// Output stage: sums + bias' (+ row offset), MBQM through tessera::arch::helium_ops (VQRDMULH +
 /// rounding shift, bit-exact with TFLite), + zero point (wrapping), clamp, narrowing VSTRB.32.
+/// When every shift of the call is in [-31, -1] (TFLite's usual int8 stage; one check per call,
+/// right_shifts), MBQM runs without its left shift and with the one-instruction rounding fixup:
+/// per 2 rows x 4 channels 4 (per-tensor) or 6 (per-channel) vector instructions fewer, for a
+/// flag test (load, compare, branch) per short-K tile or long-K block. Otherwise: per-tensor,
+/// VSHL + VQRDMULH (the shift is then >= 0); per-channel, the general MBQM, out of line in the
+/// short-K tiles (one call each instead of ~40 copies of it).
 /// Tails: M by 1-row instances (no row is computed twice); N by VCTP32-predicated stores and
 /// per-channel parameter loads (nothing at or past channel n of C or of the parameter arrays is
 /// accessed; bias' and weights are read from whole zero-padded blocks).
@@ -66,9 +72,31 @@ struct gemm_qs8_2x3c16_helium {
                   const void* packed_w, const std::int32_t* row_offset, std::int8_t* c, std::size_t c_stride,
                   const output_stage<Q>& p) noexcept {
     const std::size_t g = (k + KR - 1) / KR;
-    if (g == 1) rows<short_k<1>>(m, n, k, a, a_stride, packed_w, row_offset, c, c_stride, p);
-    else if (g == 2) rows<short_k<2>>(m, n, k, a, a_stride, packed_w, row_offset, c, c_stride, p);
-    else rows<long_k>(m, n, k, a, a_stride, packed_w, row_offset, c, c_stride, p);
+    const bool rs = right_shifts(p.q, n);
+    if (g == 1) rows<short_k<1>>(m, n, k, a, a_stride, packed_w, row_offset, c, c_stride, p, rs);
+    else if (g == 2) rows<short_k<2>>(m, n, k, a, a_stride, packed_w, row_offset, c, c_stride, p, rs);
+    else rows<long_k>(m, n, k, a, a_stride, packed_w, row_offset, c, c_stride, p, rs);
+  }
+
+  /// True when every shift of the call (per-tensor: the one shift; per-channel: the first n) is
+  /// in [-31, -1] (validate's range ends at -31), TFLite's usual int8 stage: the output stage then
+  /// runs the right-shift form, with no left shift (VMAX, VSHL, VMIN) and
+  /// helium_ops::rdpot_neg_nz's fixup (no VAND). Shifts at or past channel n are not read.
+  template <class Q> static bool right_shifts(const Q& q, std::size_t n) noexcept {
+    if constexpr (std::is_same_v<Q, requant::per_tensor>) {
+      (void)n;
+      return q.shift < 0;
+    } else {
+      int32x4_t mx = vdupq_n_s32(-1);
+      std::size_t j = 0;
+      for (; n - j >= 4; j += 4) mx = vmaxq_s32(mx, vldrwq_s32(q.shift + j));
+      std::int32_t s = vmaxvq_s32(-1, mx);
+      if (j < n) {
+        const mve_pred16_t pn = vctp32q(static_cast<std::uint32_t>(n - j));
+        s = vmaxvq_p_s32(s, vldrwq_z_s32(q.shift + j, pn), pn);
+      }
+      return s < 0;
+    }
   }
 
  private:
@@ -79,7 +107,7 @@ struct gemm_qs8_2x3c16_helium {
   [[gnu::always_inline]] static inline void rows(std::size_t m, std::size_t n, std::size_t k, const std::int8_t* a,
                                                  std::size_t a_stride, const void* packed_w,
                                                  const std::int32_t* row_offset, std::int8_t* c,
-                                                 std::size_t c_stride, const output_stage<Q>& p) noexcept {
+                                                 std::size_t c_stride, const output_stage<Q>& p, bool rs) noexcept {
     // Rows i < whole_rows may be read as kpad bytes: those end at or before A's last byte,
     // A[m - 1][k - 1] (for short K; the long path always predicates its last group).
     const std::size_t kpad = (k + KR - 1) / KR * KR;
@@ -89,13 +117,13 @@ struct gemm_qs8_2x3c16_helium {
     for (; m - i >= 2; i += 2) {
       const std::int32_t o0 = row_offset ? row_offset[i] : 0, o1 = row_offset ? row_offset[i + 1] : 0;
       Path::template run<2>(n, k, a + i * a_stride, a + (i + 1) * a_stride, packed_w, o0, o1, c + i * c_stride,
-                            c + (i + 1) * c_stride, p, i + 1 < whole_rows);
+                            c + (i + 1) * c_stride, p, i + 1 < whole_rows, rs);
     }
     if (i < m) {
       const std::int32_t o0 = row_offset ? row_offset[i] : 0;
       const std::int8_t* ar = a + i * a_stride;
       std::int8_t* cr = c + i * c_stride;
-      Path::template run<1>(n, k, ar, ar, packed_w, o0, o0, cr, cr, p, i < whole_rows);
+      Path::template run<1>(n, k, ar, ar, packed_w, o0, o0, cr, cr, p, i < whole_rows, rs);
     }
   }
 
@@ -105,16 +133,32 @@ struct gemm_qs8_2x3c16_helium {
     return vreinterpretq_s8_s32(vldrwq_s32(reinterpret_cast<const std::int32_t*>(p)));
   }
 
-  /// Requantizes one row's channels (`x` = sums + bias' + row offset) and stores the lanes of `pn`
-  /// (all 4 when !Tail) to `cr`.
-  template <bool Tail, class Q>
-  [[gnu::always_inline]] static inline void store_row(int32x4_t x, std::int8_t* cr, mve_pred16_t pn, const Q& q,
-                                                      int32x4_t mul, int32x4_t sh, std::int32_t zp, int32x4_t lo,
-                                                      int32x4_t hi) noexcept {
+  /// How stage4 requantizes. right: every shift is in [-31, -1] (right_shifts), so MBQM has no
+  /// left shift (no VMAX, VSHL, VMIN) and its rounding fixup is x >> 31 (rdpot_neg_nz: no VAND);
+  /// other: not every shift is (per-channel: the general MBQM, inline; per-tensor: the shift is
+  /// >= 0, so MBQM is VSHL + VQRDMULH, its rounding shift by 0 being the identity); either: chosen
+  /// at run time by `rs` (per-tensor: by the shift), the per-channel general MBQM out of line.
+  enum class form { right, other, either };
+
+  /// The per-channel general MBQM of two rows, out of line: a tile's stage then carries one
+  /// call instead of a copy (stages with a non-right shift are rare in int8 models).
+  [[gnu::noinline]] static int32x4x2_t general(int32x4_t y0, int32x4_t y1, int32x4_t mul, int32x4_t sh) noexcept {
     namespace ops = tessera::arch::helium_ops;
-    int32x4_t y;
-    if constexpr (std::is_same_v<Q, requant::per_tensor>) y = ops::mbqm_n(x, q.multiplier, q.shift);
-    else y = ops::mbqm(x, mul, sh);
+    return {{ops::mbqm(y0, mul, sh), ops::mbqm(y1, mul, sh)}};
+  }
+
+  /// `rs` as the stage tests it: per-tensor, the shift itself (rs is q.shift < 0 there, and the
+  /// right form's VRSHL reads the same register).
+  template <class Q> [[gnu::always_inline]] static inline bool right(const Q& q, bool rs) noexcept {
+    if constexpr (std::is_same_v<Q, requant::per_tensor>) return (void)rs, q.shift < 0;
+    else return (void)q, rs;
+  }
+
+  /// Adds the zero point to one row's requantized channels `y`, clamps and stores the lanes of
+  /// `pn` (all 4 when !Tail) to `cr`.
+  template <bool Tail>
+  [[gnu::always_inline]] static inline void store_row(int32x4_t y, std::int8_t* cr, mve_pred16_t pn, std::int32_t zp,
+                                                      int32x4_t lo, int32x4_t hi) noexcept {
     y = vminq_s32(vmaxq_s32(vaddq_n_s32(y, zp), lo), hi);
     if constexpr (Tail) vstrbq_p_s32(cr, y, pn);  // low byte of each lane
     else vstrbq_s32(cr, y);
@@ -122,20 +166,44 @@ struct gemm_qs8_2x3c16_helium {
 
   /// Output stage of R rows x 4 channels `ch`..`ch + 3`: sums `x0`, `x1` plus `b0`, `b1` (bias',
   /// and the row offsets if the sums lack them); all 4 lanes, or (Tail) the first `left` < 4, where
-  /// nothing at or past channel n of the per-channel arrays or of C is accessed.
-  template <std::size_t R, bool Tail, class Q>
+  /// nothing at or past channel n of the per-channel arrays or of C is accessed. F: see `form`
+  /// (`rs` is read for form::either only; per-tensor tests the shift). The right form computes
+  /// row 1 first: clang-16 then does not merge its tail with the other form's (which cost a VMOV
+  /// and a branch).
+  template <std::size_t R, bool Tail, form F, class Q>
   [[gnu::always_inline]] static inline void stage4(int32x4_t x0, [[maybe_unused]] int32x4_t x1, int32x4_t b0,
                                                    [[maybe_unused]] int32x4_t b1, const Q& q, std::size_t ch,
                                                    std::size_t left, std::int8_t* c0, [[maybe_unused]] std::int8_t* c1,
-                                                   std::int32_t zp, int32x4_t lo, int32x4_t hi) noexcept {
+                                                   std::int32_t zp, int32x4_t lo, int32x4_t hi, bool rs) noexcept {
+    namespace ops = tessera::arch::helium_ops;
     const mve_pred16_t pn = vctp32q(static_cast<std::uint32_t>(Tail ? left : 4));
-    int32x4_t mul = vdupq_n_s32(0), sh = mul;  // per-channel only
-    if constexpr (!std::is_same_v<Q, requant::per_tensor>) {
-      mul = Tail ? vldrwq_z_s32(q.multiplier + ch, pn) : vldrwq_s32(q.multiplier + ch);
-      sh = Tail ? vldrwq_z_s32(q.shift + ch, pn) : vldrwq_s32(q.shift + ch);
+    int32x4_t y0 = vaddq_s32(x0, b0), y1 = y0;
+    if constexpr (R > 1) y1 = vaddq_s32(x1, b1);
+    if constexpr (std::is_same_v<Q, requant::per_tensor>) {
+      (void)ch;
+      if (F == form::right || (F == form::either && right(q, rs))) [[likely]] {
+        if constexpr (R > 1) y1 = ops::rdpot_neg_nz_n(ops::srdhm_n(y1, q.multiplier), q.shift);
+        y0 = ops::rdpot_neg_nz_n(ops::srdhm_n(y0, q.multiplier), q.shift);
+      } else {
+        y0 = ops::srdhm_n(ops::shl_wrap_n(y0, q.shift), q.multiplier);
+        if constexpr (R > 1) y1 = ops::srdhm_n(ops::shl_wrap_n(y1, q.shift), q.multiplier);
+      }
+    } else {
+      const int32x4_t mul = Tail ? vldrwq_z_s32(q.multiplier + ch, pn) : vldrwq_s32(q.multiplier + ch);
+      const int32x4_t sh = Tail ? vldrwq_z_s32(q.shift + ch, pn) : vldrwq_s32(q.shift + ch);
+      if (F == form::right || (F == form::either && rs)) [[likely]] {
+        if constexpr (R > 1) y1 = ops::rdpot_neg_nz(ops::srdhm(y1, mul), sh);
+        y0 = ops::rdpot_neg_nz(ops::srdhm(y0, mul), sh);
+      } else if constexpr (F == form::other) {
+        y0 = ops::mbqm(y0, mul, sh);
+        if constexpr (R > 1) y1 = ops::mbqm(y1, mul, sh);
+      } else {
+        const int32x4x2_t y = general(y0, y1, mul, sh);
+        y0 = y.val[0], y1 = y.val[1];
+      }
     }
-    store_row<Tail>(vaddq_s32(x0, b0), c0, pn, q, mul, sh, zp, lo, hi);
-    if constexpr (R > 1) store_row<Tail>(vaddq_s32(x1, b1), c1, pn, q, mul, sh, zp, lo, hi);
+    store_row<Tail>(y0, c0, pn, zp, lo, hi);
+    if constexpr (R > 1) store_row<Tail>(y1, c1, pn, zp, lo, hi);
   }
 
   /// Byte offset of channel j's first k-group in a block (after the 12 int32 bias').
@@ -150,15 +218,15 @@ struct gemm_qs8_2x3c16_helium {
     template <std::size_t R, class Q>
     static void run(std::size_t n, std::size_t k, const std::int8_t* a0, const std::int8_t* a1, const void* packed_w,
                     std::int32_t o0, std::int32_t o1, std::int8_t* c0, std::int8_t* c1, const output_stage<Q>& p,
-                    bool whole) noexcept {
-      if (whole) blocks<R, true>(n, k, a0, a1, packed_w, o0, o1, c0, c1, p);
-      else blocks<R, false>(n, k, a0, a1, packed_w, o0, o1, c0, c1, p);
+                    bool whole, bool rs) noexcept {
+      if (whole) blocks<R, true>(n, k, a0, a1, packed_w, o0, o1, c0, c1, p, rs);
+      else blocks<R, false>(n, k, a0, a1, packed_w, o0, o1, c0, c1, p, rs);
     }
 
     template <std::size_t R, bool Whole, class Q>
     static void blocks(std::size_t n, std::size_t k, const std::int8_t* a0, const std::int8_t* a1,
                        const void* packed_w, std::int32_t o0, std::int32_t o1, std::int8_t* c0, std::int8_t* c1,
-                       const output_stage<Q>& p) noexcept {
+                       const output_stage<Q>& p, bool rs) noexcept {
       const std::int32_t zp = p.zero_point;
       const int32x4_t lo = vdupq_n_s32(p.act_min), hi = vdupq_n_s32(p.act_max);
       const Q q = p.q;
@@ -166,17 +234,17 @@ struct gemm_qs8_2x3c16_helium {
       const auto* blk = static_cast<const std::int8_t*>(packed_w);
       std::size_t n0 = 0;
       for (; n - n0 >= NR; n0 += NR, blk += NR * sizeof(std::int32_t) + G * GROUP) {
-        tile<R, Whole, false, 0>(4, a0, a1, blk, pk, o0, o1, c0 + n0, c1 + n0, q, n0, zp, lo, hi);
-        tile<R, Whole, false, 4>(4, a0, a1, blk, pk, o0, o1, c0 + n0, c1 + n0, q, n0, zp, lo, hi);
-        tile<R, Whole, false, 8>(4, a0, a1, blk, pk, o0, o1, c0 + n0, c1 + n0, q, n0, zp, lo, hi);
+        tile<R, Whole, false, 0>(4, a0, a1, blk, pk, o0, o1, c0 + n0, c1 + n0, q, n0, zp, lo, hi, rs);
+        tile<R, Whole, false, 4>(4, a0, a1, blk, pk, o0, o1, c0 + n0, c1 + n0, q, n0, zp, lo, hi, rs);
+        tile<R, Whole, false, 8>(4, a0, a1, blk, pk, o0, o1, c0 + n0, c1 + n0, q, n0, zp, lo, hi, rs);
       }
       // The last, partial block: tiles of 4 channels, then one of 1..3.
       std::size_t j = 0;
       for (; n - n0 - j >= 4; j += 4)
-        tile<R, Whole, false, 0>(4, a0, a1, blk, pk, o0, o1, c0 + n0 + j, c1 + n0 + j, q, n0 + j, zp, lo, hi, j);
+        tile<R, Whole, false, 0>(4, a0, a1, blk, pk, o0, o1, c0 + n0 + j, c1 + n0 + j, q, n0 + j, zp, lo, hi, rs, j);
       if (n0 + j < n)
         tile<R, Whole, true, 0>(n - n0 - j, a0, a1, blk, pk, o0, o1, c0 + n0 + j, c1 + n0 + j, q, n0 + j, zp,
-                                lo, hi, j);
+                                lo, hi, rs, j);
     }
 
     /// R rows x channels jb + J .. jb + J + 3 of the block at `blk` (jb: a runtime channel offset
@@ -185,7 +253,7 @@ struct gemm_qs8_2x3c16_helium {
     [[gnu::always_inline]] static inline void tile(std::size_t left, const std::int8_t* a0, const std::int8_t* a1,
                                                    const std::int8_t* blk, mve_pred16_t pk, std::int32_t o0,
                                                    std::int32_t o1, std::int8_t* c0, std::int8_t* c1, const Q& q,
-                                                   std::size_t ch, std::int32_t zp, int32x4_t lo, int32x4_t hi,
+                                                   std::size_t ch, std::int32_t zp, int32x4_t lo, int32x4_t hi, bool rs,
                                                    std::size_t jb = 0) noexcept {
       const std::int8_t* wblk = blk + jb * KR;
       std::int32_t s00, s01, s02, s03;
@@ -262,8 +330,8 @@ struct gemm_qs8_2x3c16_helium {
         }
       }
       const int32x4_t b = vldrwq_s32(reinterpret_cast<const std::int32_t*>(blk) + jb + J);
-      stage4<R, Tail>(gather4(s00, s01, s02, s03), gather4(s10, s11, s12, s13), vaddq_n_s32(b, o0),
-                      vaddq_n_s32(b, o1), q, ch + J, left, c0 + J, c1 + J, zp, lo, hi);
+      stage4<R, Tail, form::either>(gather4(s00, s01, s02, s03), gather4(s10, s11, s12, s13), vaddq_n_s32(b, o0),
+                                    vaddq_n_s32(b, o1), q, ch + J, left, c0 + J, c1 + J, zp, lo, hi, rs);
     }
   };
 
@@ -283,7 +351,7 @@ struct gemm_qs8_2x3c16_helium {
     template <std::size_t R, class Q>
     static void run(std::size_t n, std::size_t k, const std::int8_t* a0, const std::int8_t* a1, const void* packed_w,
                     std::int32_t o0, std::int32_t o1, std::int8_t* c0, std::int8_t* c1, const output_stage<Q>& p,
-                    bool /*whole: the remainder group's A is always predicated*/) noexcept {
+                    bool /*whole: the remainder group's A is always predicated*/, bool rs) noexcept {
       const std::size_t kpad = (k + KR - 1) / KR * KR;
       const std::size_t block = NR * sizeof(std::int32_t) + NR * kpad;
       // Parameters in locals: int8 stores may alias anything, so members would be reloaded.
@@ -301,19 +369,29 @@ struct gemm_qs8_2x3c16_helium {
         if (left > 9) tile3<R, 9>(k, a0, a1, blk, o0, o1, acc);
         const auto* bias = reinterpret_cast<const std::int32_t*>(blk);
         if (left >= NR) {
-          for (std::size_t j = 0; j < NR; j += 4)
-            stage4<R, false>(vldrwq_s32(acc[0] + j), vldrwq_s32(acc[R - 1] + j), vldrwq_s32(bias + j),
-                             vldrwq_s32(bias + j), q, n0 + j, 4, c0 + n0 + j, c1 + n0 + j, zp, lo, hi);
+          // The form is chosen once per block (a block's three stages in either form).
+          if (right(q, rs))
+            for (std::size_t j = 0; j < NR; j += 4)
+              stage4<R, false, form::right>(vldrwq_s32(acc[0] + j), vldrwq_s32(acc[R - 1] + j),
+                                            vldrwq_s32(bias + j), vldrwq_s32(bias + j), q, n0 + j, 4, c0 + n0 + j,
+                                            c1 + n0 + j, zp, lo, hi, rs);
+          else
+            for (std::size_t j = 0; j < NR; j += 4)
+              stage4<R, false, form::other>(vldrwq_s32(acc[0] + j), vldrwq_s32(acc[R - 1] + j),
+                                            vldrwq_s32(bias + j), vldrwq_s32(bias + j), q, n0 + j, 4, c0 + n0 + j,
+                                            c1 + n0 + j, zp, lo, hi, rs);
         } else {
           // Sums of tiles past n: zeros (their lanes are computed but never stored).
           for (std::size_t t = (left + 2) / 3 * 3; t < NR; ++t) acc[0][t] = 0, acc[R - 1][t] = 0;
           for (std::size_t j = 0; j < left; j += 4) {
             if (left - j >= 4)
-              stage4<R, false>(vldrwq_s32(acc[0] + j), vldrwq_s32(acc[R - 1] + j), vldrwq_s32(bias + j),
-                               vldrwq_s32(bias + j), q, n0 + j, 4, c0 + n0 + j, c1 + n0 + j, zp, lo, hi);
+              stage4<R, false, form::either>(vldrwq_s32(acc[0] + j), vldrwq_s32(acc[R - 1] + j),
+                                             vldrwq_s32(bias + j), vldrwq_s32(bias + j), q, n0 + j, 4, c0 + n0 + j,
+                                             c1 + n0 + j, zp, lo, hi, rs);
             else
-              stage4<R, true>(vldrwq_s32(acc[0] + j), vldrwq_s32(acc[R - 1] + j), vldrwq_s32(bias + j),
-                              vldrwq_s32(bias + j), q, n0 + j, left - j, c0 + n0 + j, c1 + n0 + j, zp, lo, hi);
+              stage4<R, true, form::either>(vldrwq_s32(acc[0] + j), vldrwq_s32(acc[R - 1] + j),
+                                            vldrwq_s32(bias + j), vldrwq_s32(bias + j), q, n0 + j, left - j,
+                                            c0 + n0 + j, c1 + n0 + j, zp, lo, hi, rs);
           }
         }
       }
