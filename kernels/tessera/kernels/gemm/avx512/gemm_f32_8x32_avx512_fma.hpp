@@ -21,6 +21,14 @@
 /// Indirect entry (`run_indirect`, for conv2d): the same tiles read each row's depth through one
 /// pointer per kernel tap from an indirection buffer instead of one A row; `run` is its ks = 1
 /// case (same FMA order per row: the results are equal bit for bit except `run`'s GEMV rows).
+/// Strided-segments entry (`run_strided`, for conv2d's strided_gemm): row i's depth is ks segments
+/// of kc floats, segment t at seg[t] + i * a_stride (a convolution's output pixels along one output
+/// row: a_stride = stride_w * in_c, one segment per kernel row), so neither a panel copy nor a
+/// pointer per row is needed. Every row tile, single rows included, runs the R-row tiles (never the
+/// GEMV path): the FMA order per row is the tiles' order, the results equal `run`'s tiles bit for
+/// bit. The tile makes its row pointers from the segment base and the row offsets (a chain of adds)
+/// and runs `tile`'s loops; fully unrolling ks = 3, kc = 9 (layer a) measured no faster (clang 16
+/// 2.7% slower, g++ 12 level) and is not kept.
 /// Tails: M as above; N by masked stores (nothing written at or past column n; B's padded columns
 /// are zero, so B and the bias are read whole inside the packed block); K needs none (A is read
 /// exactly k elements per row, one broadcast per element).
@@ -76,6 +84,30 @@ struct gemm_f32_8x32_avx512_fma {
         const float* rowp[MR];
         for (std::size_t r = 0; r < MR; ++r) rowp[r] = ai + std::min(r, rows - 1) * a_stride;
         tiles(rows, 1, k, rowp, pb, block, j0, j1, n, ci, c_stride, p);
+      }
+    });
+  }
+
+  /// Strided-segments GEMM: C[m][n] = clamp(bias[n] + sum_t sum_c A_t[m][c] B[t * kc + c][n],
+  /// p.min, p.max), where row i of segment t is the kc floats at seg[t] + i * a_stride (ks entries
+  /// of seg; rows >= m are never read). The same packed B (depth ks * kc) and, per row, the same FMA
+  /// order as the tiles of `run` on the rows gathered (bit for bit; `run` alone may take its GEMV
+  /// order for a last single row).
+  static void run_strided(std::size_t m, std::size_t n, std::size_t ks, std::size_t kc, const float* const* seg,
+                          std::size_t a_stride, const void* packed_b, float* c, std::size_t c_stride,
+                          const f32_clamp& p) noexcept {
+    const float* pb = static_cast<const float*>(packed_b);
+    const std::size_t block = NR * (ks * kc + 1);
+    for_each_panel_tile(m, n, NR, MR, block, panel_bytes, [&](std::size_t j0, std::size_t j1, std::size_t i, std::size_t rows) {
+      const std::size_t off = i * a_stride;
+      float* ci = c + i * c_stride;
+      for (std::size_t j = j0; j < j1; ++j) {
+        const float* w = pb + j * block;
+        float* cj = ci + j * NR;
+        const std::size_t nb = std::min(NR, n - j * NR);
+        if (rows > 4) stile<8>(rows, ks, kc, seg, off, a_stride, w, cj, c_stride, nb, p);
+        else if (rows > 2) stile<4>(rows, ks, kc, seg, off, a_stride, w, cj, c_stride, nb, p);
+        else stile<2>(rows, ks, kc, seg, off, a_stride, w, cj, c_stride, nb, p);
       }
     });
   }
@@ -151,6 +183,52 @@ struct gemm_f32_8x32_avx512_fma {
       const float* ap[R];
 #pragma GCC unroll 16
       for (std::size_t r = 0; r < R; ++r) ap[r] = ind[std::min(r, rows - 1)];
+      for (std::size_t kk = 0; kk < kc; ++kk, w += NR) {
+        const __m512 b0 = _mm512_loadu_ps(w), b1 = _mm512_loadu_ps(w + L);
+#pragma GCC unroll 16
+        for (std::size_t r = 0; r < R; ++r) {
+          const __m512 x = _mm512_set1_ps(ap[r][kk]);
+          acc0[r] = _mm512_fmadd_ps(x, b0, acc0[r]);
+          acc1[r] = _mm512_fmadd_ps(x, b1, acc1[r]);
+        }
+      }
+    }
+    const __m512 lo = _mm512_set1_ps(p.min), hi = _mm512_set1_ps(p.max);
+#pragma GCC unroll 16
+    for (std::size_t r = 0; r < R; ++r)
+      if (r < rows) store_row(c + r * c_stride, acc0[r], acc1[r], nb, lo, hi);
+  }
+
+  /// `tile` for the strided entry: row r of segment t at seg[t] + off + min(r, rows - 1) * a_stride.
+  /// The same FMA order per row as `tile` (bias, then depth 0, 1, ...).
+  template <std::size_t R>
+  [[gnu::noinline]] static void stile(std::size_t rows, std::size_t ks, std::size_t kc, const float* const* seg,
+                                      std::size_t off, std::size_t a_stride, const float* w, float* c,
+                                      std::size_t c_stride, std::size_t nb, const f32_clamp& p) noexcept {
+    static_assert(R <= MR && 2 * R + 2 <= 32, "the tile's accumulators and B vectors must fit in 32 zmm");
+    __m512 acc0[R], acc1[R];
+    {
+      const __m512 bias0 = _mm512_loadu_ps(w), bias1 = _mm512_loadu_ps(w + L);
+#pragma GCC unroll 16
+      for (std::size_t r = 0; r < R; ++r) acc0[r] = bias0, acc1[r] = bias1;
+    }
+    w += NR;
+    // Row offsets, clamped to the last valid row, as a chain of adds: GCC 12 turns the
+    // min-and-multiply form into 512-bit integer code and lane extractions (layer a 5% slower).
+    std::size_t roff[R];
+    {
+      std::size_t ro = off;
+#pragma GCC unroll 16
+      for (std::size_t r = 0; r < R; ++r) {
+        roff[r] = ro;
+        ro += r + 1 < rows ? a_stride : 0;
+        __asm__("" : "+r"(ro));
+      }
+    }
+    for (std::size_t t = 0; t < ks; ++t) {
+      const float* ap[R];
+#pragma GCC unroll 16
+      for (std::size_t r = 0; r < R; ++r) ap[r] = seg[t] + roff[r];
       for (std::size_t kk = 0; kk < kc; ++kk, w += NR) {
         const __m512 b0 = _mm512_loadu_ps(w), b1 = _mm512_loadu_ps(w + L);
 #pragma GCC unroll 16
