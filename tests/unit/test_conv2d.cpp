@@ -389,6 +389,134 @@ TEST_CASE_TEMPLATE_DEFINE("conv2d_f32 indirect GEMM matches an fp64 direct refer
 }
 TEST_CASE_TEMPLATE_APPLY(conv_f32_indirect, as_tuple<kernels::gemm_f32_registry>::type);
 
+// ---- strided segments (conv2d_f32 strided_gemm) -----------------------------------------------------
+
+namespace {
+/// A random forward geometry the strided driver takes (groups 1, dilation_w 1): strides 1-3, in_c
+/// 1-8, kernels 1x1 to 7x7, dilation_h to 3, SAME/VALID/explicit padding (0-3 on every edge), output
+/// rows from 1 pixel to a few row tiles, never pointwise.
+conv_geometry strided_geometry(tt::rng& r, std::size_t t) {
+  for (;;) {
+    conv_shape s;
+    s.batch = r.range(1, 2);
+    s.kernel_h = r.range(1, 7);
+    s.kernel_w = r.range(1, 7);
+    s.stride_h = r.range(1, 3);
+    s.stride_w = r.range(1, 3);
+    s.dilation_h = r.next() % 3 == 0 ? r.range(1, 3) : 1;
+    s.in_h = r.range(1, 12);
+    s.in_w = t % 3 == 0 ? r.range(1, 12) : r.range(8, 48);
+    s.in_c = r.range(1, 8);
+    s.out_c = r.range(1, 70);
+    const auto mode = static_cast<padding>(r.next() % 3);
+    if (mode == padding::explicit_pads) {
+      s.pad_top = r.range(0, 3);
+      s.pad_left = r.range(0, 3);
+      s.pad_bottom = r.range(0, 3);
+      s.pad_right = r.range(0, 3);
+    }
+    conv_geometry g;
+    if (make_conv_geometry(s, mode, g).ok() && !g.is_pointwise()) return g;
+  }
+}
+std::string strided_case(const conv_geometry& g) {
+  return std::to_string(g.batch) + "x" + std::to_string(g.in_h) + "x" + std::to_string(g.in_w) + "x" + std::to_string(g.in_c) +
+         " -> " + std::to_string(g.out_h) + "x" + std::to_string(g.out_w) + "x" + std::to_string(g.out_c) + " k " +
+         std::to_string(g.kernel_h) + "x" + std::to_string(g.kernel_w) + " s " + std::to_string(g.stride_h) + "," +
+         std::to_string(g.stride_w) + " dh " + std::to_string(g.dilation_h) + " pads " + std::to_string(g.pad_top) + "," +
+         std::to_string(g.pad_left) + "," + std::to_string(g.pad_bottom) + "," + std::to_string(g.pad_right);
+}
+}  // namespace
+
+TEST_CASE_TEMPLATE_DEFINE("conv2d_f32 strided GEMM equals the indirect path bit for bit and an fp64 direct reference", K,
+                          conv_f32_strided) {
+  TT_REQUIRE_RUNNABLE(K);
+  using conv = conv2d_f32<typename K::arch, K>;
+  constexpr bool strided = kernels::has_strided_f32<K>;
+  constexpr conv_algorithm a = conv_algorithm::strided_gemm;
+  tt::rng r(41);
+  const std::size_t cases = tt::scaled(150);
+  for (std::size_t t = 0; t < cases; ++t) {
+    const conv_geometry g = strided_geometry(r, t);
+    INFO("case " << t << ": " << strided_case(g));
+    CHECK(conv::applies(g, a) == strided);
+    CHECK(conv::algorithm(g) == (strided && g.out_w >= conv::strided_min_width ? a : conv_algorithm::panel_gemm));
+    const f32_case fc(g, r);
+    const auto& [in, w, bias, acc] = fc;
+    const f32_clamp clamp = t % 3 == 0 ? f32_clamp{-0.5f, 6.0f} : f32_clamp{};
+    aligned_buf packed(conv::packed_weights_bytes(g));
+    REQUIRE(conv::pack_weights(g, w.data(), bias.data(), packed.p, conv::packed_weights_bytes(g)).ok());
+    if constexpr (!strided) {
+      std::vector<float> out(g.out_elems());
+      std::vector<std::uint64_t> ws(conv::workspace_bytes(g) / 8 + 1);
+      CHECK(conv::workspace_bytes(g, a) == 0);
+      CHECK(conv::run(g, in.data(), packed.p, out.data(), clamp, ws.data(), conv::workspace_bytes(g), a).code() ==
+            status_code::invalid_argument);
+    } else {
+      // The indirect path runs the same tiles in the same FMA order per pixel (padding taps read
+      // zeros either way): equal bit for bit.
+      static_assert(kernels::has_indirect_f32<K>);
+      const std::size_t iwb = conv::workspace_bytes(g, conv_algorithm::indirect_gemm);
+      std::vector<float> ref(g.out_elems());
+      std::vector<std::uint64_t> iws(iwb / 8 + 1);
+      REQUIRE(conv::run(g, in.data(), packed.p, ref.data(), clamp, iws.data(), iwb, conv_algorithm::indirect_gemm).ok());
+      const std::size_t min = conv::min_workspace_bytes(g, a), def = conv::workspace_bytes(g, a);
+      CHECK(min <= def);
+      const double tol = f32_tol(g);
+      // The default (bands of mr output rows), the minimum (one row per band), two or three rows
+      // per band (edge columns of 2-3 rows, a last band shorter).
+      for (const std::size_t wsb : {def, min, detail::strided_workspace_bytes<float>(g, 2 + t % 2) + 4 * (t % 2)}) {
+        INFO("workspace " << wsb);
+        std::vector<float> got(g.out_elems(), 1e30f);
+        std::vector<std::uint64_t> ws(wsb / 8 + 1);
+        const status st = conv::run(g, in.data(), packed.p, got.data(), clamp, wsb == 0 ? nullptr : ws.data(), wsb, a);
+        REQUIRE_MESSAGE(st.ok(), st.message());
+        for (std::size_t i = 0; i < got.size(); ++i) {
+          const double want = std::fmin(std::fmax(acc[i], static_cast<double>(clamp.min)), static_cast<double>(clamp.max));
+          if (got[i] != ref[i] || std::fabs(got[i] - want) > tol) {
+            FAIL_CHECK("element " << i << ": " << got[i] << " vs " << want << " (indirect " << ref[i] << ")");
+            break;
+          }
+        }
+      }
+      if (min != 0) {
+        // One element short of a band's strips, or a workspace not aligned for floats: a status.
+        std::vector<std::uint64_t> ws(min / 8 + 2);
+        std::vector<float> out(g.out_elems());
+        CHECK(conv::run(g, in.data(), packed.p, out.data(), clamp, ws.data(), min - 1, a).code() ==
+              status_code::buffer_too_small);
+        CHECK(conv::run(g, in.data(), packed.p, out.data(), clamp, nullptr, 0, a).code() == status_code::buffer_too_small);
+        CHECK(conv::run(g, in.data(), packed.p, out.data(), clamp, reinterpret_cast<std::uint8_t*>(ws.data()) + 2, min, a)
+                  .code() == status_code::invalid_argument);
+      }
+    }
+  }
+}
+TEST_CASE_TEMPLATE_APPLY(conv_f32_strided, as_tuple<kernels::gemm_f32_registry>::type);
+
+TEST_CASE("conv2d_f32 strided GEMM: layer a's algorithm and workspace") {
+  // MobileNetV1's first layer: 3x3 stride 2, 224x224x3 -> 112x112x32, SAME (pad bottom/right 1).
+  conv_geometry g;
+  REQUIRE(make_conv_geometry({.in_h = 224, .in_w = 224, .in_c = 3, .out_c = 32, .kernel_h = 3, .kernel_w = 3,
+                              .stride_h = 2, .stride_w = 2}, padding::same, g).ok());
+  const detail::strided_plan p = detail::make_strided_plan(g);
+  CHECK(p.lo == 0);
+  CHECK(p.hi == 111);                   // the last column's window reaches x = 224
+  CHECK(p.left == 0);
+  CHECK(p.right == 3 * 3);              // input columns 222..224 (224 zero) of 3 channels
+  CHECK(p.zero == (110 * 2 + 3) * 3);   // the last output row's third kernel row is padding
+  // Sizes only (nothing runs): every build that has the AVX-512 kernel checks its choice.
+#if TESSERA_HAS_AVX512_VNNI
+  using conv = conv2d_f32<arch::avx512_vnni, kernels::gemm_f32_8x32_avx512_fma>;
+  CHECK(conv::algorithm(g) == conv_algorithm::strided_gemm);
+  CHECK(conv::workspace_bytes(g) == (669 + 8 * 3 * 9) * sizeof(float));     // bands of 8 output rows
+  CHECK(conv::min_workspace_bytes(g) == (669 + 3 * 9) * sizeof(float));     // one output row per band
+  CHECK(conv::workspace_bytes(g, conv_algorithm::panel_gemm) == 606 * 27 * sizeof(float));
+#endif
+  // Kernels without a strided entry keep the panel.
+  CHECK(conv2d_f32<arch::scalar, kernels::gemm_f32_4x4_scalar>::algorithm(g) == conv_algorithm::panel_gemm);
+}
+
 // ---- guard pages ----------------------------------------------------------------------------------
 
 #if TT_HAS_GUARD_PAGES
@@ -455,6 +583,36 @@ TEST_CASE_TEMPLATE_DEFINE("conv2d_f32 on the indirect GEMM touches nothing outsi
   }
 }
 TEST_CASE_TEMPLATE_APPLY(conv_f32_indirect_guard, as_tuple<kernels::gemm_f32_registry>::type);
+
+TEST_CASE_TEMPLATE_DEFINE("conv2d_f32 on the strided GEMM touches nothing outside its buffers", K, conv_f32_strided_guard) {
+  TT_REQUIRE_RUNNABLE(K);
+  if constexpr (kernels::has_strided_f32<K>) {
+    using conv = conv2d_f32<typename K::arch, K>;
+    constexpr conv_algorithm a = conv_algorithm::strided_gemm;
+    tt::rng r(43);
+    for (std::size_t t = 0; t < 24; ++t) {
+      const conv_geometry g = strided_geometry(r, t);
+      INFO("case " << t << ": " << strided_case(g));
+      for (auto side : {tt::guard_side::after, tt::guard_side::before}) {
+        const std::size_t pbytes = conv::packed_weights_bytes(g);
+        const std::size_t wsb = t % 2 ? conv::workspace_bytes(g, a) : conv::min_workspace_bytes(g, a);
+        // The input's first pixel (before) or last pixel (after) against the guard: the interior
+        // reads in place up to the last window's last element.
+        tt::guarded<float> in(g.in_elems(), side), out(g.out_elems(), side), ws(wsb / 4 + (wsb == 0), side);
+        tt::guarded<std::uint8_t> packed(pbytes, pbytes % 64 == 0 ? side : tt::guard_side::before);
+        REQUIRE((in.ok() && out.ok() && ws.ok() && packed.ok()));
+        std::vector<float> w(g.out_c * g.depth(), 0.25f);
+        for (std::size_t i = 0; i < in.size(); ++i) in[i] = 1.0f;
+        REQUIRE(conv::pack_weights(g, w.data(), nullptr, packed.data(), pbytes).ok());
+        const status st = conv::run(g, in.data(), packed.data(), out.data(), f32_clamp{}, ws.data(), wsb, a);
+        REQUIRE_MESSAGE(st.ok(), st.message());
+        // Every output is 0.25 x (the taps inside the input): at least 0, at most the window's size.
+        for (std::size_t i = 0; i < out.size(); ++i) REQUIRE((out[i] >= 0.0f && out[i] <= 0.25f * static_cast<float>(g.depth())));
+      }
+    }
+  }
+}
+TEST_CASE_TEMPLATE_APPLY(conv_f32_strided_guard, as_tuple<kernels::gemm_f32_registry>::type);
 #endif
 
 // ---- transposed convolution: the sub-pixel split ---------------------------------------------------

@@ -143,6 +143,72 @@ TEST_CASE_TEMPLATE_DEFINE("gemm_f32 indirect entry equals run on the rows its po
 }
 TEST_CASE_TEMPLATE_APPLY(f32_indirect, as_tuple<kernels::gemm_f32_registry>::type);
 
+TEST_CASE_TEMPLATE_DEFINE("gemm_f32 strided entry equals the indirect entry on the rows it describes", K, f32_strided) {
+  TT_REQUIRE_RUNNABLE(K);
+  if constexpr (!kernels::has_strided_f32<K>) {
+    MESSAGE(std::string(K::name) << " has no strided entry (conv2d gathers panels or uses tap pointers for it)");
+  } else {
+    using g = gemm_f32<typename K::arch, K>;
+    tt::rng r(10);
+    const std::size_t mr = K::mr(), nr = K::nr();
+    for (auto side : {tt::guard_side::after, tt::guard_side::before}) {
+      for (std::size_t t = 0; t < 60; ++t) {
+        // m covers every row tail (1..8 rows in the last tile); ks = 3, kc = 9 (layer a: 3x3 windows
+        // of 3 channels) every third case; a_stride below, at and above kc (overlapping or gapped rows).
+        const std::size_t m = 1 + t % (3 * mr + 2), n = 1 + r.next() % (3 * nr + 1);
+        const bool rgb = t % 3 == 0;
+        const std::size_t ks = rgb ? 3 : 1 + r.next() % 7, kc = rgb ? 9 : 1 + r.next() % (t % 4 == 1 ? 70 : 24);
+        const std::size_t k = ks * kc, a_stride = 1 + r.next() % (kc + 3);
+        // Segment t starts seg_gap floats after segment t - 1's last row: the last segment's last
+        // row ends against the guard page (after), or the first segment's first row starts at it (before).
+        const std::size_t span = (m - 1) * a_stride + kc, seg_gap = r.next() % 5;
+        tt::guarded<float> src(ks * (span + seg_gap), side), c(m * n, side);
+        for (std::size_t i = 0; i < src.size(); ++i) src[i] = frand(r);
+        std::vector<const float*> seg(ks);
+        for (std::size_t s = 0; s < ks; ++s)
+          seg[s] = src.data() + (side == tt::guard_side::after ? seg_gap + s * (span + seg_gap) : s * (span + seg_gap));
+        const std::size_t tiles = (m + mr - 1) / mr;
+        std::vector<const float*> ind(tiles * ks * mr, nullptr);
+        std::vector<float> a(m * k);  // the same rows, gathered
+        for (std::size_t i = 0; i < m; ++i)
+          for (std::size_t s = 0; s < ks; ++s) {
+            ind[(i / mr) * ks * mr + s * mr + i % mr] = seg[s] + i * a_stride;
+            std::copy(seg[s] + i * a_stride, seg[s] + i * a_stride + kc, a.begin() + static_cast<std::ptrdiff_t>(i * k + s * kc));
+          }
+        std::vector<float> b(k * n), bias(n), want(m * n);
+        for (auto& v : b) v = frand(r);
+        for (auto& v : bias) v = frand(r);
+        tt::guarded<float> packed(g::packed_b_bytes(n, k) / sizeof(float), side);
+        REQUIRE(g::pack_b(k, n, b.data(), n, bias.data(), packed.data(), packed.size() * sizeof(float)).ok());
+        const f32_clamp cl = t % 2 ? f32_clamp{} : f32_clamp{-2.0f, 3.0f};
+        K::run_indirect(m, n, ks, kc, ind.data(), packed.data(), want.data(), n, cl);
+        K::run_strided(m, n, ks, kc, seg.data(), a_stride, packed.data(), c.data(), n, cl);
+        INFO("m=" << m << " n=" << n << " ks=" << ks << " kc=" << kc << " a_stride=" << a_stride);
+        // Bit for bit: the same tiles, the same FMA order per row (no GEMV path in either entry).
+        for (std::size_t i = 0; i < m * n; ++i) REQUIRE(c[i] == want[i]);
+        check_close(m, n, k, a.data(), k, b.data(), n, bias.data(), c.data(), n, cl);
+      }
+    }
+    // A C row stride wider than n: nothing written between the rows.
+    const std::size_t m = 11, n = 40, ks = 3, kc = 9, ldc = 3 * nr;
+    std::vector<float> src(m * 6 + 3 * kc + 40), b(ks * kc * n), c(m * ldc, -7.0f), want(m * ldc, -7.0f);
+    for (auto& v : src) v = frand(r);
+    for (auto& v : b) v = frand(r);
+    const float* seg[3] = {src.data(), src.data() + 13, src.data() + 29};
+    std::vector<const float*> ind(2 * ks * mr, nullptr);
+    for (std::size_t i = 0; i < m; ++i)
+      for (std::size_t s = 0; s < ks; ++s) ind[(i / mr) * ks * mr + s * mr + i % mr] = seg[s] + i * 6;
+    std::vector<float> packed(g::packed_b_bytes(n, ks * kc) / sizeof(float));
+    REQUIRE(g::pack_b(ks * kc, n, b.data(), n, nullptr, packed.data(), packed.size() * sizeof(float)).ok());
+    K::run_indirect(m, n, ks, kc, ind.data(), packed.data(), want.data(), ldc, f32_clamp{});
+    K::run_strided(m, n, ks, kc, seg, 6, packed.data(), c.data(), ldc, f32_clamp{});
+    CHECK(c == want);
+    for (std::size_t i = 0; i < m; ++i)
+      for (std::size_t j = n; j < ldc; ++j) REQUIRE(c[i * ldc + j] == -7.0f);
+  }
+}
+TEST_CASE_TEMPLATE_APPLY(f32_strided, as_tuple<kernels::gemm_f32_registry>::type);
+
 #if TESSERA_TEST_HAS_EIGEN
 TEST_CASE_TEMPLATE_DEFINE("gemm_f32 kernels agree with Eigen", K, f32_eigen) {
   TT_REQUIRE_RUNNABLE(K);

@@ -20,6 +20,12 @@
 ///     zero row in the padding) in the workspace, and the microkernel reads the input through them
 ///     (detail/conv_indirect.hpp): no copy of the windows. bench/bench_conv_algo.cpp measures the
 ///     two on the same kernel; docs/performance.md has the figures behind the threshold.
+///   * `conv_algorithm::strided_gemm` (conv2d_f32, when its kernel has a strided entry,
+///     detail/conv_strided.hpp: the AVX-512 kernel; groups 1, dilation_w 1, fewer than
+///     `indirect_min_channels` input channels, out_w >= `strided_min_width`): the output pixels of
+///     an output row whose windows lie inside the input in x read it in place, as a strided A of
+///     one segment per kernel row (row stride stride_w * in_c); edge columns read small
+///     zero-padded copies of the input columns they cover. No panel copy, no pointers.
 ///   * `conv_algorithm::sub_pixel_gemm`: transposed convolution (TFLite TRANSPOSE_CONV, f32, s8/s4
 ///     and s16), the same operators on a geometry from `make_transpose_conv_geometry`, split into
 ///     s_h * s_w phases. Output pixel (oy, ox) has phase (py, px) = ((oy + pad_top) mod s_h,
@@ -61,12 +67,20 @@
 #include <tessera/ops/conv_geometry.hpp>
 #include <tessera/ops/detail/conv_gather.hpp>
 #include <tessera/ops/detail/conv_indirect.hpp>
+#include <tessera/ops/detail/conv_strided.hpp>
 #include <tessera/quant/requantize.hpp>
 
 namespace tessera {
 
 /// How a convolution is computed (chosen by shape; see the file comment).
-enum class conv_algorithm : std::uint8_t { pointwise_gemm, panel_gemm, sub_pixel_gemm, indirect_gemm, sub_pixel_indirect };
+enum class conv_algorithm : std::uint8_t {
+  pointwise_gemm,
+  panel_gemm,
+  sub_pixel_gemm,
+  indirect_gemm,
+  sub_pixel_indirect,
+  strided_gemm
+};
 
 /// The algorithm conv2d uses for `g` by shape alone (conv2d_f32::algorithm may then take
 /// indirect_gemm instead of panel_gemm, or sub_pixel_indirect instead of sub_pixel_gemm,
@@ -210,7 +224,8 @@ constexpr std::size_t conv_workspace_bytes(const conv_geometry& g, std::size_t e
     }
     case conv_algorithm::panel_gemm:
     case conv_algorithm::indirect_gemm:
-    case conv_algorithm::sub_pixel_indirect: break;  // (not shape choices: conv2d_f32 sizes them itself)
+    case conv_algorithm::sub_pixel_indirect:
+    case conv_algorithm::strided_gemm: break;  // (not shape choices: conv2d_f32 sizes them itself)
   }
   const std::size_t row = g.depth() * elem;
   const std::size_t rows = std::min(std::max<std::size_t>(65536 / row, 16), g.out_pixels());
@@ -227,7 +242,8 @@ constexpr std::size_t conv_min_workspace_bytes(const conv_geometry& g, std::size
       return g.groups == 1 && g.dilation_h == 1 && g.dilation_w == 1 ? phase_depth_max(g) * elem : 0;
     case conv_algorithm::panel_gemm:
     case conv_algorithm::indirect_gemm:
-    case conv_algorithm::sub_pixel_indirect: break;
+    case conv_algorithm::sub_pixel_indirect:
+    case conv_algorithm::strided_gemm: break;
   }
   return g.depth() * elem;
 }
@@ -642,19 +658,27 @@ struct conv2d_f32 {
   /// stride 1 -> 32 channels): indirect/panel 0.83x at 8 channels, 0.95x at 16, 1.01x at 24,
   /// 1.04x at 32, 1.11-1.23x at 32-256 channels on 3x3 and 5x5 layers, 0.56x on the RGB layer.
   static constexpr std::size_t indirect_min_channels = 32;
+  /// Output widths from which a kernel with a strided entry (the AVX-512 kernel) reads a layer of
+  /// fewer than indirect_min_channels input channels in place (strided_gemm) instead of gathering
+  /// panels. Measured (docs/performance.md): 1.07-2.7x at out_w >= 8 (layer a 1.18-1.20x), 0.93-0.99x
+  /// on the 3-7 pixel wide outputs of tiny images, where the edge strips cost more than the copy.
+  static constexpr std::size_t strided_min_width = 8;
   /// The algorithm `run` uses for `g` (see the file comment).
   static constexpr conv_algorithm algorithm(const conv_geometry& g) noexcept {
     const conv_algorithm a = choose_conv_algorithm(g);
     if (applies(g, conv_algorithm::indirect_gemm) && g.group_in_c() >= indirect_min_channels)
       return conv_algorithm::indirect_gemm;
+    if (applies(g, conv_algorithm::strided_gemm) && g.group_in_c() < indirect_min_channels && g.out_w >= strided_min_width)
+      return conv_algorithm::strided_gemm;
     if (applies(g, conv_algorithm::sub_pixel_indirect) && g.in_c >= indirect_min_channels)
       return conv_algorithm::sub_pixel_indirect;
     return a;
   }
   /// True when `run` can compute `g` with algorithm `a`: the shape's own algorithm
   /// (choose_conv_algorithm), or on a kernel with an indirect entry indirect_gemm in place of
-  /// panel_gemm and sub_pixel_indirect in place of sub_pixel_gemm (for benchmarks and tests
-  /// that compare them on one kernel).
+  /// panel_gemm and sub_pixel_indirect in place of sub_pixel_gemm, or on a kernel with a strided
+  /// entry strided_gemm in place of panel_gemm (groups 1, dilation_w 1, at most 16 kernel rows)
+  /// (for benchmarks and tests that compare them on one kernel).
   static constexpr bool applies(const conv_geometry& g, conv_algorithm a) noexcept {
     const conv_algorithm shape = choose_conv_algorithm(g);
     if (a == conv_algorithm::indirect_gemm)
@@ -662,6 +686,8 @@ struct conv2d_f32 {
     if (a == conv_algorithm::sub_pixel_indirect)
       return kernels::has_indirect_f32<Kernel> && shape == conv_algorithm::sub_pixel_gemm && g.groups == 1 &&
              g.dilation_h == 1 && g.dilation_w == 1;
+    if (a == conv_algorithm::strided_gemm)
+      return kernels::has_strided_f32<Kernel> && shape == conv_algorithm::panel_gemm && detail::strided_shape(g);
     return a == shape;
   }
 
@@ -674,10 +700,12 @@ struct conv2d_f32 {
   }
   /// Default workspace (0 for pointwise shapes); `run` accepts any size >= min_workspace_bytes.
   /// indirect_gemm: the pointers of up to 256 output pixels and a zero row (pointer-aligned);
-  /// sub_pixel_indirect: the pointers of a phase row and a zero row.
+  /// sub_pixel_indirect: the pointers of a phase row and a zero row; strided_gemm: a zero row
+  /// (when an output row has a kernel row in the padding) and the edge strips of mr output rows
+  /// (detail/conv_strided.hpp; 0 when neither is needed).
   static std::size_t workspace_bytes(const conv_geometry& g) noexcept { return workspace_bytes(g, algorithm(g)); }
   /// The smallest workspace `run` accepts: one panel row (0 for pointwise shapes); indirect_gemm:
-  /// one tile's pointers and the zero row.
+  /// one tile's pointers and the zero row; strided_gemm: the zero row and one output row's strips.
   static std::size_t min_workspace_bytes(const conv_geometry& g) noexcept { return min_workspace_bytes(g, algorithm(g)); }
   /// The same two sizes for algorithm `a` (see `applies`).
   static std::size_t workspace_bytes(const conv_geometry& g, conv_algorithm a) noexcept {
@@ -761,6 +789,14 @@ struct conv2d_f32 {
           [&](std::uint64_t block, std::size_t k, std::size_t rows, const float* a, std::size_t a_stride, float* c,
               std::size_t ldc) { Kernel::run(rows, g.out_c, k, a, a_stride, blocks + block, c, ldc, clamp); });
     const std::size_t ocg = g.group_out_c(), k = g.depth();
+    if constexpr (kernels::has_strided_f32<Kernel>)
+      if (a == conv_algorithm::strided_gemm)
+        return detail::strided_drive<float>(
+            g, in, 0.0f, Kernel::mr(), workspace, workspace_size,
+            [&](std::size_t rows, const float* const* seg, std::size_t a_stride, std::size_t p0, std::size_t c_step) {
+              Kernel::run_strided(rows, g.out_c, g.kernel_h, g.kernel_w * g.in_c, seg, a_stride, blocks,
+                                  out + p0 * g.out_c, c_step * g.out_c, clamp);
+            });
     if constexpr (kernels::has_indirect_f32<Kernel>)
       if (a == conv_algorithm::indirect_gemm)
         return detail::indirect_drive<float>(
@@ -783,6 +819,9 @@ struct conv2d_f32 {
   /// algorithm that does not apply).
   static std::size_t workspace_for(const conv_geometry& g, conv_algorithm a, bool least) noexcept {
     if (!check_conv_geometry(g).ok() || !applies(g, a)) return 0;
+    if constexpr (kernels::has_strided_f32<Kernel>)
+      if (a == conv_algorithm::strided_gemm)
+        return detail::strided_workspace_bytes<float>(g, least ? 1 : Kernel::mr());
     if constexpr (kernels::has_indirect_f32<Kernel>) {
       if (a == conv_algorithm::indirect_gemm)
         return detail::indirect_workspace_bytes<float>(g, Kernel::mr(),
