@@ -5,9 +5,12 @@
 //                  loop, workspace_bytes(g) of workspace; s8 with a per-channel output stage
 //   tessera_avx2   in an AVX-512 VNNI build (-march=x86-64-v4 -mavx512vnni), regular and transposed
 //                  layers: the same operator on the simd tag (AVX2 GEMMs), for before/after in one run
+//   tessera_panel  fp32 regular layers where conv2d_f32<> picks another algorithm than the gathered
+//                  panel (layer (a) in an AVX-512 build: strided_gemm): the same operator and kernel
+//                  with conv_algorithm::panel_gemm and workspace_bytes(g, panel_gemm), the former path
 //   tessera_gather layer (a) only: detail::gather_panel alone, over every panel as conv_drive runs
-//                  it (same panel rows from workspace_bytes(g), same fill): the panel copy's share
-//                  of tessera's time
+//                  it (same panel rows from the panel path's workspace, same fill): the panel copy's
+//                  share of the panel path's time
 //   tessera_min_ws depthwise layers whose workspace_bytes(g) buys a faster path (the padded-row
 //                  cache: int8 at stride 1, fp32 on narrow rows and 512-channel pitches; multiplier
 //                  > 1): the same operator with
@@ -311,10 +314,11 @@ template <class Tag> struct op_of<float, true, Tag> { using type = depthwise_con
 template <class Tag> struct op_of<std::int8_t, false, Tag> { using type = conv2d_s8<Tag>; };
 template <class Tag> struct op_of<std::int8_t, true, Tag> { using type = depthwise_conv2d_s8<Tag>; };
 
-template <class T, bool Dw, bool MinWs = false, class Tag = arch::native>
+template <class T, bool Dw, bool MinWs = false, class Tag = arch::native, bool Panel = false>
 void bm_tessera(benchmark::State& state, std::size_t li, std::shared_ptr<double> checked) {
   using op = typename op_of<T, Dw, Tag>::type;
   constexpr bool f32 = std::is_same_v<T, float>;
+  static_assert(!Panel || (f32 && !Dw), "the panel_gemm row is fp32 conv2d only");
   const std::string who = std::string("tessera ") + op::kernel::name;
   if (tb::skip_if_unavailable<typename op::kernel>(state)) return;
   const auto& in = get_inputs(li);
@@ -323,6 +327,7 @@ void bm_tessera(benchmark::State& state, std::size_t li, std::shared_ptr<double>
   const std::size_t pbytes = op::packed_weights_bytes(g);
   std::size_t wbytes = op::workspace_bytes(g);
   if constexpr (MinWs) wbytes = op::min_workspace_bytes(g);
+  if constexpr (Panel) wbytes = op::workspace_bytes(g, conv_algorithm::panel_gemm);
   tb::buffer<std::int32_t> packed(pbytes / 4 + 16), ws(wbytes / 4 + 16);
   status st;
   if constexpr (f32) st = op::pack_weights(g, in.wf.data(), in.bf.data(), packed.data(), pbytes);
@@ -333,11 +338,16 @@ void bm_tessera(benchmark::State& state, std::size_t li, std::shared_ptr<double>
   }
   const auto stage = in.stage();
   auto call = [&] {
-    if constexpr (f32) return op::run(g, in.xf.data(), packed.data(), y.data(), f32_clamp{}, ws.data(), wbytes).ok();
+    if constexpr (Panel)
+      return op::run(g, in.xf.data(), packed.data(), y.data(), f32_clamp{}, ws.data(), wbytes, conv_algorithm::panel_gemm).ok();
+    else if constexpr (f32) return op::run(g, in.xf.data(), packed.data(), y.data(), f32_clamp{}, ws.data(), wbytes).ok();
     else if constexpr (Dw) return op::run(g, in.xq.data(), packed.data(), y.data(), stage, kInputZp, ws.data(), wbytes).ok();
     else return op::run(g, in.xq.data(), packed.data(), y.data(), stage, ws.data(), wbytes).ok();
   };
   if constexpr (Dw) state.SetLabel(std::string(op::kernel::name) + " + " + op::row_kernel::name);
+  else if constexpr (Panel) state.SetLabel(std::string(op::kernel::name) + ", panel_gemm");
+  else if constexpr (f32)
+    state.SetLabel(std::string(op::kernel::name) + (op::algorithm(g) == conv_algorithm::strided_gemm ? ", strided_gemm" : ""));
   else state.SetLabel(op::kernel::name);
   if (*checked < 0) {
     if (!call()) {
@@ -358,7 +368,8 @@ template <class T> void bm_gather(benchmark::State& state, std::size_t li) {
   using op = typename op_of<T, false, arch::native>::type;
   const auto& in = get_inputs(li);
   const conv_geometry& g = in.g;
-  const std::size_t wbytes = op::workspace_bytes(g);
+  std::size_t wbytes = op::workspace_bytes(g);
+  if constexpr (std::is_same_v<T, float>) wbytes = op::workspace_bytes(g, conv_algorithm::panel_gemm);
   const std::size_t rows = detail::panel_rows(g, sizeof(T), wbytes);
   if (rows == 0) {
     state.SkipWithError("skipped: pointwise layer, no gather");
@@ -684,6 +695,12 @@ template <class K> void bm_s16(benchmark::State& state, std::size_t li) {
         if (dw_op::workspace_bytes(g) > dw_op::min_workspace_bytes(g)) add(p + "tessera_min_ws", bm_tessera<T, true, true>, li);
       } else {
         add(p + "tessera", bm_tessera<T, false>, li);
+        if constexpr (std::is_same_v<T, float>) {
+          const conv_geometry g = kLayers[li].geometry();
+          using f32_op = conv2d_f32<arch::native>;
+          if (f32_op::algorithm(g) != conv_algorithm::panel_gemm && f32_op::applies(g, conv_algorithm::panel_gemm))
+            add(p + "tessera_panel", bm_tessera<T, false, false, arch::native, true>, li);
+        }
 #if TESSERA_HAS_AVX512_VNNI
         // int8 GEMMs run VPDPBUSD here, fp32 GEMMs the AVX-512F kernel; the AVX2 kernel of the
         // same binary, for comparison.

@@ -11,6 +11,12 @@
 //             are written, then every packed block is applied reading the input through them (no
 //             copy); here for every layer, whatever the threshold
 //   tessera   conv2d_f32<arch::simd> as a user calls it (the algorithm it picks)
+// In an AVX-512 build (-march=x86-64-v4 -mavx512vnni) the same layers also run on
+// conv2d_f32<arch::avx512_vnni> (gemm_f32_8x32_avx512_fma) as conv_algo_avx512/<layer>/..., with a
+// fourth row for the forward layers:
+//   strided   conv_algorithm::strided_gemm (detail/conv_strided.hpp): interior pixels read the input
+//             in place through the kernel's strided-segments entry, edge columns small zero-padded
+//             strips; what conv2d_f32 picks there for fewer than 32 input channels (out_w >= 8)
 // Transposed layers (t..w) compare the sub-pixel split's two forms the same way: `panel` is
 // sub_pixel_gemm (a phase row's windows gathered), `indirect` sub_pixel_indirect (tap pointers).
 // All three use the same packed filter and the same tile code; outputs are compared with the
@@ -31,6 +37,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <tessera/arch/features.hpp>
 #include <tessera/ops/conv2d.hpp>
 #include <vector>
 
@@ -43,14 +50,15 @@ namespace tb = tessera_bench;
 using namespace tessera;
 
 constexpr double kPeakGflops = 99.6;
-using conv = conv2d_f32<arch::simd>;
 struct layer {
   const char* name;
   std::int64_t in_hw, in_c, out_c, k, stride;
   bool transposed = false;
 };
-/// The two algorithms compared: panel and indirect, of the forward or the sub-pixel kind.
+/// The algorithms compared: panel and indirect, of the forward or the sub-pixel kind (0, 1), and
+/// strided_gemm (3, forward only).
 conv_algorithm algo(const layer& l, int which) {
+  if (which == 3) return conv_algorithm::strided_gemm;
   if (l.transposed) return which == 0 ? conv_algorithm::sub_pixel_gemm : conv_algorithm::sub_pixel_indirect;
   return which == 0 ? conv_algorithm::panel_gemm : conv_algorithm::indirect_gemm;
 }
@@ -70,7 +78,7 @@ struct setup {
   tb::buffer<std::uint64_t> ws;
 };
 
-setup make(const layer& l) {
+template <class conv> setup make(const layer& l) {
   setup u;
   if (l.transposed) {
     transpose_conv_shape s;
@@ -99,20 +107,22 @@ setup make(const layer& l) {
   const std::size_t pb = conv::packed_weights_bytes(u.g);
   u.packed = tb::buffer<float>(pb / 4 + 1);
   if (!conv::pack_weights(u.g, w.data(), b.data(), u.packed.data(), pb).ok()) std::abort();
-  u.ws = tb::buffer<std::uint64_t>(std::max(conv::workspace_bytes(u.g, algo(l, 0)), conv::workspace_bytes(u.g, algo(l, 1))) / 8 + 1);
+  std::size_t wsb = 0;
+  for (int w : {0, 1, 3}) wsb = std::max(wsb, conv::workspace_bytes(u.g, algo(l, w)));
+  u.ws = tb::buffer<std::uint64_t>(wsb / 8 + 1);
   return u;
 }
 
-void run(benchmark::State& state, const layer& l, int which) {
+template <class conv> void run(benchmark::State& state, const layer& l, int which) {
   static setup u;
   static const layer* cur = nullptr;
-  if (cur != &l) u = make(l), cur = &l;
+  if (cur != &l) u = make<conv>(l), cur = &l;
   const conv_geometry& g = u.g;
   tb::buffer<float> out(g.out_elems()), ref(g.out_elems());
   auto run_as = [&](float* o, conv_algorithm a) {
     if (!conv::run(g, u.x.data(), u.packed.data(), o, f32_clamp{}, u.ws.data(), conv::workspace_bytes(g, a), a).ok()) std::abort();
   };
-  auto once = [&](float* o) { run_as(o, which < 2 ? algo(l, which) : conv::algorithm(g)); };
+  auto once = [&](float* o) { run_as(o, which != 2 ? algo(l, which) : conv::algorithm(g)); };
   run_as(ref.data(), algo(l, 0));
   once(out.data());
   for (std::size_t i = 0; i < g.out_elems(); ++i)
@@ -131,16 +141,27 @@ void run(benchmark::State& state, const layer& l, int which) {
   const conv_algorithm picked = conv::algorithm(g);
   state.SetLabel(picked == conv_algorithm::indirect_gemm || picked == conv_algorithm::sub_pixel_indirect
                      ? "conv2d_f32 picks indirect"
-                     : "conv2d_f32 picks panel");
+                     : picked == conv_algorithm::strided_gemm ? "conv2d_f32 picks strided" : "conv2d_f32 picks panel");
 }
 
 [[maybe_unused]] const bool registered = [] {
-  const char* names[] = {"panel", "indirect", "tessera"};
+  const char* names[] = {"panel", "indirect", "tessera", "strided"};
   for (const layer& l : kLayers)
     for (int w = 0; w < 3; ++w)
       benchmark::RegisterBenchmark((std::string("conv_algo/") + l.name + "/" + names[w]).c_str(),
-                                   [&l, w](benchmark::State& s) { run(s, l, w); })
+                                   [&l, w](benchmark::State& s) { run<conv2d_f32<arch::simd>>(s, l, w); })
           ->Unit(benchmark::kMicrosecond);
+#if TESSERA_HAS_AVX512_VNNI
+  // Registered only where the CPU runs AVX-512 (the setup runs the kernel).
+  if (arch::available<arch::avx512_vnni>())
+    for (const layer& l : kLayers)
+      for (int w = 0; w < 4; ++w) {
+        if (w == 3 && l.transposed) continue;
+        benchmark::RegisterBenchmark((std::string("conv_algo_avx512/") + l.name + "/" + names[w]).c_str(),
+                                     [&l, w](benchmark::State& s) { run<conv2d_f32<arch::avx512_vnni>>(s, l, w); })
+            ->Unit(benchmark::kMicrosecond);
+      }
+#endif
   return true;
 }();
 
