@@ -661,7 +661,7 @@ struct conv2d_f32 {
   /// Output widths from which a kernel with a strided entry (the AVX-512 kernel) reads a layer of
   /// fewer than indirect_min_channels input channels in place (strided_gemm) instead of gathering
   /// panels. Measured against the panel (docs/performance.md): layer a 1.18-1.24x, bench_conv_algo's
-  /// layers of 3-24 channels 1.07-1.21x, in_c = 1 2.6x; 0.97-1.05x on 19-pixel rows of 96-128 output
+  /// layers of 3-24 channels 1.07-1.21x, in_c = 1 2.4-2.7x; 0.97-1.05x on 19-pixel rows of 96-128 output
   /// channels; 0.93-0.99x on outputs 3-7 pixels wide (tiny images: the edge strips cost more there).
   static constexpr std::size_t strided_min_width = 8;
   /// The algorithm `run` uses for `g` (see the file comment).
