@@ -162,15 +162,16 @@ struct gemm_f32_8x32_avx512_fma {
   }
 
   /// R rows (rows <= R valid) x one packed block; w points at the block's bias. The depth runs
-  /// over ks segments of kc: segment t of row i is kc floats at ind[t * MR + i] (GEMM: ks = 1, the
-  /// rows; indirect: the taps). Row clamping: row i >= rows reads row rows - 1 and is not stored.
-  /// The accumulator arrays are indexed by constants only (fully unrolled): they live in zmm
-  /// registers. Out of line, so that the k loop's registers are the tile's own (a 12-row form
-  /// inlined into `run` had GCC 12 spill an accumulator and two row pointers in the k loop).
-  template <std::size_t R>
-  [[gnu::noinline]] static void tile(std::size_t rows, std::size_t ks, std::size_t kc, const float* const* ind,
-                                     const float* w, float* c, std::size_t c_stride, std::size_t nb,
-                                     const f32_clamp& p) noexcept {
+  /// over ks segments of kc: `row_ptrs(t, ap)` sets ap[r] to row r's kc floats of segment t (rows
+  /// r >= rows point at row rows - 1 and are not stored). The accumulator arrays are indexed by
+  /// constants only (fully unrolled): they live in zmm registers. Inlined into the out-of-line
+  /// tiles below, so that the k loop's registers are the tile's own (a 12-row form inlined into
+  /// `run` had GCC 12 spill an accumulator and two row pointers in the k loop).
+  template <std::size_t R, class RowPtrs>
+  [[gnu::always_inline]] static inline void tile_body(std::size_t rows, std::size_t ks, std::size_t kc,
+                                                      RowPtrs row_ptrs, const float* w, float* c,
+                                                      std::size_t c_stride, std::size_t nb,
+                                                      const f32_clamp& p) noexcept {
     static_assert(R <= MR && 2 * R + 2 <= 32, "the tile's accumulators and B vectors must fit in 32 zmm");
     __m512 acc0[R], acc1[R];
     {
@@ -179,10 +180,9 @@ struct gemm_f32_8x32_avx512_fma {
       for (std::size_t r = 0; r < R; ++r) acc0[r] = bias0, acc1[r] = bias1;
     }
     w += NR;
-    for (std::size_t t = 0; t < ks; ++t, ind += MR) {
+    for (std::size_t t = 0; t < ks; ++t) {
       const float* ap[R];
-#pragma GCC unroll 16
-      for (std::size_t r = 0; r < R; ++r) ap[r] = ind[std::min(r, rows - 1)];
+      row_ptrs(t, ap);
       for (std::size_t kk = 0; kk < kc; ++kk, w += NR) {
         const __m512 b0 = _mm512_loadu_ps(w), b1 = _mm512_loadu_ps(w + L);
 #pragma GCC unroll 16
@@ -199,20 +199,24 @@ struct gemm_f32_8x32_avx512_fma {
       if (r < rows) store_row(c + r * c_stride, acc0[r], acc1[r], nb, lo, hi);
   }
 
-  /// `tile` for the strided entry: row r of segment t at seg[t] + off + min(r, rows - 1) * a_stride.
-  /// The same FMA order per row as `tile` (bias, then depth 0, 1, ...).
+  /// tile_body with segment t of row i at ind[t * MR + i] (GEMM: ks = 1, the rows; indirect: the
+  /// taps).
+  template <std::size_t R>
+  [[gnu::noinline]] static void tile(std::size_t rows, std::size_t ks, std::size_t kc, const float* const* ind,
+                                     const float* w, float* c, std::size_t c_stride, std::size_t nb,
+                                     const f32_clamp& p) noexcept {
+    auto row_ptrs = [&](std::size_t t, const float* (&ap)[R]) __attribute__((always_inline)) {
+#pragma GCC unroll 16
+      for (std::size_t r = 0; r < R; ++r) ap[r] = ind[t * MR + std::min(r, rows - 1)];
+    };
+    tile_body<R>(rows, ks, kc, row_ptrs, w, c, c_stride, nb, p);
+  }
+
+  /// tile_body for the strided entry: row r of segment t at seg[t] + off + min(r, rows - 1) * a_stride.
   template <std::size_t R>
   [[gnu::noinline]] static void stile(std::size_t rows, std::size_t ks, std::size_t kc, const float* const* seg,
                                       std::size_t off, std::size_t a_stride, const float* w, float* c,
                                       std::size_t c_stride, std::size_t nb, const f32_clamp& p) noexcept {
-    static_assert(R <= MR && 2 * R + 2 <= 32, "the tile's accumulators and B vectors must fit in 32 zmm");
-    __m512 acc0[R], acc1[R];
-    {
-      const __m512 bias0 = _mm512_loadu_ps(w), bias1 = _mm512_loadu_ps(w + L);
-#pragma GCC unroll 16
-      for (std::size_t r = 0; r < R; ++r) acc0[r] = bias0, acc1[r] = bias1;
-    }
-    w += NR;
     // Row offsets, clamped to the last valid row, as a chain of adds: GCC 12 turns the
     // min-and-multiply form into 512-bit integer code and lane extractions (layer a 5% slower).
     std::size_t roff[R];
@@ -225,24 +229,11 @@ struct gemm_f32_8x32_avx512_fma {
         __asm__("" : "+r"(ro));
       }
     }
-    for (std::size_t t = 0; t < ks; ++t) {
-      const float* ap[R];
+    auto row_ptrs = [&](std::size_t t, const float* (&ap)[R]) __attribute__((always_inline)) {
 #pragma GCC unroll 16
       for (std::size_t r = 0; r < R; ++r) ap[r] = seg[t] + roff[r];
-      for (std::size_t kk = 0; kk < kc; ++kk, w += NR) {
-        const __m512 b0 = _mm512_loadu_ps(w), b1 = _mm512_loadu_ps(w + L);
-#pragma GCC unroll 16
-        for (std::size_t r = 0; r < R; ++r) {
-          const __m512 x = _mm512_set1_ps(ap[r][kk]);
-          acc0[r] = _mm512_fmadd_ps(x, b0, acc0[r]);
-          acc1[r] = _mm512_fmadd_ps(x, b1, acc1[r]);
-        }
-      }
-    }
-    const __m512 lo = _mm512_set1_ps(p.min), hi = _mm512_set1_ps(p.max);
-#pragma GCC unroll 16
-    for (std::size_t r = 0; r < R; ++r)
-      if (r < rows) store_row(c + r * c_stride, acc0[r], acc1[r], nb, lo, hi);
+    };
+    tile_body<R>(rows, ks, kc, row_ptrs, w, c, c_stride, nb, p);
   }
 
   /// One row x one packed block (GEMV): 4 depths per step into 8 accumulators; nb >= 1 columns
