@@ -38,6 +38,17 @@ struct conv_axis {
     const std::int64_t i = num / stride;
     return i < in ? i : -1;
   }
+  /// Output coordinates [lo, hi) of a forward axis whose windows of `taps` taps lie inside the
+  /// input (the interior; lo == hi when none), of out coordinates in all.
+  struct range {
+    std::size_t lo, hi;
+  };
+  constexpr range interior(std::size_t taps, std::size_t out) const noexcept {
+    const std::size_t lo = std::min(out, static_cast<std::size_t>((pad + stride - 1) / stride));
+    const std::int64_t last = in - 1 - static_cast<std::int64_t>(taps - 1) * dilation + pad;  // o * stride <= last
+    const std::size_t hi = last < 0 ? 0 : std::min(out, static_cast<std::size_t>(last / stride) + 1);
+    return {lo, std::max(lo, hi)};
+  }
 };
 
 /// `count` panel rows, `dst_step` / `src_step` elements apart, each made of `kh` runs of `Bytes`
@@ -101,13 +112,8 @@ void gather_panel(T* panel, std::size_t p0, std::size_t rows, const T* in, std::
   const std::int64_t w_in = static_cast<std::int64_t>(in_w), h_in = static_cast<std::int64_t>(in_h);
   const std::int64_t x_span = static_cast<std::int64_t>(kw - 1) * ax.dilation;
   // Output columns whose window lies inside the input in x: [ox_lo, ox_hi).
-  std::size_t ox_lo = 0, ox_hi = 0;
-  if (forward) {
-    ox_lo = static_cast<std::size_t>((ax.pad + ax.stride - 1) / ax.stride);
-    const std::int64_t last = w_in - 1 - x_span + ax.pad;  // ox * stride <= last
-    ox_hi = last < 0 ? 0 : std::min<std::size_t>(out_w, static_cast<std::size_t>(last / ax.stride) + 1);
-    if (ox_hi < ox_lo) ox_hi = ox_lo;
-  }
+  const conv_axis::range inside = forward ? ax.interior(kw, out_w) : conv_axis::range{0, 0};
+  const std::size_t ox_lo = inside.lo, ox_hi = inside.hi;
   for (std::size_t r = 0; r < rows; ++r) {
     T* dst = panel + r * row_len;
     const T* image = in + n * in_h * in_w * in_c + c0;

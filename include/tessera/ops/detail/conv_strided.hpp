@@ -21,6 +21,7 @@
 #include <tessera/core/status.hpp>
 #include <tessera/kernels/gemm/op_f32.hpp>
 #include <tessera/ops/conv_geometry.hpp>
+#include <tessera/ops/detail/conv_gather.hpp>
 
 namespace tessera::kernels {
 /// True when an fp32 GEMM kernel K offers a strided-segments entry:
@@ -61,11 +62,10 @@ struct strided_plan {
 constexpr strided_plan make_strided_plan(const conv_geometry& g) noexcept {
   strided_plan s;
   const std::size_t sw = g.stride_w, kw = g.kernel_w, c = g.in_c, out_w = g.out_w;
-  const std::int64_t pad = static_cast<std::int64_t>(g.pad_left), w_in = static_cast<std::int64_t>(g.in_w);
-  s.lo = std::min(out_w, (g.pad_left + sw - 1) / sw);
-  const std::int64_t last = w_in - static_cast<std::int64_t>(kw) + pad;  // ox * stride <= last
-  s.hi = last < 0 ? 0 : std::min<std::size_t>(out_w, static_cast<std::size_t>(last) / sw + 1);
-  if (s.hi < s.lo) s.hi = s.lo;
+  const conv_axis ax{static_cast<std::int64_t>(sw), 1, static_cast<std::int64_t>(g.pad_left),
+                     static_cast<std::int64_t>(g.in_w)};  // dilation_w 1 (strided_shape)
+  const conv_axis::range inside = ax.interior(kw, out_w);
+  s.lo = inside.lo, s.hi = inside.hi;
   s.left = s.lo == 0 ? 0 : ((s.lo - 1) * sw + kw) * c;
   s.right = s.hi == out_w ? 0 : ((out_w - 1 - s.hi) * sw + kw) * c;
   const bool padded_rows = g.pad_top != 0 || (g.out_h - 1) * g.stride_h + (g.kernel_h - 1) * g.dilation_h >= g.in_h + g.pad_top;
