@@ -34,6 +34,8 @@
 //   m  depthwise 3x3 stride 1, 56x56x16 with depth multiplier 4 -> 56x56x64 (not in MobileNetV1)
 //   n  depthwise 3x3 stride 1, 112x112x1 with depth multiplier 32 (in_c = 1: a first layer)
 //   o  depthwise 5x5 stride 1, 56x56x8 with depth multiplier 2 (the expanded-row ring, unipass kernel)
+//   v  depthwise 5x5 stride 1, 28x28x240          w  depthwise 5x5 stride 2, 56x56x144 -> 28x28x144
+//   x  depthwise 5x5 stride 1, 14x14x672          (EfficientNet-B0's 5x5 depthwise layers)
 // and two transposed convolutions (TFLite TRANSPOSE_CONV, SAME, 2x upsampling of a segmentation
 // decoder): tessera's transpose_conv2d_f32<> / transpose_conv2d_s8<>, oneDNN's deconvolution_forward
 // (deconvolution_direct) and XNNPACK's xnn_create_deconvolution2d_nhwc_f32 (fp32 only: its qs8 form
@@ -120,6 +122,9 @@ constexpr layer kLayers[] = {
     {"m_dw3x3s1_56x56x16_m4", true, 56, 16, 64, 3, 1},
     {"n_dw3x3s1_112x112x1_m32", true, 112, 1, 32, 3, 1},
     {"o_dw5x5s1_56x56x8_m2", true, 56, 8, 16, 5, 1},
+    {"v_dw5x5s1_28x28x240", true, 28, 240, 240, 5, 1},
+    {"w_dw5x5s2_56x56x144", true, 56, 144, 144, 5, 2},
+    {"x_dw5x5s1_14x14x672", true, 14, 672, 672, 5, 1},
     {"t_tconv4x4s2_28x28x64_32", false, 28, 64, 32, 4, 2, true},
     {"u_tconv3x3s2_28x28x64_32", false, 28, 64, 32, 3, 2, true},
 };
@@ -344,7 +349,11 @@ void bm_tessera(benchmark::State& state, std::size_t li, std::shared_ptr<double>
     else if constexpr (Dw) return op::run(g, in.xq.data(), packed.data(), y.data(), stage, kInputZp, ws.data(), wbytes).ok();
     else return op::run(g, in.xq.data(), packed.data(), y.data(), stage, ws.data(), wbytes).ok();
   };
-  if constexpr (Dw) state.SetLabel(std::string(op::kernel::name) + " + " + op::row_kernel::name);
+  if constexpr (Dw && f32) {
+    // The row kernel that serves the layer's interior pixels (3x3 or 5x5), if any.
+    if (op::uses_rows5(g)) state.SetLabel(std::string(op::kernel::name) + " + " + op::row5_kernel::name);
+    else state.SetLabel(std::string(op::kernel::name) + " + " + op::row_kernel::name);
+  } else if constexpr (Dw) state.SetLabel(std::string(op::kernel::name) + " + " + op::row_kernel::name);
   else if constexpr (Panel) state.SetLabel(std::string(op::kernel::name) + ", panel_gemm");
   else if constexpr (f32)
     state.SetLabel(std::string(op::kernel::name) + (op::algorithm(g) == conv_algorithm::strided_gemm ? ", strided_gemm" : ""));

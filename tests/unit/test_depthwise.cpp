@@ -13,6 +13,7 @@
 #include <limits>
 #include <string>
 #include <tuple>
+#include <memory>
 #include <vector>
 
 using namespace tessera;
@@ -768,27 +769,32 @@ std::vector<std::size_t> row_channels(std::size_t cr) {
           cr + 2, cr + 5, cr + 6};
 }
 
-/// Runs `row(channels, pixels, stride, r0, r1, r2, packed, out)` on guarded buffers (rows of exactly
-/// ((pixels - 1) * stride + 3) * channels elements, packed blocks of the kernel's tile, output of
-/// pixels * channels) and `unipass(channels, pixels, ptrs, packed4, out)` (the scalar kernel on the
-/// equivalent tap pointers); the outputs must be equal.
-template <class T, class Bias, class RowCall, class UniCall>
-void check_row_kernel(std::size_t cr, tt::rng& r, T lo_val, T hi_val, RowCall&& row, UniCall&& unipass) {
+/// Runs `row(channels, pixels, stride, rows, packed, out)` (rows[0..K)) on guarded buffers (K rows
+/// of exactly ((pixels - 1) * stride + K) * channels elements, packed blocks of the kernel's tile,
+/// output of pixels * channels) and `unipass(channels, pixels, ptrs, packed4, out)` (the scalar
+/// kernel on the equivalent K * K tap pointers); the outputs must be equal.
+template <std::size_t K, class T, class Bias, class RowCall, class UniCall>
+void check_row_kernel_k(std::size_t cr, tt::rng& r, T lo_val, T hi_val, RowCall&& row, UniCall&& unipass) {
+  constexpr std::size_t ks = K * K;
   for (std::size_t stride : {1u, 2u})
     for (std::size_t ch : row_channels(cr))
       for (std::size_t px : row_pixels())
         for (auto side : {tt::guard_side::after, tt::guard_side::before}) {
           INFO("stride=" << stride << " channels=" << ch << " pixels=" << px);
-          const std::size_t n_in = ((px - 1) * stride + 3) * ch;
-          tt::guarded<T> r0(n_in, side), r1(n_in, side), r2(n_in, side);
+          const std::size_t n_in = ((px - 1) * stride + K) * ch;
+          std::unique_ptr<tt::guarded<T>> bufs[K];
+          T* rows[K];
+          for (std::size_t ky = 0; ky < K; ++ky) {
+            bufs[ky] = std::make_unique<tt::guarded<T>>(n_in, side);
+            REQUIRE(bufs[ky]->ok());
+            rows[ky] = bufs[ky]->data();
+          }
           tt::guarded<T> out(px * ch, side);
-          REQUIRE(r0.ok());
-          T* rows[3] = {r0.data(), r1.data(), r2.data()};
           for (T* rw : rows)
             for (std::size_t i = 0; i < n_in; ++i)
               if constexpr (std::is_floating_point_v<T>) rw[i] = rand_f(r);
               else rw[i] = static_cast<T>(r.range(lo_val, hi_val));
-          std::vector<T> w(9 * ch);
+          std::vector<T> w(ks * ch);
           std::vector<Bias> bias(ch);
           for (auto& v : w)
             if constexpr (std::is_floating_point_v<T>) v = rand_f(r);
@@ -796,22 +802,34 @@ void check_row_kernel(std::size_t cr, tt::rng& r, T lo_val, T hi_val, RowCall&& 
           for (auto& v : bias)
             if constexpr (std::is_floating_point_v<Bias>) v = rand_f(r);
             else v = static_cast<Bias>(r.range(-40000, 40000));
-          const std::size_t bytes = kernels::packed_dw_bytes(ch, 9, cr, sizeof(Bias), sizeof(T));
+          const std::size_t bytes = kernels::packed_dw_bytes(ch, ks, cr, sizeof(Bias), sizeof(T));
           tt::guarded<std::int32_t> packed(bytes / 4, side);
-          kernels::pack_dw<Bias, T>(ch, 9, cr, [&](std::size_t t, std::size_t c) { return w[t * ch + c]; },
+          kernels::pack_dw<Bias, T>(ch, ks, cr, [&](std::size_t t, std::size_t c) { return w[t * ch + c]; },
                                     [&](std::size_t c) { return bias[c]; }, packed.data());
-          auto packed4 = storage(kernels::packed_dw_bytes(ch, 9, 4, sizeof(Bias), sizeof(T)));
-          kernels::pack_dw<Bias, T>(ch, 9, 4, [&](std::size_t t, std::size_t c) { return w[t * ch + c]; },
+          auto packed4 = storage(kernels::packed_dw_bytes(ch, ks, 4, sizeof(Bias), sizeof(T)));
+          kernels::pack_dw<Bias, T>(ch, ks, 4, [&](std::size_t t, std::size_t c) { return w[t * ch + c]; },
                                     [&](std::size_t c) { return bias[c]; }, packed4.data());
-          std::vector<const T*> ptrs(px * 9);
+          std::vector<const T*> ptrs(px * ks);
           for (std::size_t j = 0; j < px; ++j)
-            for (std::size_t t = 0; t < 9; ++t) ptrs[j * 9 + t] = rows[t / 3] + (j * stride + t % 3) * ch;
+            for (std::size_t t = 0; t < ks; ++t) ptrs[j * ks + t] = rows[t / K] + (j * stride + t % K) * ch;
           std::vector<T> want(px * ch);
           unipass(ch, px, ptrs.data(), static_cast<const void*>(packed4.data()), want.data());
-          row(ch, px, stride, r0.data(), r1.data(), r2.data(), static_cast<const void*>(packed.data()), out.data());
+          const T* crows[K];
+          for (std::size_t ky = 0; ky < K; ++ky) crows[ky] = rows[ky];
+          row(ch, px, stride, static_cast<const T* const*>(crows), static_cast<const void*>(packed.data()), out.data());
           for (std::size_t i = 0; i < want.size(); ++i)
             if (!(out[i] == want[i])) FAIL("element " << i << ": row kernel " << +out[i] << ", scalar " << +want[i]);
         }
+}
+/// check_row_kernel_k<3> with `row(channels, pixels, stride, r0, r1, r2, packed, out)`.
+template <class T, class Bias, class RowCall, class UniCall>
+void check_row_kernel(std::size_t cr, tt::rng& r, T lo_val, T hi_val, RowCall&& row, UniCall&& unipass) {
+  check_row_kernel_k<3, T, Bias>(
+      cr, r, lo_val, hi_val,
+      [&](std::size_t c, std::size_t px, std::size_t s, const T* const* rw, const void* pk, T* out) {
+        row(c, px, s, rw[0], rw[1], rw[2], pk, out);
+      },
+      unipass);
 }
 }  // namespace
 
@@ -828,6 +846,21 @@ TEST_CASE_TEMPLATE_DEFINE("dwconv3x3_f32 row kernels equal the scalar kernel bit
       });
 }
 TEST_CASE_TEMPLATE_APPLY(dw_row_f32, as_tuple<kernels::dwconv3x3_f32_registry>::type);
+
+TEST_CASE_TEMPLATE_DEFINE("dwconv5x5_f32 row kernels equal the scalar kernel bit for bit, inside guard pages", R, dw_row5_f32) {
+  TT_REQUIRE_RUNNABLE(R);
+  tt::rng r(45);
+  const f32_clamp clamp{-1.9f, 1.9f};
+  check_row_kernel_k<5, float, float>(
+      R::cr(), r, 0.0f, 0.0f,
+      [&](std::size_t c, std::size_t px, std::size_t s, const float* const* rows, const void* pk, float* out) {
+        R::run(c, px, s, rows, pk, out, clamp);
+      },
+      [&](std::size_t c, std::size_t px, const float* const* ptrs, const void* pk, float* out) {
+        kernels::dwconv_f32_scalar::run(c, px, 25, ptrs, 25, pk, out, c, clamp);
+      });
+}
+TEST_CASE_TEMPLATE_APPLY(dw_row5_f32, as_tuple<kernels::dwconv5x5_f32_registry>::type);
 
 TEST_CASE_TEMPLATE_DEFINE("dwconv3x3_qs8 row kernels equal the scalar kernel bit for bit, inside guard pages", R, dw_row_s8) {
   TT_REQUIRE_RUNNABLE(R);
@@ -881,7 +914,7 @@ TEST_CASE_TEMPLATE_APPLY(dw_row_s8, as_tuple<kernels::dwconv3x3_qs8_registry>::t
 namespace {
 /// A random 3x3 geometry the row path serves (multiplier 1, dilation_w 1, stride_w 1 or 2), wide
 /// enough for interiors; stride_h and dilation_h vary, every padding mode.
-conv_geometry random_row_geometry(tt::rng& r, std::size_t t) {
+conv_geometry random_row_geometry(tt::rng& r, std::size_t t, std::int64_t k = 3) {
   // 512: pixels 2 KiB apart in fp32, where the padded-row cache staggers its rows (padded_slot_elems)
   // and the AVX2 fp32 row kernel picks its tile by the rows' distance.
   static const std::int64_t channels[] = {1, 3, 4, 7, 8, 9, 16, 17, 31, 32, 33, 64, 65, 67, 512};
@@ -889,12 +922,13 @@ conv_geometry random_row_geometry(tt::rng& r, std::size_t t) {
     conv_shape s;
     s.batch = t % 5 == 4 ? 2 : 1;
     s.in_c = s.out_c = channels[r.next() % (sizeof channels / sizeof channels[0])];
-    s.kernel_h = s.kernel_w = 3;
+    s.kernel_h = s.kernel_w = k;
     s.stride_w = r.range(1, 2);
     s.stride_h = r.range(1, 3);
     s.dilation_h = r.next() % 4 == 0 ? (r.next() % 3 == 0 ? 4 : 2) : 1;  // 4: past the padded-row cache
     s.in_h = r.range(1, 7);
     s.in_w = r.range(1, 40);
+    if (k > 3) s.in_h += r.range(0, 4);  // 5x5: some rows with windows inside the input
     const padding mode = t % 3 == 0 ? padding::same : t % 3 == 1 ? padding::explicit_pads : padding::valid;
     if (mode == padding::explicit_pads) {
       s.pad_top = r.range(0, 2);
@@ -945,16 +979,19 @@ TEST_CASE_TEMPLATE_DEFINE("depthwise 3x3 layers on the row path equal the refere
 }
 TEST_CASE_TEMPLATE_APPLY(dw_row_op_s8, as_tuple<kernels::dwconv_qs8_registry>::type);
 
-TEST_CASE_TEMPLATE_DEFINE("depthwise 3x3 f32 layers on the row path equal the scalar kernel and a double reference", K, dw_row_op_f32) {
-  TT_REQUIRE_RUNNABLE(K);
+namespace {
+/// Random kxk layers the f32 row path serves, on op_f32<K> with its workspace_bytes and with its
+/// min_workspace_bytes: bit for bit the scalar kernel's results, and near a double reference.
+template <class K> void check_row_op_f32(std::int64_t k, std::uint64_t seed) {
   using dw = op_f32<K>;
   using ref = depthwise_conv2d_f32<arch::scalar, kernels::dwconv_f32_scalar>;
-  tt::rng r(44);
+  tt::rng r(seed);
   const std::size_t cases = tt::scaled(60);
+  const std::size_t ks = static_cast<std::size_t>(k * k);
   for (std::size_t t = 0; t < cases; ++t) {
-    const conv_geometry g = random_row_geometry(r, t);
-    INFO(describe(g) << " case " << t << " row kernel " << dw::row_kernel::name);
-    std::vector<float> in(g.in_elems()), w(9 * g.out_c), bias(g.out_c);
+    const conv_geometry g = random_row_geometry(r, t, k);
+    INFO(describe(g) << " case " << t << " row kernels " << dw::row_kernel::name << ", " << dw::row5_kernel::name);
+    std::vector<float> in(g.in_elems()), w(ks * g.out_c), bias(g.out_c);
     for (auto& v : in) v = rand_f(r);
     for (auto& v : w) v = rand_f(r);
     for (auto& v : bias) v = rand_f(r);
@@ -970,18 +1007,32 @@ TEST_CASE_TEMPLATE_DEFINE("depthwise 3x3 f32 layers on the row path equal the sc
                       want.data());
     auto rws = storage(ref::workspace_bytes(g));
     REQUIRE(ref::run(g, in.data(), rpacked.data(), other.data(), clamp, rws.data(), ref::workspace_bytes(g)).ok());
+    // |terms| <= 1: at most 26 terms, rounding error < 2e-5.
+    const double tol = k > 3 ? 5e-5 : 2e-5;
     // The full workspace (padded rows, all on the row kernel), then the smallest (edge pixels on tap pointers).
     for (std::size_t bytes : {dw::workspace_bytes(g), dw::min_workspace_bytes(g)}) {
       std::fill(got.begin(), got.end(), 1e30f);
       REQUIRE(dw::run(g, in.data(), packed.data(), got.data(), clamp, ws.data(), bytes).ok());
       for (std::size_t i = 0; i < got.size(); ++i)
-        if (!(got[i] == other[i]) || !(std::fabs(double{got[i]} - want[i]) <= 2e-5))  // |terms| <= 1: 10 terms, error < 1e-5
+        if (!(got[i] == other[i]) || !(std::fabs(double{got[i]} - want[i]) <= tol))
           FAIL("workspace " << bytes << " element " << i << ": kernel " << got[i] << ", scalar kernel " << other[i]
                             << ", double " << want[i]);
     }
   }
 }
+}  // namespace
+
+TEST_CASE_TEMPLATE_DEFINE("depthwise 3x3 f32 layers on the row path equal the scalar kernel and a double reference", K, dw_row_op_f32) {
+  TT_REQUIRE_RUNNABLE(K);
+  check_row_op_f32<K>(3, 44);
+}
 TEST_CASE_TEMPLATE_APPLY(dw_row_op_f32, as_tuple<kernels::dwconv_f32_registry>::type);
+
+TEST_CASE_TEMPLATE_DEFINE("depthwise 5x5 f32 layers on the row path equal the scalar kernel and a double reference", K, dw_row5_op_f32) {
+  TT_REQUIRE_RUNNABLE(K);
+  check_row_op_f32<K>(5, 46);
+}
+TEST_CASE_TEMPLATE_APPLY(dw_row5_op_f32, as_tuple<kernels::dwconv_f32_registry>::type);
 
 // ---- depth multiplier > 1 on the unipass kernels ------------------------------------------------
 

@@ -291,6 +291,12 @@ inline bool row3x3_window(const conv_geometry& g) noexcept {
 }
 /// True when the row kernels can read `g`'s input directly: a row3x3_window with multiplier 1.
 inline bool row3x3_applies(const conv_geometry& g) noexcept { return g.out_c == g.in_c && row3x3_window(g); }
+/// True when the 5x5 row kernels (kernels/dwconv/op.hpp) can read `g`'s input directly: 5x5,
+/// dilation 1 and stride 1 or 2 along x (any stride and dilation along y), multiplier 1.
+inline bool row5x5_applies(const conv_geometry& g) noexcept {
+  return g.out_c == g.in_c && g.kernel_h == 5 && g.kernel_w == 5 && g.dilation_w == 1 &&
+         (g.stride_w == 1 || g.stride_w == 2);
+}
 
 /// Copies `elems` values to `dst`, each repeated `m` times: an input row (in_w pixels x in_c)
 /// becomes the "expanded" row of in_w pixels x out_c channels, channel o = input channel o / m
@@ -504,18 +510,19 @@ void for_each_row_expanded(const conv_geometry& g, const T* in, T zero, void* wo
   }
 }
 
-/// As for_each_row, for geometries where row3x3_applies: in each output row the pixels whose
-/// windows lie inside the input go to `row3(r0, r1, r2, pixels, o)` (r_ky: the first such window's
-/// input pixel in tap row ky; o: its first output element), the others (left and right edges,
-/// and whole rows whose window crosses the top or bottom) to `unipass(ptrs, pixels, o)`.
-template <class T, class Unipass, class Row3>
-void for_each_row_3x3(const conv_geometry& g, const T* in, T zero, void* workspace, std::size_t workspace_size,
-                      Unipass&& unipass, Row3&& row3) noexcept {
+/// As for_each_row, for a KxK window with dilation_w 1, stride_w 1 or 2 and multiplier 1 (K = 3:
+/// row3x3_applies; K = 5: row5x5_applies): in each output row the pixels whose windows lie inside
+/// the input go to `rowk(rows, pixels, o)` (rows[ky]: the first such window's input pixel in tap
+/// row ky; o: its first output element), the others (left and right edges, and whole rows whose
+/// window crosses the top or bottom) to `unipass(ptrs, pixels, o)`.
+template <std::size_t K, class T, class Unipass, class RowK>
+void for_each_row_kxk(const conv_geometry& g, const T* in, T zero, void* workspace, std::size_t workspace_size,
+                      Unipass&& unipass, RowK&& rowk) noexcept {
   const row_scratch<T> s = make_scratch(g, zero, workspace, workspace_size);
   const std::size_t sw = g.stride_w, pl = g.pad_left, c = g.in_c;
-  // Interior pixels: ox * sw >= pl and ox * sw - pl + 2 < in_w.
+  // Interior pixels: ox * sw >= pl and ox * sw - pl + K - 1 < in_w.
   const std::size_t lo = (pl + sw - 1) / sw;
-  std::size_t hi = g.in_w + pl >= 3 ? (g.in_w + pl - 3) / sw + 1 : 0;
+  std::size_t hi = g.in_w + pl >= K ? (g.in_w + pl - K) / sw + 1 : 0;
   if (hi > g.out_w) hi = g.out_w;
   const bool any = lo < hi;
   for (std::size_t n = 0; n < g.batch; ++n) {
@@ -523,7 +530,7 @@ void for_each_row_3x3(const conv_geometry& g, const T* in, T zero, void* workspa
     for (std::size_t oy = 0; oy < g.out_h; ++oy) {
       const std::size_t o0 = (n * g.out_h + oy) * g.out_w * g.out_c;
       const std::size_t iy0 = oy * g.stride_h;  // + ky * dilation_h - pad_top
-      const bool inside = iy0 >= g.pad_top && iy0 - g.pad_top + 2 * g.dilation_h < g.in_h;
+      const bool inside = iy0 >= g.pad_top && iy0 - g.pad_top + (K - 1) * g.dilation_h < g.in_h;
       if (!inside || !any) {
         row_pointers(g, image, oy, 0, g.out_w, s.zero_row, s.ptrs);
         unipass(static_cast<const T* const*>(s.ptrs), g.out_w, o0);
@@ -533,15 +540,24 @@ void for_each_row_3x3(const conv_geometry& g, const T* in, T zero, void* workspa
         row_pointers(g, image, oy, 0, lo, s.zero_row, s.ptrs);
         unipass(static_cast<const T* const*>(s.ptrs), lo, o0);
       }
-      const T* r0 = image + ((iy0 - g.pad_top) * g.in_w + (lo * sw - pl)) * c;
-      const std::size_t pitch = g.dilation_h * g.in_w * c;
-      row3(r0, r0 + pitch, r0 + 2 * pitch, hi - lo, o0 + lo * g.out_c);
+      const T* rows[K];
+      rows[0] = image + ((iy0 - g.pad_top) * g.in_w + (lo * sw - pl)) * c;
+      for (std::size_t ky = 1; ky < K; ++ky) rows[ky] = rows[ky - 1] + g.dilation_h * g.in_w * c;
+      rowk(static_cast<const T* const*>(rows), hi - lo, o0 + lo * g.out_c);
       if (hi < g.out_w) {
         row_pointers(g, image, oy, hi, g.out_w, s.zero_row, s.ptrs);
         unipass(static_cast<const T* const*>(s.ptrs), g.out_w - hi, o0 + hi * g.out_c);
       }
     }
   }
+}
+
+/// for_each_row_kxk<3> with `row3(r0, r1, r2, pixels, o)`.
+template <class T, class Unipass, class Row3>
+void for_each_row_3x3(const conv_geometry& g, const T* in, T zero, void* workspace, std::size_t workspace_size,
+                      Unipass&& unipass, Row3&& row3) noexcept {
+  for_each_row_kxk<3>(g, in, zero, workspace, workspace_size, unipass,
+                      [&](const T* const* r, std::size_t pixels, std::size_t o) { row3(r[0], r[1], r[2], pixels, o); });
 }
 
 /// Depth multiplier > 1, portable and untuned: for `pixels` pixels of the row, output channel o
@@ -738,12 +754,19 @@ template <class GemmOp, class T, std::size_t Align> struct gemm_route {
 /// fp32 depthwise convolution with bias and clamp on the microkernel `Kernel` (by default the one
 /// selected for `Tag`). Results of different kernels may differ in the last bits (fma order).
 /// `RowKernel` serves the pixels of 3x3 layers whose windows lie inside the input (op.hpp's row
-/// contract) when its channel tile equals `Kernel`'s; the rest run on `Kernel`.
+/// contract) when its channel tile equals `Kernel`'s, and `Row5Kernel` those of 5x5 layers with
+/// multiplier 1 (dilation_w 1, stride_w 1 or 2) likewise; the rest run on `Kernel`.
 template <class Tag = arch::native, class Kernel = select_t<op::dwconv_f32, Tag>,
-          class RowKernel = select_t<op::dwconv3x3_f32, typename Kernel::arch>>
+          class RowKernel = select_t<op::dwconv3x3_f32, typename Kernel::arch>,
+          class Row5Kernel = select_t<op::dwconv5x5_f32, typename Kernel::arch>>
 struct depthwise_conv2d_f32 {
   using kernel = Kernel;
   using row_kernel = RowKernel;
+  using row5_kernel = Row5Kernel;
+  /// True when `g`'s interior pixels go to the 5x5 row kernel (row5x5_applies, matching tiles).
+  static bool uses_rows5(const conv_geometry& g) noexcept {
+    return detail::dw::row5x5_applies(g) && Row5Kernel::cr() == Kernel::cr();
+  }
   /// True when `g`'s pixels go to the row kernel (a 3x3 row window and matching channel tiles;
   /// with depth multiplier > 1 only given workspace_bytes(g), which expands the input rows).
   static bool uses_rows(const conv_geometry& g) noexcept {
@@ -798,11 +821,18 @@ struct depthwise_conv2d_f32 {
       return {status_code::invalid_argument, "depthwise_conv2d_f32: clamp needs min <= max (and no NaN)"};
     const void* blocks = detail::dw::blocks(packed);
     const std::size_t ks = g.taps(), oc = g.out_c, mult = g.out_c / g.in_c;
+    auto unipass = [&](const float* const* ptrs, std::size_t pixels, std::size_t o) {
+      Kernel::run(oc, pixels, ks, ptrs, ks, blocks, out + o, oc, clamp);
+    };
+    if (uses_rows5(g)) {
+      detail::dw::for_each_row_kxk<5>(g, in, 0.0f, workspace, workspace_size, unipass,
+                                      [&](const float* const* rows, std::size_t pixels, std::size_t o) {
+                                        Row5Kernel::run(oc, pixels, g.stride_w, rows, blocks, out + o, clamp);
+                                      });
+      return status::success();
+    }
     detail::dw::run_rows(
-        g, in, 0.0f, rows_match(), workspace, workspace_size,
-        [&](const float* const* ptrs, std::size_t pixels, std::size_t o) {
-          Kernel::run(oc, pixels, ks, ptrs, ks, blocks, out + o, oc, clamp);
-        },
+        g, in, 0.0f, rows_match(), workspace, workspace_size, unipass,
         [&](const float* r0, const float* r1, const float* r2, std::size_t pixels, std::size_t o) {
           RowKernel::run(oc, pixels, g.stride_w, r0, r1, r2, blocks, out + o, clamp);
         },

@@ -65,6 +65,17 @@
 ///     template <class Q>
 ///     static void run(size_t channels, size_t pixels, size_t stride, const int8_t* r0, const int8_t* r1,
 ///                     const int8_t* r2, const void* packed, int8_t* out, const output_stage<Q>& p) noexcept;
+///
+/// Row microkernels for 5x5 windows (op `dwconv5x5_f32`) follow the same contract with five tap
+/// rows, passed as an array `rows[0..4]` (rows[ky]: tap row ky at the first window's input pixel),
+/// ks = 25 packed blocks and 25 taps in ky, kx order:
+///
+///     acc[j][c] = bias[c] + sum_{ky < 5, kx < 5} rows[ky][(j * S + kx) * channels + c] * w[ky * 5 + kx][c]
+///
+/// reading only rows[ky][0, ((pixels - 1) * S + 5) * channels) and writing only out[0, pixels * channels):
+///
+///     static void run(size_t channels, size_t pixels, size_t stride, const float* const* rows,
+///                     const void* packed, float* out, const f32_clamp& clamp) noexcept;
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -77,6 +88,7 @@ struct dwconv_qs8 {};   ///< int8 depthwise, fused TFLite requantization
 struct dwconv_qs16 {};  ///< int16 x int8 depthwise (16x8)
 struct dwconv3x3_f32 {};  ///< fp32 3x3 depthwise row kernel (windows inside the input, stride 1 or 2)
 struct dwconv3x3_qs8 {};  ///< int8 3x3 depthwise row kernel, fused TFLite requantization
+struct dwconv5x5_f32 {};  ///< fp32 5x5 depthwise row kernel (windows inside the input, stride 1 or 2)
 }  // namespace tessera::op
 
 namespace tessera::kernels {
@@ -91,21 +103,28 @@ template <class F> inline void dispatch_taps(std::size_t ks, F&& f) {
 }
 
 /// For row kernels built on a unipass kernel: calls `f(ptrs, j0, n)` for chunks of n <= 16
-/// consecutive pixels j0.. of a row-kernel call, with `ptrs` holding their 9 tap pointers each
-/// (pixel-major, ky, kx order) as the unipass contract wants them.
-template <class T, class F>
-void for_each_row_chunk(std::size_t channels, std::size_t pixels, std::size_t stride, const T* r0, const T* r1,
-                        const T* r2, F&& f) noexcept {
+/// consecutive pixels j0.. of a KxK row-kernel call (tap rows rows[0..K)), with `ptrs` holding
+/// their K * K tap pointers each (pixel-major, ky, kx order) as the unipass contract wants them.
+template <std::size_t K, class T, class F>
+void for_each_row_chunk(std::size_t channels, std::size_t pixels, std::size_t stride, const T* const* rows,
+                        F&& f) noexcept {
   constexpr std::size_t chunk = 16;
-  const T* ptrs[chunk * 9];
-  const T* rows[3] = {r0, r1, r2};
+  const T* ptrs[chunk * K * K];
   for (std::size_t j0 = 0; j0 < pixels; j0 += chunk) {
     const std::size_t n = pixels - j0 < chunk ? pixels - j0 : chunk;
     for (std::size_t j = 0; j < n; ++j)
-      for (std::size_t ky = 0; ky < 3; ++ky)
-        for (std::size_t kx = 0; kx < 3; ++kx) ptrs[j * 9 + ky * 3 + kx] = rows[ky] + ((j0 + j) * stride + kx) * channels;
+      for (std::size_t ky = 0; ky < K; ++ky)
+        for (std::size_t kx = 0; kx < K; ++kx)
+          ptrs[(j * K + ky) * K + kx] = rows[ky] + ((j0 + j) * stride + kx) * channels;
     f(static_cast<const T* const*>(ptrs), j0, n);
   }
+}
+/// The 3x3 form (tap rows r0, r1, r2).
+template <class T, class F>
+void for_each_row_chunk(std::size_t channels, std::size_t pixels, std::size_t stride, const T* r0, const T* r1,
+                        const T* r2, F&& f) noexcept {
+  const T* rows[3] = {r0, r1, r2};
+  for_each_row_chunk<3>(channels, pixels, stride, static_cast<const T* const*>(rows), f);
 }
 
 namespace dw_detail {

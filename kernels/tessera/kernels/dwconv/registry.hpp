@@ -12,6 +12,7 @@
 #include <tessera/kernels/dwconv/scalar/dwconv_qs8_scalar.hpp>
 #include <tessera/kernels/dwconv/scalar/dwconv3x3_f32_scalar.hpp>
 #include <tessera/kernels/dwconv/scalar/dwconv3x3_qs8_scalar.hpp>
+#include <tessera/kernels/dwconv/scalar/dwconv5x5_f32_scalar.hpp>
 
 // ---- includes of the vector kernels, one block per arch macro ----------------------------------
 #if TESSERA_HAS_SIMD
@@ -20,6 +21,8 @@
 #include <tessera/kernels/dwconv/simd/dwconv3x3_qs8_2v_simd.hpp>
 #include <tessera/kernels/dwconv/simd/dwconv3x3_f32_2x2v_simd_fma.hpp>
 #include <tessera/kernels/dwconv/simd/dwconv3x3_f32_6x1v_simd_fma.hpp>
+// (simd 5x5 row kernels)
+#include <tessera/kernels/dwconv/simd/dwconv5x5_f32_8x1v_simd_fma.hpp>
 #include <tessera/kernels/dwconv/simd/dwconv_f32_3x2v_simd_fma.hpp>
 #include <tessera/kernels/dwconv/simd/dwconv_qs8_2v_simd.hpp>
 #include <tessera/kernels/dwconv/simd/dwconv_qs16_2v_simd.hpp>
@@ -156,4 +159,20 @@ using dwconv3x3_qs8_registry = arch::type_list<dwconv3x3_qs8_scalar
 #endif
                                                >;
 
+/// fp32 5x5 row kernels (op.hpp's 5x5 row contract) in this build.
+using dwconv5x5_f32_registry = arch::type_list<dwconv5x5_f32_scalar
+#if TESSERA_HAS_SIMD
+// (simd f32 5x5 row entries)
+                                               , dwconv5x5_f32_8x1v_simd_fma
+#endif
+#if TESSERA_HAS_NEON
+// (neon f32 5x5 row entries)
+#endif
+#if TESSERA_HAS_SVE
+// (sve f32 5x5 row entries)
+#endif
+#if TESSERA_HAS_HELIUM_FP
+// (helium f32 5x5 row entries)
+#endif
+                                               >;
 }  // namespace tessera::kernels
