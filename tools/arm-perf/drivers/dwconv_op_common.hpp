@@ -10,6 +10,9 @@
 ///                          (bench_conv's layer n: K = 3, S = 1, M = 32, the defaults; the
 ///                          environment's TESSERA_PERF_K (3 or 5), TESSERA_PERF_S, TESSERA_PERF_M
 ///                          (<= 64) change them; the M55 takes the TESSERA_PERF_DEFAULT_* macros)
+///                       v  5x5 stride 1 SAME, HW x HW x C (C = TESSERA_PERF_C, default 32; fp32: the
+///                          5x5 row kernel DW_ROW5, or the tag's default, on the interior pixels)
+///                       w  5x5 stride 2 SAME, HW x HW x C -> HW/2 x HW/2 x C
 ///                       (HW = TESSERA_PERF_HW, default 112: the real layers)
 ///   TESSERA_PERF_PATH   row      the operator as shipped (default): 3x3 row kernel DW_ROW, edges
 ///                                (or nothing, with int8's padded-row cache) on DW_UNIPASS
@@ -25,7 +28,8 @@
 /// (the tap order every kernel keeps), so fp32 is compared bit for bit too. The operator is called
 /// through a noinline function, as an ordinary translation unit would call it (the harness's
 /// `flatten` would otherwise pull the kernels' loops into one function and spill).
-/// A driver includes its kernels and defines DW_TAG, DW_UNIPASS, DW_ROW and DW_T (float or int8_t).
+/// A driver includes its kernels and defines DW_TAG, DW_UNIPASS, DW_ROW and DW_T (float or int8_t),
+/// and for fp32 optionally DW_ROW5 (the 5x5 row kernel; default: the one selected for DW_TAG).
 /// elements() counts MACs (out pixels x channels x taps).
 #pragma once
 #include <cmath>
@@ -66,11 +70,16 @@ template <class R> struct unipass_only : R {
 
 using T = DW_T;
 inline constexpr bool kF32 = std::is_same_v<T, float>;
-template <class R>
-using op_with = std::conditional_t<kF32, tessera::depthwise_conv2d_f32<DW_TAG, DW_UNIPASS, R>,
+#ifdef DW_ROW5
+using row5 = DW_ROW5;
+#else
+using row5 = tessera::select_t<tessera::op::dwconv5x5_f32, DW_TAG>;
+#endif
+template <class R, class R5 = row5>
+using op_with = std::conditional_t<kF32, tessera::depthwise_conv2d_f32<DW_TAG, DW_UNIPASS, R, R5>,
                                    tessera::depthwise_conv2d_s8<DW_TAG, DW_UNIPASS, R>>;
 using row_op = op_with<DW_ROW>;
-using unipass_op = op_with<unipass_only<DW_ROW>>;
+using unipass_op = op_with<unipass_only<DW_ROW>, unipass_only<row5>>;
 using ref_op = std::conditional_t<kF32, tessera::depthwise_conv2d_f32<tessera::arch::scalar>,
                                   tessera::depthwise_conv2d_s8<tessera::arch::scalar>>;
 #ifdef DW_GEMM
@@ -93,7 +102,7 @@ alignas(64) inline std::uint8_t packed[64 + 9 * 1024 + 4 * 1024 + 13 * kMaxC * 4
 alignas(64) inline std::uint8_t packed_ref[sizeof(packed)];
 // Tap pointers of one row + zero row, or the padded-row cache (4 rows of HW + 2 pixels, each
 // staggered by up to 31 cache lines), or conv2d's default panel (about 64 KiB) for path gemm.
-inline constexpr std::size_t kWorkspace = kHW * 9 * sizeof(void*) + 4 * ((kHW + 2) * kMaxC * sizeof(T) + 2048) + 128;
+inline constexpr std::size_t kWorkspace = kHW * 25 * sizeof(void*) + 4 * ((kHW + 2) * kMaxC * sizeof(T) + 2048) + 128;
 alignas(64) inline std::uint8_t workspace[kWorkspace > 65536 + 1024 ? kWorkspace : 65536 + 1024];
 inline bool use_unipass = false, use_min_workspace = false, use_gemm = false;
 inline tessera::output_stage<tessera::requant::per_channel> stage;
@@ -144,14 +153,15 @@ void setup() {
   const char* l = layer != nullptr ? layer : TESSERA_PERF_DEFAULT_LAYER;
   const char* p = path != nullptr ? path : TESSERA_PERF_DEFAULT_PATH;
   const bool d = std::strcmp(l, "d") == 0, m = std::strcmp(l, "m") == 0, n = std::strcmp(l, "n") == 0;
+  const bool v = std::strcmp(l, "v") == 0, w = std::strcmp(l, "w") == 0;
   use_unipass = std::strcmp(p, "unipass") == 0;
   use_min_workspace = std::strcmp(p, "portable") == 0;
   use_gemm = std::strcmp(p, "gemm") == 0;
   const std::int64_t mn = env_int("TESSERA_PERF_M", TESSERA_PERF_DEFAULT_M);
-  const std::int64_t k = n ? env_int("TESSERA_PERF_K", TESSERA_PERF_DEFAULT_K) : 3;
+  const std::int64_t k = n ? env_int("TESSERA_PERF_K", TESSERA_PERF_DEFAULT_K) : v || w ? 5 : 3;
   const std::int64_t c = d ? 64 : m ? 16 : n ? 1 : env_int("TESSERA_PERF_C", 32);
   if (c < 1 || c > static_cast<std::int64_t>(kMaxC)) std::abort();  // more: build with -DTESSERA_PERF_MAXC
-  const std::int64_t s = d ? 2 : n ? env_int("TESSERA_PERF_S", TESSERA_PERF_DEFAULT_S) : 1;
+  const std::int64_t s = d || w ? 2 : n ? env_int("TESSERA_PERF_S", TESSERA_PERF_DEFAULT_S) : 1;
   if (k * k > 25 || mn < 1 || mn > static_cast<std::int64_t>(kMaxC)) std::abort();
   const tessera::conv_shape sh{.in_h = kHW, .in_w = kHW, .in_c = c, .out_c = m ? 4 * c : n ? mn : c, .kernel_h = k,
                                .kernel_w = k, .stride_h = s, .stride_w = s};
