@@ -333,20 +333,21 @@ template <class T> void expand_values(const T* src, std::size_t elems, std::size
   }
 }
 
-/// The padded-row path of 3x3 layers: the operator keeps the last `span` = 2 * dilation_h + 1
+/// The padded-row path of 3x3 layers (and of fp32 5x5 multiplier-1 layers, for the 5x5 row kernel):
+/// the operator keeps the last `span` = (KH - 1) * dilation_h + 1
 /// input rows it used, each copied once into a row of `width` = pad_left + in_w + right padding
 /// pixels of out_c channels (expanded by the depth multiplier, expand_values) whose padding holds
 /// the zero point, plus one such row of zero points only for taps above or below the image. Every
 /// output row then is one row-kernel call over whole padded rows: no tap pointers, no edge pixels,
 /// no separate top and bottom rows.
 struct padded_rows {
-  static constexpr std::size_t max_span = 7;  ///< dilation_h <= 3; larger ones take the split path
+  static constexpr std::size_t max_span = 7;  ///< 3x3: dilation_h <= 3, 5x5: 1; others take the split path
   std::size_t span = 0, width = 0;
 };
 inline padded_rows padded_layout(const conv_geometry& g) noexcept {
   padded_rows r;
-  r.span = 2 * g.dilation_h + 1;
-  const std::size_t reach = (g.out_w - 1) * g.stride_w + 3;  // padded pixels the windows cover
+  r.span = (g.kernel_h - 1) * g.dilation_h + 1;
+  const std::size_t reach = (g.out_w - 1) * g.stride_w + g.kernel_w;  // padded pixels the windows cover
   r.width = std::max(reach, g.pad_left + g.in_w);
   return r;
 }
@@ -392,10 +393,12 @@ template <class T> constexpr std::size_t padded_slot_elems(std::size_t row_elems
 static_assert(padded_slot_elems<float>(16 * 512) == 16 * 512 + 64 && padded_slot_elems<std::int8_t>(400) == 448,
               "staggered cache rows");
 
-/// Bytes of the padded-row cache (`span` staggered rows, the zero row, 64-byte alignment slack);
-/// 0 when the path does not apply.
-template <class T> std::size_t padded_rows_bytes(const conv_geometry& g) noexcept {
-  if (!check_geometry(g) || !row3x3_window(g) || !padded_rows_pay<T>(g)) return 0;
+/// Bytes of the padded-row cache (`span` staggered rows, the zero row, 64-byte alignment slack)
+/// for the KxK row kernels (K = 3: row3x3_window, K = 5: row5x5_applies); 0 when the path does
+/// not apply.
+template <class T, std::size_t K = 3> std::size_t padded_rows_bytes(const conv_geometry& g) noexcept {
+  static_assert(K == 3 || K == 5, "row kernels exist for 3x3 and 5x5 windows");
+  if (!check_geometry(g) || !(K == 3 ? row3x3_window(g) : row5x5_applies(g)) || !padded_rows_pay<T>(g)) return 0;
   const padded_rows r = padded_layout(g);
   if (r.span > padded_rows::max_span) return 0;
   std::size_t row = 0;
@@ -404,12 +407,12 @@ template <class T> std::size_t padded_rows_bytes(const conv_geometry& g) noexcep
   return (r.span * padded_slot_elems<T>(row) + row) * sizeof(T) + 63;
 }
 
-/// For geometries with padded_rows_bytes > 0 and a workspace of at least that: calls
-/// `row3(r0, r1, r2, pixels = out_w, o)` once per output row, r_ky pointing at padded column 0
+/// For geometries with padded_rows_bytes<T, K> > 0 and a workspace of at least that: calls
+/// `rowk(rows, pixels = out_w, o)` once per output row, rows[ky] pointing at padded column 0
 /// (input column -pad_left) of tap row ky's cached padded row (or the zero-point row); pixels are
 /// out_c channels apart.
-template <class T, class Row3>
-void for_each_row_padded(const conv_geometry& g, const T* in, T zero, void* workspace, Row3&& row3) noexcept {
+template <std::size_t K, class T, class RowK>
+void for_each_row_padded(const conv_geometry& g, const T* in, T zero, void* workspace, RowK&& rowk) noexcept {
   const padded_rows r = padded_layout(g);
   const std::size_t c = g.out_c, m = multiplier(g), in_row = g.in_w * g.in_c, row_elems = r.width * c;
   const std::size_t slot_elems = padded_slot_elems<T>(row_elems);
@@ -430,8 +433,8 @@ void for_each_row_padded(const conv_geometry& g, const T* in, T zero, void* work
     const T* image = in + n * g.in_h * in_row;
     for (auto& t : tag) t = -1;
     for (std::size_t oy = 0; oy < g.out_h; ++oy) {
-      const T* rows[3];
-      for (std::size_t ky = 0; ky < 3; ++ky) {
+      const T* rows[K];
+      for (std::size_t ky = 0; ky < K; ++ky) {
         const std::int64_t iy = static_cast<std::int64_t>(oy * g.stride_h + ky * g.dilation_h) -
                                 static_cast<std::int64_t>(g.pad_top);
         if (iy < 0 || iy >= ih) {
@@ -448,7 +451,7 @@ void for_each_row_padded(const conv_geometry& g, const T* in, T zero, void* work
         }
         rows[ky] = dst;
       }
-      row3(rows[0], rows[1], rows[2], g.out_w, (n * g.out_h + oy) * g.out_w * g.out_c);
+      rowk(static_cast<const T* const*>(rows), g.out_w, (n * g.out_h + oy) * g.out_w * g.out_c);
     }
   }
 }
@@ -600,7 +603,9 @@ void run_rows(const conv_geometry& g, const T* in, T zero, bool rows, void* work
               Unipass&& unipass, Row3&& row3, Portable&& portable) noexcept {
   const std::size_t padded = rows ? padded_rows_bytes<T>(g) : 0;
   if (padded != 0 && workspace_size >= padded) {
-    for_each_row_padded(g, in, zero, workspace, row3);
+    for_each_row_padded<3>(g, in, zero, workspace, [&](const T* const* r, std::size_t pixels, std::size_t o) {
+      row3(r[0], r[1], r[2], pixels, o);
+    });
   } else if (g.out_c != g.in_c) {
     const std::size_t expanded = expanded_rows_bytes<T>(g);
     if (expanded != 0 && workspace_size >= expanded)
@@ -787,7 +792,9 @@ struct depthwise_conv2d_f32 {
   /// detail::dw::padded_rows_pay), else `min_workspace_bytes`. 0 if `g` is invalid.
   static std::size_t workspace_bytes(const conv_geometry& g) noexcept {
     const std::size_t min = min_workspace_bytes(g);
-    return min == 0 ? 0 : std::max(min, detail::dw::fast_workspace_bytes<float>(g, rows_match()));
+    if (min == 0) return 0;
+    if (uses_rows5(g)) return std::max(min, detail::dw::padded_rows_bytes<float, 5>(g));
+    return std::max(min, detail::dw::fast_workspace_bytes<float>(g, rows_match()));
   }
   /// The smallest scratch `run` accepts (tap pointers of one output row + a zero row of in_c).
   /// With less than workspace_bytes, M > 1 runs on a portable scalar loop (same results).
@@ -825,10 +832,12 @@ struct depthwise_conv2d_f32 {
       Kernel::run(oc, pixels, ks, ptrs, ks, blocks, out + o, oc, clamp);
     };
     if (uses_rows5(g)) {
-      detail::dw::for_each_row_kxk<5>(g, in, 0.0f, workspace, workspace_size, unipass,
-                                      [&](const float* const* rows, std::size_t pixels, std::size_t o) {
-                                        Row5Kernel::run(oc, pixels, g.stride_w, rows, blocks, out + o, clamp);
-                                      });
+      auto row5 = [&](const float* const* rows, std::size_t pixels, std::size_t o) {
+        Row5Kernel::run(oc, pixels, g.stride_w, rows, blocks, out + o, clamp);
+      };
+      const std::size_t padded = detail::dw::padded_rows_bytes<float, 5>(g);
+      if (padded != 0 && workspace_size >= padded) detail::dw::for_each_row_padded<5>(g, in, 0.0f, workspace, row5);
+      else detail::dw::for_each_row_kxk<5>(g, in, 0.0f, workspace, workspace_size, unipass, row5);
       return status::success();
     }
     detail::dw::run_rows(
