@@ -41,6 +41,8 @@
 // (sve 3x3 row kernels)
 #include <tessera/kernels/dwconv/sve/dwconv3x3_f32_8xvl_sve_fmla.hpp>
 #include <tessera/kernels/dwconv/sve/dwconv3x3_qs8_2vl_sve.hpp>
+// (sve 5x5 row kernels)
+#include <tessera/kernels/dwconv/sve/dwconv5x5_f32_16xvl_sve_fmla.hpp>
 #include <tessera/kernels/dwconv/sve/dwconv_f32_2vl_sve_fmla.hpp>
 #include <tessera/kernels/dwconv/sve/dwconv_qs8_4vl_sve.hpp>
 #include <tessera/kernels/dwconv/sve/dwconv_qs16_2vl_sve.hpp>
@@ -170,6 +172,7 @@ using dwconv5x5_f32_registry = arch::type_list<dwconv5x5_f32_scalar
 #endif
 #if TESSERA_HAS_SVE
 // (sve f32 5x5 row entries)
+                                               , dwconv5x5_f32_16xvl_sve_fmla
 #endif
 #if TESSERA_HAS_HELIUM_FP
 // (helium f32 5x5 row entries)
