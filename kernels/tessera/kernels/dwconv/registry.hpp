@@ -57,6 +57,7 @@
 // (helium fp32 depthwise kernels)
 #include <tessera/kernels/dwconv/helium/dwconv_f32_2x8_helium_fma.hpp>
 #include <tessera/kernels/dwconv/helium/dwconv3x3_f32_4x4_helium_fma.hpp>
+#include <tessera/kernels/dwconv/helium/dwconv5x5_f32_4x4_helium_fma.hpp>
 #endif
 
 namespace tessera::kernels {
@@ -176,6 +177,7 @@ using dwconv5x5_f32_registry = arch::type_list<dwconv5x5_f32_scalar
 #endif
 #if TESSERA_HAS_HELIUM_FP
 // (helium f32 5x5 row entries)
+                                               , dwconv5x5_f32_4x4_helium_fma
 #endif
                                                >;
 }  // namespace tessera::kernels
