@@ -32,6 +32,8 @@
 // (neon 3x3 row kernels)
 #include <tessera/kernels/dwconv/neon/dwconv3x3_f32_4x8_neon_fma.hpp>
 #include <tessera/kernels/dwconv/neon/dwconv3x3_qs8_2x16_neon_mlal.hpp>
+// (neon 5x5 row kernels)
+#include <tessera/kernels/dwconv/neon/dwconv5x5_f32_8x8_neon_fma.hpp>
 #include <tessera/kernels/dwconv/neon/dwconv_f32_2x16_neon_fma.hpp>
 #include <tessera/kernels/dwconv/neon/dwconv_qs8_16c_neon_mlal.hpp>
 #include <tessera/kernels/dwconv/neon/dwconv_qs16_8c_neon_mlal.hpp>
@@ -170,6 +172,7 @@ using dwconv5x5_f32_registry = arch::type_list<dwconv5x5_f32_scalar
 #endif
 #if TESSERA_HAS_NEON
 // (neon f32 5x5 row entries)
+                                               , dwconv5x5_f32_8x8_neon_fma
 #endif
 #if TESSERA_HAS_SVE
 // (sve f32 5x5 row entries)
