@@ -788,8 +788,9 @@ struct depthwise_conv2d_f32 {
   /// expanded to out_c channels (3x3 row geometries: about (2 * dilation_h + 2) * (in_w + 2) *
   /// out_c floats, for the row kernel; others: (KH - 1) * dilation_h + 1 rows of in_w * out_c
   /// floats plus one row of tap pointers, for `Kernel`); with M = 1 the same padded-row cache
-  /// where it pays (x86-64: 3x3 at stride_h 1 on rows of at most 32 pixels or 512-channel pitches, see
-  /// detail::dw::padded_rows_pay), else `min_workspace_bytes`. 0 if `g` is invalid.
+  /// where it pays (x86-64: 3x3, and 5x5 on the 5x5 row kernel, at stride_h 1 on rows of at most
+  /// 32 pixels or 512-channel pitches, see detail::dw::padded_rows_pay), else
+  /// `min_workspace_bytes`. 0 if `g` is invalid.
   static std::size_t workspace_bytes(const conv_geometry& g) noexcept {
     const std::size_t min = min_workspace_bytes(g);
     if (min == 0) return 0;
