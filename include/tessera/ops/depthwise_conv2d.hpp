@@ -369,14 +369,18 @@ inline constexpr bool f32_padded_rows = false;
 /// pixels are a multiple of 2 KiB apart (512 channels: the cache's staggered rows keep a
 /// row-kernel tile's input columns out of one pair of L1 sets; 14x14x512 1.37x, 7x7x1024 2.1x).
 /// Wide fp32 rows (112x32 0.95-1.0x, 56x128 0.97x) and stride 2 (0.74-0.90x: each input row is
-/// copied for a quarter of the MACs) lose more to the row copies than they save. With depth
-/// multiplier > 1 every path copies (expands) each input row anyway, so the padded rows and the
-/// row kernel always pay there.
-template <class T> constexpr bool padded_rows_pay(const conv_geometry& g) noexcept {
+/// copied for a quarter of the MACs) lose more to the row copies than they save. fp32 5x5 layers
+/// (K = 5) take the same rule on every arch: 2 padding columns and rows on each side leave far
+/// more edge pixels (14x14x672 on the host 1.25-1.43x; 28x28x32 and 14x14x32 in instructions per
+/// MAC, cache against split path: Neon 0.423 / 0.511 and 0.458 / 0.650, SVE-128 0.478 / 0.863
+/// and 0.528 / 1.234, Helium GCC 0.779 / 0.961 and 0.905 / 1.280). With depth multiplier > 1
+/// every path copies (expands) each input row anyway, so the padded rows and the row kernel
+/// always pay there.
+template <class T, std::size_t K = 3> constexpr bool padded_rows_pay(const conv_geometry& g) noexcept {
   if (g.out_c != g.in_c) return true;
   if (g.stride_h != 1) return false;
   if (sizeof(T) == 1) return true;
-  return f32_padded_rows && (g.out_w <= 32 || g.in_c * sizeof(T) % 2048 == 0);
+  return (K == 5 || f32_padded_rows) && (g.out_w <= 32 || g.in_c * sizeof(T) % 2048 == 0);
 }
 
 /// Elements from one cached row to the next: the row in whole cache lines, plus as many lines as
@@ -398,7 +402,7 @@ static_assert(padded_slot_elems<float>(16 * 512) == 16 * 512 + 64 && padded_slot
 /// not apply.
 template <class T, std::size_t K = 3> std::size_t padded_rows_bytes(const conv_geometry& g) noexcept {
   static_assert(K == 3 || K == 5, "row kernels exist for 3x3 and 5x5 windows");
-  if (!check_geometry(g) || !(K == 3 ? row3x3_window(g) : row5x5_applies(g)) || !padded_rows_pay<T>(g)) return 0;
+  if (!check_geometry(g) || !(K == 3 ? row3x3_window(g) : row5x5_applies(g)) || !padded_rows_pay<T, K>(g)) return 0;
   const padded_rows r = padded_layout(g);
   if (r.span > padded_rows::max_span) return 0;
   std::size_t row = 0;
