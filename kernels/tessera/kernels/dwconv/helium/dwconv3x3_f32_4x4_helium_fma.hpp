@@ -28,6 +28,7 @@
 #include <tessera/arch/tags.hpp>
 #include <tessera/dispatch/select.hpp>
 #include <tessera/kernels/dwconv/helium/dwconv_f32_2x8_helium_fma.hpp>
+#include <tessera/kernels/dwconv/helium/dwconv_f32_helium_rows.hpp>
 #include <tessera/kernels/dwconv/op.hpp>
 
 namespace tessera::kernels {
@@ -57,23 +58,7 @@ struct dwconv3x3_f32_4x4_helium_fma {
   static constexpr std::size_t CR = 8;
   static constexpr std::size_t BLOCK = CR * 10;  // floats per packed block: bias[8] + w[9][8]
 
-  /// Loads one input vector (Tail: predicated, zeroing).
-  template <bool Tail>
-  [[gnu::always_inline]] static inline float32x4_t load(const float* p, mve_pred16_t pr) noexcept {
-    if constexpr (Tail) return vldrwq_z_f32(p, pr);
-    else return vldrwq_f32(p);
-  }
-
-  /// Compiler scheduling fence (emits nothing): loads are not moved across it and the accumulators
-  /// are materialised at it. Without it GCC 12 hoists the loads of all taps to the top and spills
-  /// most of them (the 8 Q registers hold 4 accumulators, 3 weights and one input only).
-  template <std::size_t N>
-  [[gnu::always_inline]] static inline void schedule_fence(float32x4_t (&acc)[N]) noexcept {
-    if constexpr (N == 4) __asm__ volatile("" : "+w"(acc[0]), "+w"(acc[1]), "+w"(acc[2]), "+w"(acc[3]) : : "memory");
-    else if constexpr (N == 3) __asm__ volatile("" : "+w"(acc[0]), "+w"(acc[1]), "+w"(acc[2]) : : "memory");
-    else if constexpr (N == 2) __asm__ volatile("" : "+w"(acc[0]), "+w"(acc[1]) : : "memory");
-    else __asm__ volatile("" : "+w"(acc[0]) : : "memory");
-  }
+  // dw_helium::load<Tail>() and dw_helium::schedule_fence<N>(): dwconv_f32_helium_rows.hpp.
 
   /// N pixels x 4 channels at input column 0 of rows r[3] (pixel pitch `ch`), weights `w` (tap t's
   /// 4 lanes at w + t * CR), output at `o`.
@@ -92,14 +77,14 @@ struct dwconv3x3_f32_4x4_helium_fma {
       // Input column i serves outputs j with kx = i - S * j in 0..2, in increasing kx per output.
 #pragma GCC unroll 9
       for (std::size_t i = 0; i < (N - 1) * S + 3; ++i) {
-        const float32x4_t v = load<Tail>(x + i * ch, pr);
+        const float32x4_t v = dw_helium::load<Tail>(x + i * ch, pr);
 #pragma GCC unroll 4
         for (std::size_t j = 0; j < N; ++j) {
           if (i < S * j || i > S * j + 2) continue;
           const std::size_t kx = i - S * j;
           acc[j] = vfmaq_f32(acc[j], v, kx == 0 ? w0 : kx == 1 ? w1 : w2);
         }
-        schedule_fence(acc);
+        dw_helium::schedule_fence(acc);
       }
     }
 #pragma GCC unroll 4

@@ -40,6 +40,7 @@
 #include <cstdint>
 #include <tessera/arch/tags.hpp>
 #include <tessera/dispatch/select.hpp>
+#include <tessera/kernels/dwconv/helium/dwconv_f32_helium_rows.hpp>
 #include <tessera/kernels/dwconv/op.hpp>
 
 
@@ -62,23 +63,7 @@ struct dwconv5x5_f32_4x4_helium_fma {
   static constexpr std::size_t CR = 8;
   static constexpr std::size_t BLOCK = CR * 26;  // floats per packed block: bias[8] + w[25][8]
 
-  /// Loads one input vector (Tail: predicated, zeroing).
-  template <bool Tail>
-  [[gnu::always_inline]] static inline float32x4_t load(const float* p, mve_pred16_t pr) noexcept {
-    if constexpr (Tail) return vldrwq_z_f32(p, pr);
-    else return vldrwq_f32(p);
-  }
-
-  /// Compiler scheduling fence (emits nothing): loads are not moved across it and the accumulators
-  /// are materialised at it (the 8 Q registers hold the accumulators, a pass's weights and one input).
-  template <std::size_t N>
-  [[gnu::always_inline]] static inline void schedule_fence(float32x4_t (&acc)[N]) noexcept {
-    if constexpr (N == 5) __asm__ volatile("" : "+w"(acc[0]), "+w"(acc[1]), "+w"(acc[2]), "+w"(acc[3]), "+w"(acc[4]) : : "memory");
-    else if constexpr (N == 4) __asm__ volatile("" : "+w"(acc[0]), "+w"(acc[1]), "+w"(acc[2]), "+w"(acc[3]) : : "memory");
-    else if constexpr (N == 3) __asm__ volatile("" : "+w"(acc[0]), "+w"(acc[1]), "+w"(acc[2]) : : "memory");
-    else if constexpr (N == 2) __asm__ volatile("" : "+w"(acc[0]), "+w"(acc[1]) : : "memory");
-    else __asm__ volatile("" : "+w"(acc[0]) : : "memory");
-  }
+  // dw_helium::load<Tail>() and dw_helium::schedule_fence<N>(): dwconv_f32_helium_rows.hpp.
 
   /// Whether output j of a tile with stride S reads input column i for a tap kx in [K0, K1).
   static constexpr bool reads(std::size_t S, std::size_t j, std::size_t i, std::size_t K0, std::size_t K1) noexcept {
@@ -131,12 +116,12 @@ struct dwconv5x5_f32_4x4_helium_fma {
 #pragma GCC unroll 20
     for (std::size_t i = 0; i < L1; ++i) {
       if (i < KA) wv[i] = vldrwq_f32(w + i * CR);
-      const float32x4_t v = load<Tail>(x + i * ch, pr);
+      const float32x4_t v = dw_helium::load<Tail>(x + i * ch, pr);
 #pragma GCC unroll 5
       for (std::size_t j = 0; j < N; ++j)
         if (reads(S, j, i, 0, KA)) acc[j] = vfmaq_f32(acc[j], v, wv[i - S * j]);
       keep[i] = v;
-      schedule_fence(acc);
+      dw_helium::schedule_fence(acc);
     }
     if constexpr (KA < 5) {
 #pragma GCC unroll 20
@@ -146,11 +131,11 @@ struct dwconv5x5_f32_4x4_helium_fma {
         for (std::size_t j = 0; j < N; ++j) used |= reads(S, j, i, KA, 5);
         if (!used) continue;
         if (i < 5) wv[i] = vldrwq_f32(w + i * CR);
-        const float32x4_t v = (KEEP >> i & 1) ? keep[i] : load<Tail>(x + i * ch, pr);
+        const float32x4_t v = (KEEP >> i & 1) ? keep[i] : dw_helium::load<Tail>(x + i * ch, pr);
 #pragma GCC unroll 5
         for (std::size_t j = 0; j < N; ++j)
           if (reads(S, j, i, KA, 5)) acc[j] = vfmaq_f32(acc[j], v, wv[i - S * j]);
-        schedule_fence(acc);
+        dw_helium::schedule_fence(acc);
       }
     }
   }

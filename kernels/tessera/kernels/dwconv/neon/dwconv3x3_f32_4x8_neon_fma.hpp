@@ -28,6 +28,7 @@
 #include <tessera/arch/tags.hpp>
 #include <tessera/dispatch/select.hpp>
 #include <tessera/kernels/dwconv/neon/dwconv_f32_2x16_neon_fma.hpp>
+#include <tessera/kernels/dwconv/neon/dwconv_f32_neon_rows.hpp>
 #include <tessera/kernels/dwconv/op.hpp>
 
 namespace tessera::kernels {
@@ -50,28 +51,9 @@ struct dwconv3x3_f32_4x8_neon_fma {
   static constexpr std::size_t BLOCK = CR * 10;  // floats per packed block: bias[16] + w[9][16]
   static constexpr std::size_t NP = 4;           // pixels per group
 
-  /// V (1 or 2) vectors of 4 channels; Part: only lanes < rem (1..3) of a single vector.
-  template <std::size_t V> struct vec {
-    float32x4_t v[V];
-  };
-
-  /// p += n floats, opaque to the optimiser, so that one running pointer is kept (post-index).
-  [[gnu::always_inline]] static inline void advance(const float*& p, std::size_t n) noexcept {
-    p += n;
-    __asm__("" : "+r"(p));
-  }
-
-  /// clang only: the column's FMLAs complete here and no later load moves above it (no
-  /// instruction), so loads are not all hoisted and spilled (see dwconv_f32_2x16_neon_fma::pin).
-  template <std::size_t N, std::size_t V>
-  [[gnu::always_inline]] static inline void pin([[maybe_unused]] vec<V> (&acc)[N]) noexcept {
-#if defined(__clang__)
-#pragma GCC unroll 4
-    for (std::size_t j = 0; j < N; ++j)
-#pragma GCC unroll 2
-      for (std::size_t k = 0; k < V; ++k) __asm__ volatile("" : "+w"(acc[j].v[k])::"memory");
-#endif
-  }
+  /// V (1 or 2) vectors of 4 channels (dwconv_f32_neon_rows.hpp); Part: only lanes < rem (1..3)
+  /// of a single vector.
+  template <std::size_t V> using vec = dw_neon::vec<V>;
 
   template <std::size_t V, bool Part>
   [[gnu::always_inline]] static inline vec<V> load(const float* p, [[maybe_unused]] std::size_t rem) noexcept {
@@ -121,7 +103,7 @@ struct dwconv3x3_f32_4x8_neon_fma {
 #pragma GCC unroll 9
       for (std::size_t i = 0; i < (N - 1) * S + 3; ++i) {
         const vec<V> v = load<V, Part>(x, rem);
-        advance(x, ch);
+        dw_neon::advance(x, ch);
 #pragma GCC unroll 4
         for (std::size_t j = 0; j < N; ++j) {
           if (i < S * j || i > S * j + 2) continue;
@@ -129,7 +111,7 @@ struct dwconv3x3_f32_4x8_neon_fma {
 #pragma GCC unroll 2
           for (std::size_t k = 0; k < V; ++k) acc[j].v[k] = vfmaq_f32(acc[j].v[k], v.v[k], wv[t].v[k]);
         }
-        pin<N, V>(acc);
+        dw_neon::pin<N, V>(acc);
       }
     }
 #pragma GCC unroll 4

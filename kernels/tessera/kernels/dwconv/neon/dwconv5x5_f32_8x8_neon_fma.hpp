@@ -31,6 +31,7 @@
 #include <tessera/arch/tags.hpp>
 #include <tessera/dispatch/select.hpp>
 #include <tessera/kernels/dwconv/neon/dwconv_f32_2x16_neon_fma.hpp>
+#include <tessera/kernels/dwconv/neon/dwconv_f32_neon_rows.hpp>
 #include <tessera/kernels/dwconv/op.hpp>
 
 namespace tessera::kernels {
@@ -53,28 +54,9 @@ struct dwconv5x5_f32_8x8_neon_fma {
   static constexpr std::size_t BLOCK = CR * 26;  // floats per packed block: bias[16] + w[25][16]
   static constexpr std::size_t NP = 8;           // pixels per group
 
-  /// V (1 or 2) vectors of 4 channels; Part: only lanes < rem (1..3) of a single vector.
-  template <std::size_t V> struct vec {
-    float32x4_t v[V];
-  };
-
-  /// p += n floats, opaque to the optimiser, so that one running pointer is kept (post-index).
-  [[gnu::always_inline]] static inline void advance(const float*& p, std::size_t n) noexcept {
-    p += n;
-    __asm__("" : "+r"(p));
-  }
-
-  /// clang only: the column's FMLAs complete here and no later load moves above it (no
-  /// instruction), so loads are not all hoisted and spilled (see dwconv_f32_2x16_neon_fma::pin).
-  template <std::size_t N, std::size_t V>
-  [[gnu::always_inline]] static inline void pin([[maybe_unused]] vec<V> (&acc)[N]) noexcept {
-#if defined(__clang__)
-#pragma GCC unroll 16
-    for (std::size_t j = 0; j < N; ++j)
-#pragma GCC unroll 2
-      for (std::size_t k = 0; k < V; ++k) __asm__ volatile("" : "+w"(acc[j].v[k])::"memory");
-#endif
-  }
+  /// V (1 or 2) vectors of 4 channels (dwconv_f32_neon_rows.hpp); Part: only lanes < rem (1..3)
+  /// of a single vector.
+  template <std::size_t V> using vec = dw_neon::vec<V>;
 
   /// The 4V channels at p (Part: lanes < rem), then p += ch. GCC: one LD1 post-indexed by the
   /// pixel pitch (GCC 12 does not fold the increment into vld1q_f32_x2 and adds it separately);
@@ -85,7 +67,7 @@ struct dwconv5x5_f32_8x8_neon_fma {
     vec<V> x;
     if constexpr (Part) {
       x.v[0] = load_part(p, rem);
-      advance(p, ch);
+      dw_neon::advance(p, ch);
     } else {
 #if defined(__GNUC__) && !defined(__clang__)
       if constexpr (V == 2) {
@@ -102,7 +84,7 @@ struct dwconv5x5_f32_8x8_neon_fma {
       } else {
         x.v[0] = vld1q_f32(p);
       }
-      advance(p, ch);
+      dw_neon::advance(p, ch);
 #endif
     }
     return x;
@@ -155,7 +137,7 @@ struct dwconv5x5_f32_8x8_neon_fma {
 #pragma GCC unroll 2
         for (std::size_t k = 0; k < V; ++k) acc[j].v[k] = vfmaq_f32(acc[j].v[k], v.v[k], wv[i - S * j].v[k]);
       }
-      pin<N, V>(acc);
+      dw_neon::pin<N, V>(acc);
     }
   }
 
