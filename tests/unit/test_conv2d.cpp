@@ -331,6 +331,21 @@ conv_geometry wide_geometry(tt::rng& r, std::int64_t min_c) {
     if (make_conv_geometry(s, mode, g).ok() && !g.is_pointwise()) return g;
   }
 }
+
+/// conv2d_f32::algorithm for a forward, non-pointwise geometry, restated from conv2d.hpp: on a
+/// kernel with a strided entry, strided_gemm where it applies, out_w >= strided_min_width and
+/// either fewer than indirect_min_channels input channels or strided_over_indirect (pinned on
+/// shapes in "conv2d_f32 routing from 32 input channels"); else indirect_gemm on a kernel with an
+/// indirect entry from indirect_min_channels; else the panel.
+template <class conv> conv_algorithm forward_choice(const conv_geometry& g) {
+  using K = typename conv::kernel;
+  const bool few = g.group_in_c() < conv::indirect_min_channels;
+  if constexpr (kernels::has_strided_f32<K>)
+    if (conv::applies(g, conv_algorithm::strided_gemm) && g.out_w >= conv::strided_min_width &&
+        (few || conv::strided_over_indirect(g)))
+      return conv_algorithm::strided_gemm;
+  return kernels::has_indirect_f32<K> && !few ? conv_algorithm::indirect_gemm : conv_algorithm::panel_gemm;
+}
 }  // namespace
 
 TEST_CASE_TEMPLATE_DEFINE("conv2d_f32 indirect GEMM matches an fp64 direct reference and the panel path", K,
@@ -339,6 +354,9 @@ TEST_CASE_TEMPLATE_DEFINE("conv2d_f32 indirect GEMM matches an fp64 direct refer
   using conv = conv2d_f32<typename K::arch, K>;
   using panel = conv2d_f32<typename K::arch, panel_only<K>>;
   constexpr bool indirect = kernels::has_indirect_f32<K>;
+  // The indirect path by name: on a kernel with a strided entry, conv2d_f32 takes strided_gemm
+  // for some of these shapes (forward_choice; the strided test compares the two).
+  constexpr conv_algorithm a = indirect ? conv_algorithm::indirect_gemm : conv_algorithm::panel_gemm;
   tt::rng r(31);
   const std::size_t cases = tt::scaled(60);
   for (std::size_t t = 0; t < cases; ++t) {
@@ -346,7 +364,8 @@ TEST_CASE_TEMPLATE_DEFINE("conv2d_f32 indirect GEMM matches an fp64 direct refer
     INFO("case " << t << ": " << g.batch << "x" << g.in_h << "x" << g.in_w << "x" << g.in_c << " -> " << g.out_c << " k "
                  << g.kernel_h << "x" << g.kernel_w << " s " << g.stride_h << "," << g.stride_w << " d " << g.dilation_h
                  << "," << g.dilation_w << " groups " << g.groups);
-    CHECK(conv::algorithm(g) == (indirect ? conv_algorithm::indirect_gemm : conv_algorithm::panel_gemm));
+    CHECK(conv::algorithm(g) == forward_choice<conv>(g));
+    if (!kernels::has_strided_f32<K>) CHECK(conv::algorithm(g) == a);
     CHECK(panel::algorithm(g) == conv_algorithm::panel_gemm);
     const f32_case fc(g, r);
     const auto& [in, w, bias, acc] = fc;
@@ -354,10 +373,10 @@ TEST_CASE_TEMPLATE_DEFINE("conv2d_f32 indirect GEMM matches an fp64 direct refer
     aligned_buf packed(conv::packed_weights_bytes(g));
     REQUIRE(conv::pack_weights(g, w.data(), bias.data(), packed.p, conv::packed_weights_bytes(g)).ok());
     // Workspaces: the default, one tile, a few tiles (pointer blocks ending mid-row and mid-image).
-    const std::size_t wsb = t % 3 == 0 ? conv::workspace_bytes(g) : (1 + t % 5) * conv::min_workspace_bytes(g);
+    const std::size_t wsb = t % 3 == 0 ? conv::workspace_bytes(g, a) : (1 + t % 5) * conv::min_workspace_bytes(g, a);
     std::vector<float> got(g.out_elems()), ref(g.out_elems());
     std::vector<std::uint64_t> ws(wsb / 8 + 1), pws(panel::workspace_bytes(g) / 8 + 1);
-    const status s = conv::run(g, in.data(), packed.p, got.data(), clamp, ws.data(), wsb);
+    const status s = conv::run(g, in.data(), packed.p, got.data(), clamp, ws.data(), wsb, a);
     REQUIRE_MESSAGE(s.ok(), s.message());
     REQUIRE(panel::run(g, in.data(), packed.p, ref.data(), clamp, pws.data(), panel::workspace_bytes(g)).ok());
     const double tol = f32_tol(g);
@@ -380,10 +399,10 @@ TEST_CASE_TEMPLATE_DEFINE("conv2d_f32 indirect GEMM matches an fp64 direct refer
     CHECK(conv::workspace_bytes(g, conv_algorithm::sub_pixel_gemm) == 0);
     if constexpr (indirect) {
       // One byte short of a tile, or a workspace not aligned for pointers: a status, nothing run.
-      const std::size_t min = conv::min_workspace_bytes(g);
-      CHECK(conv::run(g, in.data(), packed.p, got.data(), clamp, ws.data(), min - 1).code() == status_code::buffer_too_small);
-      CHECK(conv::run(g, in.data(), packed.p, got.data(), clamp, reinterpret_cast<std::uint8_t*>(ws.data()) + 4, min).code() ==
-            status_code::invalid_argument);
+      const std::size_t min = conv::min_workspace_bytes(g, a);
+      CHECK(conv::run(g, in.data(), packed.p, got.data(), clamp, ws.data(), min - 1, a).code() == status_code::buffer_too_small);
+      CHECK(conv::run(g, in.data(), packed.p, got.data(), clamp, reinterpret_cast<std::uint8_t*>(ws.data()) + 4, min, a)
+                .code() == status_code::invalid_argument);
     }
   }
 }
@@ -441,6 +460,7 @@ TEST_CASE_TEMPLATE_DEFINE("conv2d_f32 strided GEMM equals the indirect path bit 
     INFO("case " << t << ": " << strided_case(g));
     CHECK(conv::applies(g, a) == strided);
     CHECK(conv::algorithm(g) == (strided && g.out_w >= conv::strided_min_width ? a : conv_algorithm::panel_gemm));
+    CHECK(conv::algorithm(g) == forward_choice<conv>(g));
     const f32_case fc(g, r);
     const auto& [in, w, bias, acc] = fc;
     const f32_clamp clamp = t % 3 == 0 ? f32_clamp{-0.5f, 6.0f} : f32_clamp{};
@@ -517,6 +537,51 @@ TEST_CASE("conv2d_f32 strided GEMM: layer a's algorithm and workspace") {
   CHECK(conv2d_f32<arch::scalar, kernels::gemm_f32_4x4_scalar>::algorithm(g) == conv_algorithm::panel_gemm);
 }
 
+TEST_CASE("conv2d_f32 routing from 32 input channels: strided_gemm where strided_over_indirect holds") {
+  // SAME padding, batch 1; what the AVX-512 kernel (the one with a strided entry) runs.
+  struct shape {
+    std::int64_t h, w, in_c, out_c, k, stride, groups, dilation;
+    bool strided;  // strided_gemm, else indirect_gemm
+  };
+  const shape shapes[] = {
+      {56, 56, 32, 32, 3, 1, 1, 1, true},    // layer m: interior 54 (r = 2), 8 * 3 * 2 <= 56
+      {28, 28, 32, 64, 5, 1, 1, 1, true},    // layer h: interior 24 (whole tiles), 32 * 2 blocks
+      {56, 56, 64, 32, 3, 1, 1, 1, true},    // 64 * 1 block
+      {56, 56, 32, 16, 3, 1, 1, 1, true},    // out_c below 32: one block
+      {26, 26, 48, 24, 3, 1, 1, 1, true},    // interior 24
+      {18, 18, 32, 32, 3, 1, 1, 1, true},    // interior 16, out_w 16 <= 18
+      {112, 112, 32, 32, 3, 2, 1, 1, true},  // out 56, interior 55 (r = 1)
+      {112, 112, 32, 32, 7, 1, 1, 1, true},  // interior 106 (r = 2), 8 * 7 * 2 <= 112
+      {56, 56, 65, 32, 3, 1, 1, 1, false},   // 65 * 1 > 64
+      {56, 56, 40, 64, 3, 1, 1, 1, false},   // 40 * 2 > 64
+      {56, 56, 32, 65, 3, 1, 1, 1, false},   // 32 * 3 > 64
+      {56, 56, 64, 64, 3, 1, 1, 1, false},   // layer f
+      {14, 14, 256, 256, 3, 1, 1, 1, false}, // layer g
+      {28, 28, 32, 32, 3, 1, 1, 1, false},   // interior 26 (r = 2): 48 > 28
+      {16, 16, 32, 32, 3, 1, 1, 1, false},   // interior 14 (r = 2)
+      {14, 14, 32, 32, 3, 1, 1, 1, false},   // whole tiles (12) but out_w 14 < 16
+      {28, 28, 32, 64, 3, 2, 1, 1, false},   // out 14
+      {52, 52, 32, 64, 7, 1, 1, 1, false},   // interior 46 (r = 2): 112 > 52
+      {56, 56, 64, 32, 3, 1, 2, 1, false},   // groups 2 (32 per group): strided does not apply
+      {56, 56, 32, 32, 3, 1, 1, 2, false},   // dilation_w 2: strided does not apply
+  };
+  for (const shape& q : shapes) {
+    conv_geometry g;
+    REQUIRE(make_conv_geometry({.in_h = q.h, .in_w = q.w, .in_c = q.in_c, .out_c = q.out_c, .kernel_h = q.k, .kernel_w = q.k,
+                                .stride_h = q.stride, .stride_w = q.stride, .dilation_h = q.dilation,
+                                .dilation_w = q.dilation, .groups = q.groups},
+                               padding::same, g).ok());
+    INFO(strided_case(g) << " groups " << g.groups << " dw " << g.dilation_w);
+#if TESSERA_HAS_AVX512_VNNI
+    using conv = conv2d_f32<arch::avx512_vnni, kernels::gemm_f32_8x32_avx512_fma>;
+    CHECK(conv::algorithm(g) == (q.strided ? conv_algorithm::strided_gemm : conv_algorithm::indirect_gemm));
+    CHECK(forward_choice<conv>(g) == conv::algorithm(g));
+#endif
+    // A kernel without a strided entry: the panel (the scalar kernel has no indirect entry either).
+    CHECK(conv2d_f32<arch::scalar, kernels::gemm_f32_4x4_scalar>::algorithm(g) == conv_algorithm::panel_gemm);
+  }
+}
+
 // ---- guard pages ----------------------------------------------------------------------------------
 
 #if TT_HAS_GUARD_PAGES
@@ -565,12 +630,14 @@ TEST_CASE_TEMPLATE_APPLY(conv_f32_guard, as_tuple<kernels::gemm_f32_registry>::t
 TEST_CASE_TEMPLATE_DEFINE("conv2d_f32 on the indirect GEMM touches nothing outside its buffers", K, conv_f32_indirect_guard) {
   TT_REQUIRE_RUNNABLE(K);
   using conv = conv2d_f32<typename K::arch, K>;
+  // The indirect path by name (conv2d_f32 takes strided_gemm for some of these shapes).
+  constexpr conv_algorithm a = kernels::has_indirect_f32<K> ? conv_algorithm::indirect_gemm : conv_algorithm::panel_gemm;
   tt::rng r(37);
   for (int t = 0; t < 16; ++t) {
     const conv_geometry g = wide_geometry(r, static_cast<std::int64_t>(conv::indirect_min_channels));
     for (auto side : {tt::guard_side::after, tt::guard_side::before}) {
       const std::size_t pbytes = conv::packed_weights_bytes(g);
-      const std::size_t wsb = t % 2 ? conv::workspace_bytes(g) : (1 + t % 3) * conv::min_workspace_bytes(g);
+      const std::size_t wsb = t % 2 ? conv::workspace_bytes(g, a) : (1 + t % 3) * conv::min_workspace_bytes(g, a);
       tt::guarded<float> in(g.in_elems(), side), out(g.out_elems(), side);
       tt::guarded<std::uint64_t> ws((wsb + 7) / 8, wsb % 8 == 0 ? side : tt::guard_side::before);
       tt::guarded<std::uint8_t> packed(pbytes, pbytes % 64 == 0 ? side : tt::guard_side::before);
@@ -578,7 +645,7 @@ TEST_CASE_TEMPLATE_DEFINE("conv2d_f32 on the indirect GEMM touches nothing outsi
       std::vector<float> w(g.out_c * g.depth(), 0.25f);
       for (std::size_t i = 0; i < in.size(); ++i) in[i] = 1.0f;
       REQUIRE(conv::pack_weights(g, w.data(), nullptr, packed.data(), pbytes).ok());
-      REQUIRE(conv::run(g, in.data(), packed.data(), out.data(), f32_clamp{}, ws.data(), wsb).ok());
+      REQUIRE(conv::run(g, in.data(), packed.data(), out.data(), f32_clamp{}, ws.data(), wsb, a).ok());
     }
   }
 }

@@ -21,11 +21,12 @@
 ///     (detail/conv_indirect.hpp): no copy of the windows. bench/bench_conv_algo.cpp measures the
 ///     two on the same kernel; docs/performance.md has the figures behind the threshold.
 ///   * `conv_algorithm::strided_gemm` (conv2d_f32, when its kernel has a strided entry,
-///     detail/conv_strided.hpp: the AVX-512 kernel; groups 1, dilation_w 1, fewer than
-///     `indirect_min_channels` input channels, out_w >= `strided_min_width`): the output pixels of
-///     an output row whose windows lie inside the input in x read it in place, as a strided A of
-///     one segment per kernel row (row stride stride_w * in_c); edge columns read small
-///     zero-padded copies of the input columns they cover. No panel copy, no pointers.
+///     detail/conv_strided.hpp: the AVX-512 kernel; groups 1, dilation_w 1, out_w >=
+///     `strided_min_width`; fewer than `indirect_min_channels` input channels, or more where
+///     `strided_over_indirect` holds: few channels, rows without a costly tail tile): the output
+///     pixels of an output row whose windows lie inside the input in x read it in place, as a
+///     strided A of one segment per kernel row (row stride stride_w * in_c); edge columns read
+///     small zero-padded copies of the input columns they cover. No panel copy, no pointers.
 ///   * `conv_algorithm::sub_pixel_gemm`: transposed convolution (TFLite TRANSPOSE_CONV, f32, s8/s4
 ///     and s16), the same operators on a geometry from `make_transpose_conv_geometry`, split into
 ///     s_h * s_w phases. Output pixel (oy, ox) has phase (py, px) = ((oy + pad_top) mod s_h,
@@ -664,13 +665,45 @@ struct conv2d_f32 {
   /// layers of 3-24 channels 1.07-1.21x, in_c = 1 2.4-2.7x; 0.97-1.05x on 19-pixel rows of 96-128 output
   /// channels; 0.93-0.99x on outputs 3-7 pixels wide (tiny images: the edge strips cost more there).
   static constexpr std::size_t strided_min_width = 8;
+  /// From indirect_min_channels input channels on, a kernel with a strided entry takes strided_gemm
+  /// over indirect_gemm (strided_over_indirect) only while in_c * ceil(out_c / 32) <= this: 32-64
+  /// input channels into at most 32 output channels, or 32 into at most 64. What the strided path
+  /// saves (the indirect path's tap pointers) shrinks as in_c and the 32-column blocks of out_c
+  /// grow; bench_conv_algo and build-h48/strided_vs_indirect.cpp (docs/performance.md, "strided_gemm
+  /// from 32 input channels"), against indirect on the AVX-512 kernel, g++ 12 and clang 16: rows
+  /// in whole tiles (below) 1.05-1.16x at 32 -> 32, 1.02-1.09x at 32 -> 64, 1.01-1.09x at 56 -> 32;
+  /// past the bound 1.00-1.03x at 64-96 -> 64 in whole tiles, and on 56x56 3x3 layers 0.98-1.04x at
+  /// 40 -> 64 and 48 -> 48, 0.99-1.01x at 96-128 -> 8-16.
+  static constexpr std::size_t strided_max_channel_blocks = 64;
+  /// Output widths from which strided_over_indirect can hold (rows of 8-10 pixels in whole tiles
+  /// measured 0.97-1.12x: 0.97-1.02x on 7x7 kernels, 1.00-1.06x at 56 -> 32).
+  static constexpr std::size_t strided_deep_min_width = 16;
+  /// strided_over_indirect also needs out_w >= this * kernel_w * r, where r (0-3) is the rows that
+  /// take the interior of an output row (the columns whose windows lie inside the input) up to a
+  /// multiple of 4. The strided path runs each row's interior in 8-row tiles; a last tile of 5-7
+  /// rows costs a whole 8-row tile and one of 1-2 rows a 2-row tile (slow with g++ 12), and at 32+
+  /// channels that per-row tail costs about what the pointers save. Measured: r = 0 (whole 8- and
+  /// 4-row tiles) 1.01-1.16x; r > 0 within the bound 1.00-1.14x (56x56 3x3 32 -> 32 1.08-1.12x, 48-56
+  /// wide 3x3 64 -> 32 and 32 -> 64 1.00-1.04x); r > 0 below it from 0.86x (28x28 -> 14x14 stride
+  /// 2), 0.92-0.96x (16x16 3x3) and 0.99-1.01x (52-wide 7x7 32 -> 64) to 1.10x (28x28 3x3 32 -> 32).
+  static constexpr std::size_t strided_tail_width = 8;
+  /// True when a kernel with a strided entry runs `g` (indirect_min_channels or more input channels
+  /// per group; a strided shape: groups 1, dilation_w 1) faster as strided_gemm than as
+  /// indirect_gemm: the three bounds above.
+  static constexpr bool strided_over_indirect(const conv_geometry& g) noexcept {
+    if (g.group_in_c() * ((g.out_c + 31) / 32) > strided_max_channel_blocks || g.out_w < strided_deep_min_width) return false;
+    const detail::strided_plan s = detail::make_strided_plan(g);
+    const std::size_t r = (4 - (s.hi - s.lo) % 4) % 4;
+    return strided_tail_width * g.kernel_w * r <= g.out_w;
+  }
   /// The algorithm `run` uses for `g` (see the file comment).
   static constexpr conv_algorithm algorithm(const conv_geometry& g) noexcept {
     const conv_algorithm a = choose_conv_algorithm(g);
+    if (applies(g, conv_algorithm::strided_gemm) && g.out_w >= strided_min_width &&
+        (g.group_in_c() < indirect_min_channels || strided_over_indirect(g)))
+      return conv_algorithm::strided_gemm;
     if (applies(g, conv_algorithm::indirect_gemm) && g.group_in_c() >= indirect_min_channels)
       return conv_algorithm::indirect_gemm;
-    if (applies(g, conv_algorithm::strided_gemm) && g.group_in_c() < indirect_min_channels && g.out_w >= strided_min_width)
-      return conv_algorithm::strided_gemm;
     if (applies(g, conv_algorithm::sub_pixel_indirect) && g.in_c >= indirect_min_channels)
       return conv_algorithm::sub_pixel_indirect;
     return a;
