@@ -582,6 +582,83 @@ TEST_CASE("conv2d_f32 routing from 32 input channels: strided_gemm where strided
   }
 }
 
+TEST_CASE_TEMPLATE_DEFINE("conv2d_f32 around the strided/indirect boundary: both paths, fp64 reference", K, conv_f32_boundary) {
+  TT_REQUIRE_RUNNABLE(K);
+  using conv = conv2d_f32<typename K::arch, K>;
+  if constexpr (kernels::has_strided_f32<K>) {
+    // Input channels around indirect_min_channels and around strided_max_channel_blocks (one block
+    // of out_c, or two), rows 12-60 wide (both sides of strided_deep_min_width, every interior tail),
+    // kernels 1x1-7x5, strides 1-2, SAME/VALID/explicit padding; a few with groups 2 or dilation_w 2.
+    tt::rng r(47);
+    const std::size_t cases = tt::scaled(80);
+    std::size_t took[2] = {0, 0};  // strided, indirect (at 32+ channels)
+    for (std::size_t t = 0; t < cases; ++t) {
+      conv_geometry g;
+      for (;;) {
+        conv_shape s;
+        s.batch = r.range(1, 2);
+        s.kernel_h = r.range(1, 7);
+        s.kernel_w = r.range(1, 5);
+        s.stride_h = r.range(1, 2);
+        s.stride_w = r.range(1, 2);
+        s.dilation_h = r.next() % 4 == 0 ? 2 : 1;
+        s.dilation_w = r.next() % 8 == 0 ? 2 : 1;
+        s.groups = r.next() % 8 == 0 ? 2 : 1;
+        s.in_h = r.range(1, 4);
+        s.in_w = r.range(12, 60);
+        const std::int64_t c = t % 2 ? r.range(28, 36) : r.range(58, 68);
+        s.in_c = s.groups * (s.groups == 2 ? std::max<std::int64_t>(c / 2, 32) : c);
+        s.out_c = s.groups * (t % 4 < 2 ? r.range(1, 36) : r.range(28, 70));
+        const auto mode = static_cast<padding>(r.next() % 3);
+        if (mode == padding::explicit_pads) {
+          s.pad_top = r.range(0, 3);
+          s.pad_left = r.range(0, 3);
+          s.pad_bottom = r.range(0, 3);
+          s.pad_right = r.range(0, 3);
+        }
+        if (make_conv_geometry(s, mode, g).ok() && !g.is_pointwise()) break;
+      }
+      INFO("case " << t << ": " << strided_case(g) << " groups " << g.groups << " dw " << g.dilation_w);
+      const conv_algorithm picked = conv::algorithm(g);
+      CHECK(picked == forward_choice<conv>(g));
+      if (g.group_in_c() >= conv::indirect_min_channels) ++took[picked == conv_algorithm::strided_gemm ? 0 : 1];
+      const f32_case fc(g, r);
+      const auto& [in, w, bias, acc] = fc;
+      const f32_clamp clamp = t % 3 == 0 ? f32_clamp{-0.5f, 6.0f} : f32_clamp{};
+      aligned_buf packed(conv::packed_weights_bytes(g));
+      REQUIRE(conv::pack_weights(g, w.data(), bias.data(), packed.p, conv::packed_weights_bytes(g)).ok());
+      auto run = [&](conv_algorithm a, std::vector<float>& out) {
+        const std::size_t wsb = conv::workspace_bytes(g, a);
+        std::vector<std::uint64_t> ws(wsb / 8 + 1);
+        const status st = a == picked ? conv::run(g, in.data(), packed.p, out.data(), clamp, ws.data(), wsb)
+                                      : conv::run(g, in.data(), packed.p, out.data(), clamp, ws.data(), wsb, a);
+        REQUIRE_MESSAGE(st.ok(), st.message());
+      };
+      // What conv2d_f32 picks (run without naming it) against the fp64 reference; where strided
+      // applies, the other of strided and indirect equal to it bit for bit.
+      std::vector<float> got(g.out_elems(), 1e30f), other(g.out_elems(), 1e30f);
+      run(picked, got);
+      const double tol = f32_tol(g);
+      for (std::size_t i = 0; i < got.size(); ++i) {
+        const double want = std::fmin(std::fmax(acc[i], static_cast<double>(clamp.min)), static_cast<double>(clamp.max));
+        if (std::fabs(got[i] - want) > tol) {
+          FAIL_CHECK("element " << i << ": " << got[i] << " vs " << want);
+          break;
+        }
+      }
+      if (conv::applies(g, conv_algorithm::strided_gemm) && picked != conv_algorithm::panel_gemm) {
+        run(picked == conv_algorithm::strided_gemm ? conv_algorithm::indirect_gemm : conv_algorithm::strided_gemm, other);
+        CHECK(other == got);
+      }
+    }
+    // Both paths taken at 32+ channels (at full scale 15 and 50 of the 80 cases).
+    INFO("strided " << took[0] << ", indirect " << took[1]);
+    CHECK(took[0] > 0);
+    CHECK(took[1] > 0);
+  }
+}
+TEST_CASE_TEMPLATE_APPLY(conv_f32_boundary, as_tuple<kernels::gemm_f32_registry>::type);
+
 // ---- guard pages ----------------------------------------------------------------------------------
 
 #if TT_HAS_GUARD_PAGES
