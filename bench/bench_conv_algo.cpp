@@ -16,7 +16,9 @@
 // fourth row for the forward layers:
 //   strided   conv_algorithm::strided_gemm (detail/conv_strided.hpp): interior pixels read the input
 //             in place through the kernel's strided-segments entry, edge columns small zero-padded
-//             strips; what conv2d_f32 picks there for fewer than 32 input channels (out_w >= 8)
+//             strips; what conv2d_f32 picks there for fewer than 32 input channels (out_w >= 8),
+//             and from 32 where conv2d_f32::strided_over_indirect holds (few channels, rows
+//             without a costly tail tile; layers m, h, n, p here; o, q, r stay indirect)
 // Transposed layers (t..w) compare the sub-pixel split's two forms the same way: `panel` is
 // sub_pixel_gemm (a phase row's windows gathered), `indirect` sub_pixel_indirect (tap pointers).
 // All three use the same packed filter and the same tile code; outputs are compared with the
@@ -27,6 +29,12 @@
 //   j, k, l, m  3x3 stride 1, 56x56x{8, 16, 24, 32} -> 32 (where the choice flips)
 //   f  3x3 stride 1, 56x56x64 -> 64         g  3x3 stride 1, 14x14x256 -> 256
 //   h  5x5 stride 1, 28x28x32 -> 64         i  7x7 stride 2, 224x224x3 -> 64 (ResNet's first layer)
+//   around conv2d_f32::strided_over_indirect (3x3):
+//   n  stride 1, 56x56x64 -> 32 (64 channels x one 32-column block: its bound)
+//   o  stride 1, 56x56x40 -> 64 (40 x two blocks: past it)
+//   p  stride 1, 26x26x32 -> 64 (the interior, 24 columns, in whole 8-row tiles)
+//   q  stride 1, 16x16x32 -> 64 (interior 14: a last tile of 6 rows, too narrow a row to hide it)
+//   r  stride 2, 28x28x32 -> 64 (out_w 14)
 //   transposed, stride 2, SAME, output 2x the input (segmentation-decoder upsampling):
 //   t  4x4, 28x28x64 -> 32 (bench_conv's t)  u  3x3, 28x28x64 -> 32 (bench_conv's u)
 //   v  4x4, 56x56x16 -> 16                   w  4x4, 14x14x256 -> 128
@@ -68,6 +76,9 @@ constexpr layer kLayers[] = {
     {"m_3x3s1_56x56x32_32", 56, 32, 32, 3, 1},     {"f_3x3s1_56x56x64_64", 56, 64, 64, 3, 1},
     {"g_3x3s1_14x14x256_256", 14, 256, 256, 3, 1}, {"h_5x5s1_28x28x32_64", 28, 32, 64, 5, 1},
     {"i_7x7s2_224x224x3_64", 224, 3, 64, 7, 2},
+    {"n_3x3s1_56x56x64_32", 56, 64, 32, 3, 1},     {"o_3x3s1_56x56x40_64", 56, 40, 64, 3, 1},
+    {"p_3x3s1_26x26x32_64", 26, 32, 64, 3, 1},     {"q_3x3s1_16x16x32_64", 16, 32, 64, 3, 1},
+    {"r_3x3s2_28x28x32_64", 28, 32, 64, 3, 2},
     {"t_tconv4x4s2_28x28x64_32", 28, 64, 32, 4, 2, true},   {"u_tconv3x3s2_28x28x64_32", 28, 64, 32, 3, 2, true},
     {"v_tconv4x4s2_56x56x16_16", 56, 16, 16, 4, 2, true},   {"w_tconv4x4s2_14x14x256_128", 14, 256, 128, 4, 2, true},
 };
