@@ -669,7 +669,7 @@ struct conv2d_f32 {
   /// over indirect_gemm (strided_over_indirect) only while in_c * ceil(out_c / 32) <= this: 32-64
   /// input channels into at most 32 output channels, or 32 into at most 64. What the strided path
   /// saves (the indirect path's tap pointers) shrinks as in_c and the 32-column blocks of out_c
-  /// grow; bench_conv_algo and build-h48/strided_vs_indirect.cpp (docs/performance.md, "strided_gemm
+  /// grow; bench_conv_algo and tools/x86-probe/strided_vs_indirect.cpp (docs/performance.md, "strided_gemm
   /// from 32 input channels"), against indirect on the AVX-512 kernel, g++ 12 and clang 16: rows
   /// in whole tiles (below) 1.05-1.16x at 32 -> 32, 1.02-1.09x at 32 -> 64, 1.01-1.09x at 56 -> 32;
   /// past the bound 1.00-1.03x at 64-96 -> 64 in whole tiles, and on 56x56 3x3 layers 0.98-1.04x at
