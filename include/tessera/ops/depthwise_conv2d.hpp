@@ -284,19 +284,17 @@ void for_each_row(const conv_geometry& g, const T* in, T zero, void* workspace, 
 /// Depth multiplier M = out_c / in_c of a checked geometry.
 inline std::size_t multiplier(const conv_geometry& g) noexcept { return g.out_c / g.in_c; }
 
-/// True when `g`'s window suits the 3x3 row kernels (kernels/dwconv/op.hpp): 3x3, dilation 1 and
+/// True when `g`'s window suits the KxK row kernels (kernels/dwconv/op.hpp): KxK, dilation 1 and
 /// stride 1 or 2 along x (any stride and dilation along y), whatever the depth multiplier.
-inline bool row3x3_window(const conv_geometry& g) noexcept {
-  return g.kernel_h == 3 && g.kernel_w == 3 && g.dilation_w == 1 && (g.stride_w == 1 || g.stride_w == 2);
+inline bool row_window(const conv_geometry& g, std::size_t k) noexcept {
+  return g.kernel_h == k && g.kernel_w == k && g.dilation_w == 1 && (g.stride_w == 1 || g.stride_w == 2);
 }
-/// True when the row kernels can read `g`'s input directly: a row3x3_window with multiplier 1.
-inline bool row3x3_applies(const conv_geometry& g) noexcept { return g.out_c == g.in_c && row3x3_window(g); }
-/// True when the 5x5 row kernels (kernels/dwconv/op.hpp) can read `g`'s input directly: 5x5,
-/// dilation 1 and stride 1 or 2 along x (any stride and dilation along y), multiplier 1.
-inline bool row5x5_applies(const conv_geometry& g) noexcept {
-  return g.out_c == g.in_c && g.kernel_h == 5 && g.kernel_w == 5 && g.dilation_w == 1 &&
-         (g.stride_w == 1 || g.stride_w == 2);
-}
+/// True when `g`'s window suits the 3x3 row kernels, whatever the depth multiplier.
+inline bool row3x3_window(const conv_geometry& g) noexcept { return row_window(g, 3); }
+/// True when the KxK row kernels can read `g`'s input directly: a row_window with multiplier 1.
+inline bool row_applies(const conv_geometry& g, std::size_t k) noexcept { return g.out_c == g.in_c && row_window(g, k); }
+/// The 5x5 row kernels serve multiplier 1 only (the 3x3 ones also expanded rows, multiplier > 1).
+inline bool row5x5_applies(const conv_geometry& g) noexcept { return row_applies(g, 5); }
 
 /// Copies `elems` values to `dst`, each repeated `m` times: an input row (in_w pixels x in_c)
 /// becomes the "expanded" row of in_w pixels x out_c channels, channel o = input channel o / m
@@ -517,8 +515,8 @@ void for_each_row_expanded(const conv_geometry& g, const T* in, T zero, void* wo
   }
 }
 
-/// As for_each_row, for a KxK window with dilation_w 1, stride_w 1 or 2 and multiplier 1 (K = 3:
-/// row3x3_applies; K = 5: row5x5_applies): in each output row the pixels whose windows lie inside
+/// As for_each_row, for a KxK window with dilation_w 1, stride_w 1 or 2 and multiplier 1
+/// (row_applies(g, K)): in each output row the pixels whose windows lie inside
 /// the input go to `rowk(rows, pixels, o)` (rows[ky]: the first such window's input pixel in tap
 /// row ky; o: its first output element), the others (left and right edges, and whole rows whose
 /// window crosses the top or bottom) to `unipass(ptrs, pixels, o)`.
@@ -559,14 +557,6 @@ void for_each_row_kxk(const conv_geometry& g, const T* in, T zero, void* workspa
   }
 }
 
-/// for_each_row_kxk<3> with `row3(r0, r1, r2, pixels, o)`.
-template <class T, class Unipass, class Row3>
-void for_each_row_3x3(const conv_geometry& g, const T* in, T zero, void* workspace, std::size_t workspace_size,
-                      Unipass&& unipass, Row3&& row3) noexcept {
-  for_each_row_kxk<3>(g, in, zero, workspace, workspace_size, unipass,
-                      [&](const T* const* r, std::size_t pixels, std::size_t o) { row3(r[0], r[1], r[2], pixels, o); });
-}
-
 /// Depth multiplier > 1, portable and untuned: for `pixels` pixels of the row, output channel o
 /// reads input channel o / mult through the same tap pointers and the same packed blocks (Bias,
 /// W per op.hpp, tile cr). `mac(acc, x, w)` accumulates, `store(o, acc)` finishes channel o.
@@ -585,39 +575,38 @@ void multiplier_row(std::size_t out_c, std::size_t mult, std::size_t pixels, std
     }
 }
 
-/// Workspace bytes of the fastest path for `g` (rows: the op's row kernel shares the unipass
+/// Workspace bytes of the fastest path for `g` (rows: the op's KxK row kernel shares the unipass
 /// kernel's channel tile): the padded-row cache where it applies and pays, else for multiplier > 1
 /// the expanded-row ring, else 0 (the minimum is the fastest).
-template <class T> std::size_t fast_workspace_bytes(const conv_geometry& g, bool rows) noexcept {
-  const std::size_t padded = rows ? padded_rows_bytes<T>(g) : 0;
+template <class T, std::size_t K = 3> std::size_t fast_workspace_bytes(const conv_geometry& g, bool rows) noexcept {
+  const std::size_t padded = rows ? padded_rows_bytes<T, K>(g) : 0;
   if (padded != 0) return padded;
   return check_geometry(g) && g.out_c != g.in_c ? expanded_rows_bytes<T>(g) : 0;
 }
 
-/// Runs every output row of a layer on the path the workspace allows; all paths give identical
-/// results (the kernels' contracts and the tests guarantee it). In order of preference:
-///   1. padded rows (padded_rows_bytes, `rows` true): one `row3(r0, r1, r2, pixels, o)` per row;
+/// Runs every output row of a layer on the path the workspace allows, with the op's KxK row
+/// kernel (`rows`: it exists and shares the unipass kernel's channel tile); all paths give
+/// identical results (the kernels' contracts and the tests guarantee it). In order of preference:
+///   1. padded rows (padded_rows_bytes<T, K>, `rows` true): one `rowk(rows, pixels, o)` per row;
 ///   2. multiplier > 1, expanded rows (expanded_rows_bytes): one `unipass(ptrs, pixels, o)` per row;
 ///   3. multiplier > 1, less workspace: `portable(ptrs, o)` per row (tap pointers into the input);
-///   4. multiplier 1, row3x3_applies and `rows`: interior pixels on row3, edges on unipass;
+///   4. multiplier 1, row_applies(g, K) and `rows`: interior pixels on rowk, edges on unipass;
 ///   5. multiplier 1: one unipass call per row.
 /// Paths 3-5 need only the minimum workspace (workspace_bytes<T>).
-template <class T, class Unipass, class Row3, class Portable>
+template <std::size_t K, class T, class Unipass, class RowK, class Portable>
 void run_rows(const conv_geometry& g, const T* in, T zero, bool rows, void* workspace, std::size_t workspace_size,
-              Unipass&& unipass, Row3&& row3, Portable&& portable) noexcept {
-  const std::size_t padded = rows ? padded_rows_bytes<T>(g) : 0;
+              Unipass&& unipass, RowK&& rowk, Portable&& portable) noexcept {
+  const std::size_t padded = rows ? padded_rows_bytes<T, K>(g) : 0;
   if (padded != 0 && workspace_size >= padded) {
-    for_each_row_padded<3>(g, in, zero, workspace, [&](const T* const* r, std::size_t pixels, std::size_t o) {
-      row3(r[0], r[1], r[2], pixels, o);
-    });
+    for_each_row_padded<K>(g, in, zero, workspace, rowk);
   } else if (g.out_c != g.in_c) {
     const std::size_t expanded = expanded_rows_bytes<T>(g);
     if (expanded != 0 && workspace_size >= expanded)
       for_each_row_expanded(g, in, zero, workspace, workspace_size, unipass);
     else
       for_each_row(g, in, zero, workspace, workspace_size, portable);
-  } else if (rows && row3x3_applies(g)) {
-    for_each_row_3x3(g, in, zero, workspace, workspace_size, unipass, row3);
+  } else if (rows && row_applies(g, K)) {
+    for_each_row_kxk<K>(g, in, zero, workspace, workspace_size, unipass, rowk);
   } else {
     for_each_row(g, in, zero, workspace, workspace_size,
                  [&](const T* const* ptrs, std::size_t o) { unipass(ptrs, g.out_w, o); });
@@ -798,7 +787,7 @@ struct depthwise_conv2d_f32 {
   static std::size_t workspace_bytes(const conv_geometry& g) noexcept {
     const std::size_t min = min_workspace_bytes(g);
     if (min == 0) return 0;
-    if (uses_rows5(g)) return std::max(min, detail::dw::padded_rows_bytes<float, 5>(g));
+    if (uses_rows5(g)) return std::max(min, detail::dw::fast_workspace_bytes<float, 5>(g, true));
     return std::max(min, detail::dw::fast_workspace_bytes<float>(g, rows_match()));
   }
   /// The smallest scratch `run` accepts (tap pointers of one output row + a zero row of in_c).
@@ -836,30 +825,25 @@ struct depthwise_conv2d_f32 {
     auto unipass = [&](const float* const* ptrs, std::size_t pixels, std::size_t o) {
       Kernel::run(oc, pixels, ks, ptrs, ks, blocks, out + o, oc, clamp);
     };
-    if (uses_rows5(g)) {
-      auto row5 = [&](const float* const* rows, std::size_t pixels, std::size_t o) {
-        Row5Kernel::run(oc, pixels, g.stride_w, rows, blocks, out + o, clamp);
-      };
-      const std::size_t padded = detail::dw::padded_rows_bytes<float, 5>(g);
-      if (padded != 0 && workspace_size >= padded) detail::dw::for_each_row_padded<5>(g, in, 0.0f, workspace, row5);
-      else detail::dw::for_each_row_kxk<5>(g, in, 0.0f, workspace, workspace_size, unipass, row5);
-      return status::success();
-    }
-    detail::dw::run_rows(
-        g, in, 0.0f, rows_match(), workspace, workspace_size, unipass,
-        [&](const float* r0, const float* r1, const float* r2, std::size_t pixels, std::size_t o) {
-          RowKernel::run(oc, pixels, g.stride_w, r0, r1, r2, blocks, out + o, clamp);
-        },
-        [&](const float* const* ptrs, std::size_t o0) {
-          float* orow = out + o0;
-          detail::dw::multiplier_row<float, float, float>(
-              oc, mult, g.out_w, ks, ptrs, blocks, Kernel::cr(),
-              [](float acc, float x, float w) { return std::fma(x, w, acc); },
-              [&](std::size_t px, std::size_t o, float acc) {
-                const float v = acc < clamp.min ? clamp.min : acc;
-                orow[px * oc + o] = v > clamp.max ? clamp.max : v;
-              });
-        });
+    auto row3 = [&](const float* const* r, std::size_t pixels, std::size_t o) {
+      RowKernel::run(oc, pixels, g.stride_w, r[0], r[1], r[2], blocks, out + o, clamp);
+    };
+    auto row5 = [&](const float* const* r, std::size_t pixels, std::size_t o) {
+      Row5Kernel::run(oc, pixels, g.stride_w, r, blocks, out + o, clamp);
+    };
+    auto portable = [&](const float* const* ptrs, std::size_t o0) {
+      float* orow = out + o0;
+      detail::dw::multiplier_row<float, float, float>(
+          oc, mult, g.out_w, ks, ptrs, blocks, Kernel::cr(), [](float acc, float x, float w) { return std::fma(x, w, acc); },
+          [&](std::size_t px, std::size_t o, float acc) {
+            const float v = acc < clamp.min ? clamp.min : acc;
+            orow[px * oc + o] = v > clamp.max ? clamp.max : v;
+          });
+    };
+    if (uses_rows5(g))
+      detail::dw::run_rows<5>(g, in, 0.0f, true, workspace, workspace_size, unipass, row5, portable);
+    else
+      detail::dw::run_rows<3>(g, in, 0.0f, rows_match(), workspace, workspace_size, unipass, row3, portable);
     return status::success();
   }
 };
@@ -965,13 +949,13 @@ struct depthwise_conv2d_s8 {
     const void* blocks = detail::dw::blocks(packed);
     const std::size_t ks = g.taps(), oc = g.out_c, mult = g.out_c / g.in_c;
     const auto zero = static_cast<std::int8_t>(input_zp);
-    detail::dw::run_rows(
+    detail::dw::run_rows<3>(
         g, in, zero, rows_match(), workspace, workspace_size,
         [&](const std::int8_t* const* ptrs, std::size_t pixels, std::size_t o) {
           Kernel::run(oc, pixels, ks, ptrs, ks, blocks, out + o, oc, stage);
         },
-        [&](const std::int8_t* r0, const std::int8_t* r1, const std::int8_t* r2, std::size_t pixels, std::size_t o) {
-          RowKernel::run(oc, pixels, g.stride_w, r0, r1, r2, blocks, out + o, stage);
+        [&](const std::int8_t* const* r, std::size_t pixels, std::size_t o) {
+          RowKernel::run(oc, pixels, g.stride_w, r[0], r[1], r[2], blocks, out + o, stage);
         },
         [&](const std::int8_t* const* ptrs, std::size_t o0) {
           std::int8_t* orow = out + o0;
@@ -1147,12 +1131,12 @@ struct depthwise_conv2d_s16 {
     using Sum = std::conditional_t<std::is_same_v<Acc, std::int64_t>, std::int64_t, std::uint32_t>;
     const void* blocks = detail::dw::blocks(packed);
     const std::size_t ks = g.taps(), oc = g.out_c, mult = g.out_c / g.in_c;
-    detail::dw::run_rows(
+    detail::dw::run_rows<3>(
         g, in, std::int16_t{0}, false, workspace, workspace_size,
         [&](const std::int16_t* const* ptrs, std::size_t pixels, std::size_t o) {
           Kernel::template run<Acc>(oc, pixels, ks, ptrs, ks, blocks, out + o, oc, stage);
         },
-        [](const std::int16_t*, const std::int16_t*, const std::int16_t*, std::size_t, std::size_t) {},  // no row kernel
+        [](const std::int16_t* const*, std::size_t, std::size_t) {},  // no row kernel
         [&](const std::int16_t* const* ptrs, std::size_t o0) {
           std::int16_t* orow = out + o0;
           detail::dw::multiplier_row<Sum, std::int64_t, std::int8_t>(
