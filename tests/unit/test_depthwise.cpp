@@ -862,54 +862,59 @@ TEST_CASE_TEMPLATE_DEFINE("dwconv5x5_f32 row kernels equal the scalar kernel bit
 }
 TEST_CASE_TEMPLATE_APPLY(dw_row5_f32, as_tuple<kernels::dwconv5x5_f32_registry>::type);
 
-TEST_CASE_TEMPLATE_DEFINE("dwconv3x3_qs8 row kernels equal the scalar kernel bit for bit, inside guard pages", R, dw_row_s8) {
-  TT_REQUIRE_RUNNABLE(R);
-  tt::rng r(42);
+namespace {
+/// The int8 KxK row kernel `run(c, px, s, rows, packed, out, stage)` (rows[0..K)) against the scalar
+/// unipass kernel, inside guard pages, over output stages that reach every epilogue form: per-channel
+/// right shifts, MBQM's whole shift domain (left shifts, outputs near the int32 limits where the zero
+/// point wraps), a per-tensor left shift, full-range and extreme (-128/-127 only) inputs.
+template <std::size_t K, class Run> void check_row_s8(std::size_t cr, std::uint64_t seed, Run&& run) {
+  constexpr std::size_t ks = K * K;
+  tt::rng r(seed);
   std::vector<std::int32_t> mult(600), shift(600);
   for (auto& m : mult) m = static_cast<std::int32_t>(r.range(1 << 30, 0x7FFFFFFF));
   for (auto& v : shift) v = static_cast<std::int32_t>(r.range(-11, -4));
   const output_stage<requant::per_channel> pc{{mult.data(), shift.data()}, -3, -128, 127};
   const output_stage<requant::per_tensor> pt{{mult[0], shift[0]}, 5, -100, 90};
-  // MBQM's whole shift domain per channel, left shifts included (mostly saturated outputs, but both
-  // shift directions in one vector, and results near the int32 limits where the zero point wraps),
-  // and a per-tensor left shift.
   std::vector<std::int32_t> wide(600);
   for (auto& v : wide) v = static_cast<std::int32_t>(r.range(-31, 30));
   const output_stage<requant::per_channel> pw{{mult.data(), wide.data()}, 100, -128, 127};
   const output_stage<requant::per_tensor> pl{{mult[1], 2}, -7, -128, 127};
-  check_row_kernel<std::int8_t, std::int32_t>(
-      R::cr(), r, -128, 127,
-      [&](std::size_t c, std::size_t px, std::size_t s, const std::int8_t* r0, const std::int8_t* r1,
-          const std::int8_t* r2, const void* pk, std::int8_t* out) { R::run(c, px, s, r0, r1, r2, pk, out, pw); },
-      [&](std::size_t c, std::size_t px, const std::int8_t* const* ptrs, const void* pk, std::int8_t* out) {
-        kernels::dwconv_qs8_scalar::run(c, px, 9, ptrs, 9, pk, out, c, pw);
-      });
-  check_row_kernel<std::int8_t, std::int32_t>(
-      R::cr(), r, -128, 127,
-      [&](std::size_t c, std::size_t px, std::size_t s, const std::int8_t* r0, const std::int8_t* r1,
-          const std::int8_t* r2, const void* pk, std::int8_t* out) { R::run(c, px, s, r0, r1, r2, pk, out, pl); },
-      [&](std::size_t c, std::size_t px, const std::int8_t* const* ptrs, const void* pk, std::int8_t* out) {
-        kernels::dwconv_qs8_scalar::run(c, px, 9, ptrs, 9, pk, out, c, pl);
-      });
+  auto check = [&](std::int8_t lo, std::int8_t hi, const auto& stage) {
+    check_row_kernel_k<K, std::int8_t, std::int32_t>(
+        cr, r, lo, hi,
+        [&](std::size_t c, std::size_t px, std::size_t s, const std::int8_t* const* rows, const void* pk,
+            std::int8_t* out) { run(c, px, s, rows, pk, out, stage); },
+        [&](std::size_t c, std::size_t px, const std::int8_t* const* ptrs, const void* pk, std::int8_t* out) {
+          kernels::dwconv_qs8_scalar::run(c, px, ks, ptrs, ks, pk, out, c, stage);
+        });
+  };
+  check(-128, 127, pw);
+  check(-128, 127, pl);
   for (int extreme = 0; extreme < 2; ++extreme) {  // full-range inputs, then only -128 and -127 (largest products)
     const std::int8_t lo = -128, hi = extreme ? -127 : 127;
-    check_row_kernel<std::int8_t, std::int32_t>(
-        R::cr(), r, lo, hi,
-        [&](std::size_t c, std::size_t px, std::size_t s, const std::int8_t* r0, const std::int8_t* r1,
-            const std::int8_t* r2, const void* pk, std::int8_t* out) { R::run(c, px, s, r0, r1, r2, pk, out, pc); },
-        [&](std::size_t c, std::size_t px, const std::int8_t* const* ptrs, const void* pk, std::int8_t* out) {
-          kernels::dwconv_qs8_scalar::run(c, px, 9, ptrs, 9, pk, out, c, pc);
-        });
-    check_row_kernel<std::int8_t, std::int32_t>(
-        R::cr(), r, lo, hi,
-        [&](std::size_t c, std::size_t px, std::size_t s, const std::int8_t* r0, const std::int8_t* r1,
-            const std::int8_t* r2, const void* pk, std::int8_t* out) { R::run(c, px, s, r0, r1, r2, pk, out, pt); },
-        [&](std::size_t c, std::size_t px, const std::int8_t* const* ptrs, const void* pk, std::int8_t* out) {
-          kernels::dwconv_qs8_scalar::run(c, px, 9, ptrs, 9, pk, out, c, pt);
-        });
+    check(lo, hi, pc);
+    check(lo, hi, pt);
   }
 }
+}  // namespace
+
+TEST_CASE_TEMPLATE_DEFINE("dwconv3x3_qs8 row kernels equal the scalar kernel bit for bit, inside guard pages", R, dw_row_s8) {
+  TT_REQUIRE_RUNNABLE(R);
+  check_row_s8<3>(R::cr(), 42, [](std::size_t c, std::size_t px, std::size_t s, const std::int8_t* const* rows,
+                                  const void* pk, std::int8_t* out, const auto& stage) {
+    R::run(c, px, s, rows[0], rows[1], rows[2], pk, out, stage);
+  });
+}
 TEST_CASE_TEMPLATE_APPLY(dw_row_s8, as_tuple<kernels::dwconv3x3_qs8_registry>::type);
+
+TEST_CASE_TEMPLATE_DEFINE("dwconv5x5_qs8 row kernels equal the scalar kernel bit for bit, inside guard pages", R, dw_row5_s8) {
+  TT_REQUIRE_RUNNABLE(R);
+  check_row_s8<5>(R::cr(), 47, [](std::size_t c, std::size_t px, std::size_t s, const std::int8_t* const* rows,
+                                  const void* pk, std::int8_t* out, const auto& stage) {
+    R::run(c, px, s, rows, pk, out, stage);
+  });
+}
+TEST_CASE_TEMPLATE_APPLY(dw_row5_s8, as_tuple<kernels::dwconv5x5_qs8_registry>::type);
 
 namespace {
 /// A random 3x3 geometry the row path serves (multiplier 1, dilation_w 1, stride_w 1 or 2), wide
@@ -942,16 +947,19 @@ conv_geometry random_row_geometry(tt::rng& r, std::size_t t, std::int64_t k = 3)
 }
 }  // namespace
 
-TEST_CASE_TEMPLATE_DEFINE("depthwise 3x3 layers on the row path equal the references", K, dw_row_op_s8) {
-  TT_REQUIRE_RUNNABLE(K);
+namespace {
+/// Random kxk layers the int8 row path serves, on op_s8<K> with its workspace_bytes and with its
+/// min_workspace_bytes, against the TFLite-semantics reference (exact).
+template <class K> void check_row_op_s8(std::int64_t k, std::uint64_t seed) {
   using dw = op_s8<K>;
-  tt::rng r(43);
+  tt::rng r(seed);
+  const std::size_t ks = static_cast<std::size_t>(k * k);
   const std::size_t cases = tt::scaled(60);
   for (std::size_t t = 0; t < cases; ++t) {
-    const conv_geometry g = random_row_geometry(r, t);
-    INFO(describe(g) << " case " << t << " row kernel " << dw::row_kernel::name);
+    const conv_geometry g = random_row_geometry(r, t, k);
+    INFO(describe(g) << " case " << t << " row kernels " << dw::row_kernel::name << ", " << dw::row5_kernel::name);
     const auto zin = static_cast<std::int32_t>(r.range(-128, 127));
-    std::vector<std::int8_t> in(g.in_elems()), w(9 * g.out_c);
+    std::vector<std::int8_t> in(g.in_elems()), w(ks * g.out_c);
     for (auto& v : in) v = rand_val<std::int8_t>(r);
     for (auto& v : w) v = rand_val<std::int8_t>(r);
     std::vector<std::int32_t> bias(g.out_c), mult(g.out_c), shift(g.out_c);
@@ -977,7 +985,20 @@ TEST_CASE_TEMPLATE_DEFINE("depthwise 3x3 layers on the row path equal the refere
     REQUIRE(got == want);
   }
 }
+}  // namespace
+
+TEST_CASE_TEMPLATE_DEFINE("depthwise 3x3 layers on the row path equal the references", K, dw_row_op_s8) {
+  TT_REQUIRE_RUNNABLE(K);
+  check_row_op_s8<K>(3, 43);
+}
 TEST_CASE_TEMPLATE_APPLY(dw_row_op_s8, as_tuple<kernels::dwconv_qs8_registry>::type);
+
+TEST_CASE_TEMPLATE_DEFINE("depthwise 5x5 int8 layers on the row path equal the references", K, dw_row5_op_s8) {
+  TT_REQUIRE_RUNNABLE(K);
+  check_row_op_s8<K>(5, 48);
+}
+TEST_CASE_TEMPLATE_APPLY(dw_row5_op_s8, as_tuple<kernels::dwconv_qs8_registry>::type);
+
 
 namespace {
 /// Random kxk layers the f32 row path serves, on op_f32<K> with its workspace_bytes and with its
@@ -1090,7 +1111,7 @@ template <class T> std::vector<T> expand_input(const conv_geometry& g, const T* 
 /// Common checks of the workspace sizes: one byte below the minimum is refused with a sentence.
 /// (M > 1 usually asks for more than the minimum, but not always: narrow 3x3 layers' padded rows
 /// can take fewer bytes than a row of tap pointers.) Multiplier-1 layers other than 3x3 ask for
-/// the minimum, or for `cache5` (fp32 5x5 on the row kernel: its padded-row cache) if larger.
+/// the minimum, or for `cache5` (5x5 on a row kernel: its padded-row cache) if larger.
 template <class Run>
 void check_workspace_sizes(const conv_geometry& g, std::size_t full, std::size_t min, Run&& run, std::size_t cache5 = 0) {
   REQUIRE(min > 0);
@@ -1156,9 +1177,10 @@ template <class Dw> struct s8_layer {
       REQUIRE(Dw::run(g, in.data(), packed.data(), out.data(), pt, zin, ws.data(), wsb).ok());
       REQUIRE(std::vector<std::int8_t>(out.data(), out.data() + g.out_elems()) == want_pt);
     }
-    check_workspace_sizes(g, Dw::workspace_bytes(g), Dw::min_workspace_bytes(g), [&](void* ws, std::size_t n) {
-      return Dw::run(g, in.data(), packed.data(), out.data(), pc, zin, ws, n);
-    });
+    check_workspace_sizes(
+        g, Dw::workspace_bytes(g), Dw::min_workspace_bytes(g),
+        [&](void* ws, std::size_t n) { return Dw::run(g, in.data(), packed.data(), out.data(), pc, zin, ws, n); },
+        Dw::uses_rows5(g) ? detail::dw::padded_rows_bytes<std::int8_t, 5>(g) : 0);
     return pc;
   }
 };

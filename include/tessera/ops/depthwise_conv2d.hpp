@@ -855,12 +855,19 @@ struct depthwise_conv2d_f32 {
 /// The input zero point is folded into the packed bias (`bias - input_zp * sum w`); `run` must be
 /// given the same input_zp (it fills the zero row with it, and checks it against the packing).
 /// `RowKernel` serves the pixels of 3x3 layers whose windows lie inside the input (op.hpp's row
-/// contract) when its channel tile equals `Kernel`'s; the rest run on `Kernel`.
+/// contract) when its channel tile equals `Kernel`'s, and `Row5Kernel` those of 5x5 layers with
+/// multiplier 1 (dilation_w 1, stride_w 1 or 2) likewise; the rest run on `Kernel`.
 template <class Tag = arch::native, class Kernel = select_t<op::dwconv_qs8, Tag>,
-          class RowKernel = select_t<op::dwconv3x3_qs8, typename Kernel::arch>>
+          class RowKernel = select_t<op::dwconv3x3_qs8, typename Kernel::arch>,
+          class Row5Kernel = select_t<op::dwconv5x5_qs8, typename Kernel::arch>>
 struct depthwise_conv2d_s8 {
   using kernel = Kernel;
   using row_kernel = RowKernel;
+  using row5_kernel = Row5Kernel;
+  /// True when `g`'s interior pixels go to the 5x5 row kernel (row5x5_applies, matching tiles).
+  static bool uses_rows5(const conv_geometry& g) noexcept {
+    return detail::dw::row5x5_applies(g) && Row5Kernel::cr() == Kernel::cr();
+  }
   /// True when `g`'s pixels go to the row kernel (a 3x3 row window and matching channel tiles;
   /// with depth multiplier > 1 only given workspace_bytes(g), which expands the input rows).
   static bool uses_rows(const conv_geometry& g) noexcept {
@@ -884,8 +891,9 @@ struct depthwise_conv2d_s8 {
     if (uses_gemm(g)) return route::packed_weights_bytes(g);
     return detail::dw::packed_bytes(g, Kernel::cr(), sizeof(std::int32_t), sizeof(std::int8_t));
   }
-  /// Scratch bytes for the fastest path: for 3x3 layers on a row kernel, a cache of padded input
-  /// rows (about (2 * dilation_h + 2) * (in_w + 2) * out_c bytes; multiplier 1: at stride_h 1
+  /// Scratch bytes for the fastest path: for 3x3 layers on a row kernel (and 5x5 multiplier-1
+  /// layers on the 5x5 row kernel), a cache of padded input rows (about (2 * dilation_h + 2) *
+  /// (in_w + 2) * out_c bytes, 5x5: 6 rows of in_w + 4 pixels; multiplier 1: at stride_h 1
   /// only); for other layers with depth multiplier M > 1, (KH - 1) * dilation_h + 1 input rows
   /// expanded to in_w * out_c bytes plus one row of tap pointers; else `min_workspace_bytes`.
   /// 0 if `g` is invalid.
@@ -893,7 +901,9 @@ struct depthwise_conv2d_s8 {
   static std::size_t workspace_bytes(const conv_geometry& g) noexcept {
     if (uses_gemm(g)) return route::workspace_bytes(g);
     const std::size_t min = min_workspace_bytes(g);
-    return min == 0 ? 0 : std::max(min, detail::dw::fast_workspace_bytes<std::int8_t>(g, rows_match()));
+    if (min == 0) return 0;
+    if (uses_rows5(g)) return std::max(min, detail::dw::fast_workspace_bytes<std::int8_t, 5>(g, true));
+    return std::max(min, detail::dw::fast_workspace_bytes<std::int8_t>(g, rows_match()));
   }
   /// The smallest scratch `run` accepts (tap pointers of one output row + a zero row of in_c);
   /// with less than workspace_bytes, 3x3 layers of multiplier 1 send only interior pixels to the
@@ -949,25 +959,30 @@ struct depthwise_conv2d_s8 {
     const void* blocks = detail::dw::blocks(packed);
     const std::size_t ks = g.taps(), oc = g.out_c, mult = g.out_c / g.in_c;
     const auto zero = static_cast<std::int8_t>(input_zp);
-    detail::dw::run_rows<3>(
-        g, in, zero, rows_match(), workspace, workspace_size,
-        [&](const std::int8_t* const* ptrs, std::size_t pixels, std::size_t o) {
-          Kernel::run(oc, pixels, ks, ptrs, ks, blocks, out + o, oc, stage);
-        },
-        [&](const std::int8_t* const* r, std::size_t pixels, std::size_t o) {
-          RowKernel::run(oc, pixels, g.stride_w, r[0], r[1], r[2], blocks, out + o, stage);
-        },
-        [&](const std::int8_t* const* ptrs, std::size_t o0) {
-          std::int8_t* orow = out + o0;
-          detail::dw::multiplier_row<std::uint32_t, std::int32_t, std::int8_t>(
-              oc, mult, g.out_w, ks, ptrs, blocks, Kernel::cr(),
-              [](std::uint32_t acc, std::int8_t x, std::int8_t w) {
-                return acc + static_cast<std::uint32_t>(std::int32_t{x} * std::int32_t{w});
-              },
-              [&](std::size_t px, std::size_t o, std::uint32_t acc) {
-                orow[px * oc + o] = requantize_one<std::int8_t>(static_cast<std::int32_t>(acc), stage, o);
-              });
-        });
+    auto unipass = [&](const std::int8_t* const* ptrs, std::size_t pixels, std::size_t o) {
+      Kernel::run(oc, pixels, ks, ptrs, ks, blocks, out + o, oc, stage);
+    };
+    auto row3 = [&](const std::int8_t* const* r, std::size_t pixels, std::size_t o) {
+      RowKernel::run(oc, pixels, g.stride_w, r[0], r[1], r[2], blocks, out + o, stage);
+    };
+    auto row5 = [&](const std::int8_t* const* r, std::size_t pixels, std::size_t o) {
+      Row5Kernel::run(oc, pixels, g.stride_w, r, blocks, out + o, stage);
+    };
+    auto portable = [&](const std::int8_t* const* ptrs, std::size_t o0) {
+      std::int8_t* orow = out + o0;
+      detail::dw::multiplier_row<std::uint32_t, std::int32_t, std::int8_t>(
+          oc, mult, g.out_w, ks, ptrs, blocks, Kernel::cr(),
+          [](std::uint32_t acc, std::int8_t x, std::int8_t w) {
+            return acc + static_cast<std::uint32_t>(std::int32_t{x} * std::int32_t{w});
+          },
+          [&](std::size_t px, std::size_t o, std::uint32_t acc) {
+            orow[px * oc + o] = requantize_one<std::int8_t>(static_cast<std::int32_t>(acc), stage, o);
+          });
+    };
+    if (uses_rows5(g))
+      detail::dw::run_rows<5>(g, in, zero, true, workspace, workspace_size, unipass, row5, portable);
+    else
+      detail::dw::run_rows<3>(g, in, zero, rows_match(), workspace, workspace_size, unipass, row3, portable);
     return status::success();
   }
 

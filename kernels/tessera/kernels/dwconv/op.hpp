@@ -76,6 +76,14 @@
 ///
 ///     static void run(size_t channels, size_t pixels, size_t stride, const float* const* rows,
 ///                     const void* packed, float* out, const f32_clamp& clamp) noexcept;
+///
+/// The int8 5x5 row kernels (op `dwconv5x5_qs8`) likewise, with the s8 unipass kernel's packed
+/// blocks (ks = 25, bias' with the input zero point folded in), its wrapping int32 sums and its
+/// output stage, so results equal the scalar unipass kernel's bit for bit:
+///
+///     template <class Q>
+///     static void run(size_t channels, size_t pixels, size_t stride, const int8_t* const* rows,
+///                     const void* packed, int8_t* out, const output_stage<Q>& p) noexcept;
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -89,6 +97,7 @@ struct dwconv_qs16 {};  ///< int16 x int8 depthwise (16x8)
 struct dwconv3x3_f32 {};  ///< fp32 3x3 depthwise row kernel (windows inside the input, stride 1 or 2)
 struct dwconv3x3_qs8 {};  ///< int8 3x3 depthwise row kernel, fused TFLite requantization
 struct dwconv5x5_f32 {};  ///< fp32 5x5 depthwise row kernel (windows inside the input, stride 1 or 2)
+struct dwconv5x5_qs8 {};  ///< int8 5x5 depthwise row kernel, fused TFLite requantization
 }  // namespace tessera::op
 
 namespace tessera::kernels {

@@ -13,6 +13,7 @@
 #include <tessera/kernels/dwconv/scalar/dwconv3x3_f32_scalar.hpp>
 #include <tessera/kernels/dwconv/scalar/dwconv3x3_qs8_scalar.hpp>
 #include <tessera/kernels/dwconv/scalar/dwconv5x5_f32_scalar.hpp>
+#include <tessera/kernels/dwconv/scalar/dwconv5x5_qs8_scalar.hpp>
 
 // ---- includes of the vector kernels, one block per arch macro ----------------------------------
 #if TESSERA_HAS_SIMD
@@ -54,6 +55,7 @@
 #include <tessera/kernels/dwconv/helium/dwconv_qs8_2x8_helium.hpp>
 #include <tessera/kernels/dwconv/helium/dwconv_qs16_2x8_helium.hpp>
 #include <tessera/kernels/dwconv/helium/dwconv3x3_qs8_2x8_helium.hpp>
+// (helium s8 5x5 row kernels)
 #endif
 #if TESSERA_HAS_HELIUM_FP
 // (helium fp32 depthwise kernels)
@@ -181,6 +183,22 @@ using dwconv5x5_f32_registry = arch::type_list<dwconv5x5_f32_scalar
 #if TESSERA_HAS_HELIUM_FP
 // (helium f32 5x5 row entries)
                                                , dwconv5x5_f32_4x4_helium_fma
+#endif
+                                               >;
+
+/// int8 5x5 row kernels (op.hpp's 5x5 row contract) in this build.
+using dwconv5x5_qs8_registry = arch::type_list<dwconv5x5_qs8_scalar
+#if TESSERA_HAS_SIMD
+// (simd s8 5x5 row entries)
+#endif
+#if TESSERA_HAS_NEON
+// (neon s8 5x5 row entries)
+#endif
+#if TESSERA_HAS_SVE
+// (sve s8 5x5 row entries)
+#endif
+#if TESSERA_HAS_HELIUM
+// (helium s8 5x5 row entries)
 #endif
                                                >;
 }  // namespace tessera::kernels
