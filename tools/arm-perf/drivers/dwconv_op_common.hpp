@@ -10,8 +10,8 @@
 ///                          (bench_conv's layer n: K = 3, S = 1, M = 32, the defaults; the
 ///                          environment's TESSERA_PERF_K (3 or 5), TESSERA_PERF_S, TESSERA_PERF_M
 ///                          (<= 64) change them; the M55 takes the TESSERA_PERF_DEFAULT_* macros)
-///                       v  5x5 stride 1 SAME, HW x HW x C (C = TESSERA_PERF_C, default 32; fp32: the
-///                          5x5 row kernel DW_ROW5, or the tag's default, on the interior pixels)
+///                       v  5x5 stride 1 SAME, HW x HW x C (C = TESSERA_PERF_C, default 32: the 5x5
+///                          row kernel DW_ROW5, or the tag's default, on the interior pixels)
 ///                       w  5x5 stride 2 SAME, HW x HW x C -> HW/2 x HW/2 x C
 ///                       (HW = TESSERA_PERF_HW, default 112: the real layers)
 ///   TESSERA_PERF_PATH   row      the operator as shipped (default): 3x3 row kernel DW_ROW, edges
@@ -29,7 +29,7 @@
 /// through a noinline function, as an ordinary translation unit would call it (the harness's
 /// `flatten` would otherwise pull the kernels' loops into one function and spill).
 /// A driver includes its kernels and defines DW_TAG, DW_UNIPASS, DW_ROW and DW_T (float or int8_t),
-/// and for fp32 optionally DW_ROW5 (the 5x5 row kernel; default: the one selected for DW_TAG).
+/// and optionally DW_ROW5 (the 5x5 row kernel; default: the one selected for DW_TAG).
 /// elements() counts MACs (out pixels x channels x taps).
 #pragma once
 #include <cmath>
@@ -73,11 +73,11 @@ inline constexpr bool kF32 = std::is_same_v<T, float>;
 #ifdef DW_ROW5
 using row5 = DW_ROW5;
 #else
-using row5 = tessera::select_t<tessera::op::dwconv5x5_f32, DW_TAG>;
+using row5 = tessera::select_t<std::conditional_t<kF32, tessera::op::dwconv5x5_f32, tessera::op::dwconv5x5_qs8>, DW_TAG>;
 #endif
 template <class R, class R5 = row5>
 using op_with = std::conditional_t<kF32, tessera::depthwise_conv2d_f32<DW_TAG, DW_UNIPASS, R, R5>,
-                                   tessera::depthwise_conv2d_s8<DW_TAG, DW_UNIPASS, R>>;
+                                   tessera::depthwise_conv2d_s8<DW_TAG, DW_UNIPASS, R, R5>>;
 using row_op = op_with<DW_ROW>;
 using unipass_op = op_with<unipass_only<DW_ROW>, unipass_only<row5>>;
 using ref_op = std::conditional_t<kF32, tessera::depthwise_conv2d_f32<tessera::arch::scalar>,
