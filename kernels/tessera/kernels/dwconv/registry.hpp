@@ -24,6 +24,7 @@
 #include <tessera/kernels/dwconv/simd/dwconv3x3_f32_6x1v_simd_fma.hpp>
 // (simd 5x5 row kernels)
 #include <tessera/kernels/dwconv/simd/dwconv5x5_f32_8x1v_simd_fma.hpp>
+#include <tessera/kernels/dwconv/simd/dwconv5x5_qs8_4x2v_simd.hpp>
 #include <tessera/kernels/dwconv/simd/dwconv_f32_3x2v_simd_fma.hpp>
 #include <tessera/kernels/dwconv/simd/dwconv_qs8_2v_simd.hpp>
 #include <tessera/kernels/dwconv/simd/dwconv_qs16_2v_simd.hpp>
@@ -190,6 +191,7 @@ using dwconv5x5_f32_registry = arch::type_list<dwconv5x5_f32_scalar
 using dwconv5x5_qs8_registry = arch::type_list<dwconv5x5_qs8_scalar
 #if TESSERA_HAS_SIMD
 // (simd s8 5x5 row entries)
+                                               , dwconv5x5_qs8_4x2v_simd
 #endif
 #if TESSERA_HAS_NEON
 // (neon s8 5x5 row entries)

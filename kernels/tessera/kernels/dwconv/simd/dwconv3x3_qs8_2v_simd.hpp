@@ -82,18 +82,13 @@ struct dwconv3x3_qs8_2v_simd {
     __m256i w67[2];     // (w6, w7)
     __m256i w8[2];      // (0, w8) at stride 1, (w8, 0) at stride 2
     __m256i bias[2];
-    uni::fast_consts fast;  // fast epilogue
-    i32 m[2], s[2];         // general epilogue (MBQM): multipliers and shifts in lo / hi order
+    uni::row_stage st;  // output stage (fast or MBQM)
   };
-
-  /// int32 v[0..7], v[8..15] in the lo / hi channel order (the unipass kernel's helper).
-  static void split(const std::int32_t* v, __m256i& lo, __m256i& hi) noexcept { uni::split_lo_hi(v, lo, hi); }
 
   /// Loads and prepares block constants; returns whether the fast epilogue applies.
   template <std::size_t S, class Q>
   static bool prepare(const std::uint8_t* blk, std::size_t c0, std::size_t nb, const Q& q, std::int32_t zp,
                       block_consts& k) noexcept {
-    constexpr bool per_tensor = std::is_same_v<Q, requant::per_tensor>;
     const auto* w = reinterpret_cast<const std::int8_t*>(blk + CR * sizeof(std::int32_t));
     __m256i wt[9];
     for (std::size_t t = 0; t < 9; ++t)
@@ -107,57 +102,22 @@ struct dwconv3x3_qs8_2v_simd {
     const __m256i z = _mm256_setzero_si256();
     k.w8[0] = S == 1 ? _mm256_unpacklo_epi16(z, wt[8]) : _mm256_unpacklo_epi16(wt[8], z);
     k.w8[1] = S == 1 ? _mm256_unpackhi_epi16(z, wt[8]) : _mm256_unpackhi_epi16(wt[8], z);
-    split(reinterpret_cast<const std::int32_t*>(blk), k.bias[0], k.bias[1]);
-
-    __m256i m[2], s[2];
-    if constexpr (per_tensor) {
-      m[0] = m[1] = _mm256_set1_epi32(q.multiplier);
-      s[0] = s[1] = _mm256_set1_epi32(q.shift);
-    } else {
-      alignas(32) std::int32_t mb[CR], sb[CR];
-      const std::int32_t* mp = q.multiplier + c0;
-      const std::int32_t* sp = q.shift + c0;
-      if (nb < CR) {  // padded channels: multiplier 0, shift -1 (any value the fast path takes)
-        for (std::size_t j = 0; j < CR; ++j) mb[j] = j < nb ? mp[j] : 0, sb[j] = j < nb ? sp[j] : -1;
-        mp = mb, sp = sb;
-      }
-      split(mp, m[0], m[1]);
-      split(sp, s[0], s[1]);
-    }
-    k.m[0] = m[0], k.m[1] = m[1], k.s[0] = s[0], k.s[1] = s[1];
-
-    return uni::fast_prepare(m, s, zp, k.fast);
+    uni::split_lo_hi(reinterpret_cast<const std::int32_t*>(blk), k.bias[0], k.bias[1]);
+    return uni::prepare_row_stage(c0, nb, q, zp, k.st);
   }
 
-  /// Epilogue of one output pixel: 16 int8 in channel order.
   template <bool Fast>
   static __m128i requant(__m256i a_lo, __m256i a_hi, const block_consts& k, i32 zp, i32 lo, i32 hi,
                          __m128i lo8, __m128i hi8) noexcept {
-    if constexpr (Fast) return uni::fast_requant_lo_hi(a_lo, a_hi, k.fast, lo8, hi8);
-    else return uni::requant_lo_hi(a_lo, a_hi, k.m[0], k.m[1], k.s[0], k.s[1], zp, lo, hi);
+    return uni::row_requant<Fast>(a_lo, a_hi, k.st, zp, lo, hi, lo8, hi8);
   }
-
-  /// Widened int16 inputs of one column of 16 channels (Tail: the first nb through a zeroed buffer).
   template <bool Tail>
-  [[gnu::always_inline]] static inline __m256i load(const std::int8_t* x, [[maybe_unused]] std::size_t nb) noexcept {
-    if constexpr (Tail) {
-      alignas(16) std::int8_t b[CR] = {};
-      std::memcpy(b, x, nb);
-      return _mm256_cvtepi8_epi16(_mm_load_si128(reinterpret_cast<const __m128i*>(b)));
-    } else {
-      return _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(x)));
-    }
+  [[gnu::always_inline]] static inline __m256i load(const std::int8_t* x, std::size_t nb) noexcept {
+    return uni::row_load<Tail>(x, nb);
   }
-
   template <bool Tail>
-  [[gnu::always_inline]] static inline void store(std::int8_t* o, __m128i v, [[maybe_unused]] std::size_t nb) noexcept {
-    if constexpr (Tail) {
-      alignas(16) std::int8_t b[CR];
-      _mm_store_si128(reinterpret_cast<__m128i*>(b), v);
-      std::memcpy(o, b, nb);
-    } else {
-      _mm_storeu_si128(reinterpret_cast<__m128i*>(o), v);
-    }
+  [[gnu::always_inline]] static inline void store(std::int8_t* o, __m128i v, std::size_t nb) noexcept {
+    uni::row_store<Tail>(o, v, nb);
   }
 
   [[gnu::always_inline]] static inline __m256i madd(__m256i acc, __m256i x, __m256i w) noexcept {

@@ -52,7 +52,8 @@
 
 namespace tessera::kernels {
 
-struct dwconv3x3_qs8_2v_simd;  // the 3x3 row kernel on these blocks shares the helpers below (friend)
+struct dwconv3x3_qs8_2v_simd;  // the 3x3 and 5x5 row kernels on these blocks share the helpers below (friends)
+struct dwconv5x5_qs8_4x2v_simd;
 
 struct dwconv_qs8_2v_simd {
   using arch = tessera::arch::simd;
@@ -81,6 +82,7 @@ struct dwconv_qs8_2v_simd {
 
  private:
   friend struct dwconv3x3_qs8_2v_simd;
+  friend struct dwconv5x5_qs8_4x2v_simd;
 #if defined(__x86_64__)
   static constexpr std::size_t kMaxPairs = 13;  // tap pairs kept on the stack per block (ks <= 26)
 
@@ -179,6 +181,70 @@ struct dwconv_qs8_2v_simd {
     __m128i b = _mm_packs_epi16(_mm256_castsi256_si128(h), _mm256_extracti128_si256(h, 1));
     b = _mm_min_epi8(_mm_max_epi8(b, lo8), hi8);
     return _mm_shuffle_epi8(b, _mm_setr_epi8(0, 2, 1, 3, 4, 6, 5, 7, 8, 10, 9, 11, 12, 14, 13, 15));
+  }
+
+  // ---- shared by the row kernels (direct addressing, one block of 16 channels at a time) ----
+
+  /// A block's output stage for the row kernels: the fast epilogue's constants where it applies,
+  /// else MBQM's multipliers and shifts, both in the lo / hi lane order.
+  struct row_stage {
+    fast_consts fast;
+    i32 m[2], s[2];
+  };
+
+  /// Fills `k` for channels [c0, c0 + nb) of q; returns whether the fast epilogue applies.
+  template <class Q>
+  static bool prepare_row_stage(std::size_t c0, std::size_t nb, const Q& q, std::int32_t zp, row_stage& k) noexcept {
+    __m256i m[2], s[2];
+    if constexpr (std::is_same_v<Q, requant::per_tensor>) {
+      (void)c0, (void)nb;
+      m[0] = m[1] = _mm256_set1_epi32(q.multiplier);
+      s[0] = s[1] = _mm256_set1_epi32(q.shift);
+    } else {
+      alignas(32) std::int32_t mb[CR], sb[CR];
+      const std::int32_t* mp = q.multiplier + c0;
+      const std::int32_t* sp = q.shift + c0;
+      if (nb < CR) {  // padded channels: multiplier 0, shift -1 (any value the fast path takes)
+        for (std::size_t j = 0; j < CR; ++j) mb[j] = j < nb ? mp[j] : 0, sb[j] = j < nb ? sp[j] : -1;
+        mp = mb, sp = sb;
+      }
+      split_lo_hi(mp, m[0], m[1]);
+      split_lo_hi(sp, s[0], s[1]);
+    }
+    k.m[0] = m[0], k.m[1] = m[1], k.s[0] = s[0], k.s[1] = s[1];
+    return fast_prepare(m, s, zp, k.fast);
+  }
+
+  /// The 16 int8 outputs of one pixel (channel order) from its lo / hi sums.
+  template <bool Fast>
+  [[gnu::always_inline]] static inline __m128i row_requant(__m256i a_lo, __m256i a_hi, const row_stage& k, i32 zp,
+                                                           i32 lo, i32 hi, __m128i lo8, __m128i hi8) noexcept {
+    if constexpr (Fast) return fast_requant_lo_hi(a_lo, a_hi, k.fast, lo8, hi8);
+    else return requant_lo_hi(a_lo, a_hi, k.m[0], k.m[1], k.s[0], k.s[1], zp, lo, hi);
+  }
+
+  /// Widened int16 inputs of one column of 16 channels (Tail: the first nb through a zeroed buffer).
+  template <bool Tail>
+  [[gnu::always_inline]] static inline __m256i row_load(const std::int8_t* x, [[maybe_unused]] std::size_t nb) noexcept {
+    if constexpr (Tail) {
+      alignas(16) std::int8_t b[CR] = {};
+      std::memcpy(b, x, nb);
+      return _mm256_cvtepi8_epi16(_mm_load_si128(reinterpret_cast<const __m128i*>(b)));
+    } else {
+      return _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(x)));
+    }
+  }
+
+  /// Stores one pixel's 16 outputs (Tail: the first nb through a buffer).
+  template <bool Tail>
+  [[gnu::always_inline]] static inline void row_store(std::int8_t* o, __m128i v, [[maybe_unused]] std::size_t nb) noexcept {
+    if constexpr (Tail) {
+      alignas(16) std::int8_t b[CR];
+      _mm_store_si128(reinterpret_cast<__m128i*>(b), v);
+      std::memcpy(o, b, nb);
+    } else {
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(o), v);
+    }
   }
 
   template <std::size_t KS, class Q>
