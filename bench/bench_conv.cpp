@@ -349,12 +349,11 @@ void bm_tessera(benchmark::State& state, std::size_t li, std::shared_ptr<double>
     else if constexpr (Dw) return op::run(g, in.xq.data(), packed.data(), y.data(), stage, kInputZp, ws.data(), wbytes).ok();
     else return op::run(g, in.xq.data(), packed.data(), y.data(), stage, ws.data(), wbytes).ok();
   };
-  if constexpr (Dw && f32) {
+  if constexpr (Dw) {
     // The row kernel that serves the layer's interior pixels (3x3 or 5x5), if any.
     if (op::uses_rows5(g)) state.SetLabel(std::string(op::kernel::name) + " + " + op::row5_kernel::name);
     else state.SetLabel(std::string(op::kernel::name) + " + " + op::row_kernel::name);
-  } else if constexpr (Dw) state.SetLabel(std::string(op::kernel::name) + " + " + op::row_kernel::name);
-  else if constexpr (Panel) state.SetLabel(std::string(op::kernel::name) + ", panel_gemm");
+  } else if constexpr (Panel) state.SetLabel(std::string(op::kernel::name) + ", panel_gemm");
   else if constexpr (f32)
     state.SetLabel(std::string(op::kernel::name) + (op::algorithm(g) == conv_algorithm::strided_gemm ? ", strided_gemm" : ""));
   else state.SetLabel(op::kernel::name);
