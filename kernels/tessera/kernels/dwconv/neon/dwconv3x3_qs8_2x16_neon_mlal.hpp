@@ -40,6 +40,7 @@
 #include <tessera/arch/tags.hpp>
 #include <tessera/dispatch/select.hpp>
 #include <tessera/kernels/dwconv/neon/dwconv_qs8_16c_neon_mlal.hpp>
+#include <tessera/kernels/dwconv/neon/dwconv_qs8_neon_rows.hpp>
 #include <tessera/kernels/dwconv/op.hpp>
 #include <tessera/quant/requantize.hpp>
 
@@ -66,54 +67,14 @@ struct dwconv3x3_qs8_2x16_neon_mlal {
   static constexpr std::size_t CR = 16;
   static constexpr std::size_t BLOCK = CR * sizeof(std::int32_t) + 9 * CR;  // bytes per packed block
   static constexpr std::size_t NP = 2;                                       // pixels per group
-  static constexpr std::int16_t K16 = 32512;  // pair offset: K + [-32512, 32768] = [0, 65280]
+  static constexpr std::int16_t K16 = dw_neon::qs8_pair_k;  // pair offset (dwconv_qs8_neon_rows.hpp)
   static constexpr std::size_t PAIRS = 4;
 
   /// Output-stage parameters in registers (per-tensor) or pointers (per-channel, at the slice's
   /// first channel).
   using stage = tessera::arch::neon_ops::qs8_stage;
 
-  /// 16 channels' int32 accumulators.
-  struct acc16 {
-    uint32x4_t v[4];
-  };
-
-  /// a += x0 * w0 + x1 * w1 (16 channels; Half: the low 8, a.v[0..1]) through the offset int16
-  /// pair p (see the file comment).
-  template <bool Half>
-  [[gnu::always_inline]] static inline void pair(acc16& a, int8x16_t x0, int8x16_t w0, int8x16_t x1, int8x16_t w1,
-                                                 int16x8_t kv) noexcept {
-    const int16x8_t pl = vmlal_s8(vmlal_s8(kv, vget_low_s8(x0), vget_low_s8(w0)), vget_low_s8(x1), vget_low_s8(w1));
-    a.v[0] = vaddw_u16(a.v[0], vget_low_u16(vreinterpretq_u16_s16(pl)));
-    a.v[1] = vaddw_high_u16(a.v[1], vreinterpretq_u16_s16(pl));
-    if constexpr (!Half) {
-      const int16x8_t ph = vmlal_high_s8(vmlal_high_s8(kv, x0, w0), x1, w1);
-      a.v[2] = vaddw_u16(a.v[2], vget_low_u16(vreinterpretq_u16_s16(ph)));
-      a.v[3] = vaddw_high_u16(a.v[3], vreinterpretq_u16_s16(ph));
-    }
-  }
-
-  /// a += x * w (16 channels; Half: the low 8), one tap: |x w| <= 2^14 fits int16.
-  template <bool Half>
-  [[gnu::always_inline]] static inline void single(acc16& a, int8x16_t x, int8x16_t w) noexcept {
-    const int16x8_t pl = vmull_s8(vget_low_s8(x), vget_low_s8(w));
-    a.v[0] = vreinterpretq_u32_s32(vaddw_s16(vreinterpretq_s32_u32(a.v[0]), vget_low_s16(pl)));
-    a.v[1] = vreinterpretq_u32_s32(vaddw_high_s16(vreinterpretq_s32_u32(a.v[1]), pl));
-    if constexpr (!Half) {
-      const int16x8_t ph = vmull_high_s8(x, w);
-      a.v[2] = vreinterpretq_u32_s32(vaddw_s16(vreinterpretq_s32_u32(a.v[2]), vget_low_s16(ph)));
-      a.v[3] = vreinterpretq_u32_s32(vaddw_high_s16(vreinterpretq_s32_u32(a.v[3]), ph));
-    }
-  }
-
-  /// One input column: 16 bytes; Half: 8 (one LDR d, upper lanes zero); Part: only rem bytes
-  /// (rem < 16, or < 8 with Half), zeros beyond. Nothing past what is used is read.
-  template <bool Part, bool Half>
-  [[gnu::always_inline]] static inline int8x16_t load(const std::int8_t* p, [[maybe_unused]] std::size_t rem) noexcept {
-    if constexpr (Part) return tessera::arch::neon_ops::load_partial(p, rem);
-    else if constexpr (Half) return vcombine_s8(vld1_s8(p), vdup_n_s8(0));
-    else return vld1q_s8(p);
-  }
+  using acc16 = dw_neon::acc16;
 
   /// N pixels x 16 channels (Half: 8) from input column 0 of rows r0..r2 (pixel pitch `ch`),
   /// weights w in registers, accumulators starting at b (bias' - 4 K), output at `o`.
@@ -130,25 +91,25 @@ struct dwconv3x3_qs8_2x16_neon_mlal {
     // Tap rows 0 and 1 together: column i pairs (0, kx) with (1, kx) for the outputs it serves.
 #pragma GCC unroll 5
     for (std::size_t i = 0; i < cols; ++i) {
-      const int8x16_t x0 = load<Part, Half>(r0, rem), x1 = load<Part, Half>(r1, rem);
+      const int8x16_t x0 = dw_neon::load_col<Part, Half>(r0, rem), x1 = dw_neon::load_col<Part, Half>(r1, rem);
       ops::advance(r0, ch), ops::advance(r1, ch);
 #pragma GCC unroll 2
       for (std::size_t j = 0; j < N; ++j) {
         if (i < S * j || i > S * j + 2) continue;
         const std::size_t kx = i - S * j;
-        pair<Half>(acc[j], x0, w[kx], x1, w[3 + kx], kv);
+        dw_neon::pair<Half>(acc[j], x0, w[kx], x1, w[3 + kx], kv);
       }
     }
     // Tap row 2: (2, 0) with (2, 1) when column S j + 1 arrives, then (2, 2) alone.
     int8x16_t prev = vdupq_n_s8(0);
 #pragma GCC unroll 5
     for (std::size_t i = 0; i < cols; ++i) {
-      const int8x16_t x = load<Part, Half>(r2, rem);
+      const int8x16_t x = dw_neon::load_col<Part, Half>(r2, rem);
       ops::advance(r2, ch);
 #pragma GCC unroll 2
       for (std::size_t j = 0; j < N; ++j) {
-        if (i == S * j + 1) pair<Half>(acc[j], prev, w[6], x, w[7], kv);
-        else if (i == S * j + 2) single<Half>(acc[j], x, w[8]);
+        if (i == S * j + 1) dw_neon::pair<Half>(acc[j], prev, w[6], x, w[7], kv);
+        else if (i == S * j + 2) dw_neon::single<Half>(acc[j], x, w[8]);
       }
       prev = x;
     }
