@@ -35,6 +35,7 @@
 #include <tessera/kernels/dwconv/neon/dwconv3x3_f32_4x8_neon_fma.hpp>
 #include <tessera/kernels/dwconv/neon/dwconv3x3_qs8_2x16_neon_mlal.hpp>
 // (neon 5x5 row kernels)
+#include <tessera/kernels/dwconv/neon/dwconv5x5_qs8_2x16_neon_mlal.hpp>
 #include <tessera/kernels/dwconv/neon/dwconv5x5_f32_8x8_neon_fma.hpp>
 #include <tessera/kernels/dwconv/neon/dwconv_f32_2x16_neon_fma.hpp>
 #include <tessera/kernels/dwconv/neon/dwconv_qs8_16c_neon_mlal.hpp>
@@ -47,6 +48,7 @@
 #include <tessera/kernels/dwconv/sve/dwconv3x3_qs8_2vl_sve.hpp>
 // (sve 5x5 row kernels)
 #include <tessera/kernels/dwconv/sve/dwconv5x5_f32_16xvl_sve_fmla.hpp>
+#include <tessera/kernels/dwconv/sve/dwconv5x5_qs8_10xvl_sve.hpp>
 #include <tessera/kernels/dwconv/sve/dwconv_f32_2vl_sve_fmla.hpp>
 #include <tessera/kernels/dwconv/sve/dwconv_qs8_4vl_sve.hpp>
 #include <tessera/kernels/dwconv/sve/dwconv_qs16_2vl_sve.hpp>
@@ -57,6 +59,7 @@
 #include <tessera/kernels/dwconv/helium/dwconv_qs16_2x8_helium.hpp>
 #include <tessera/kernels/dwconv/helium/dwconv3x3_qs8_2x8_helium.hpp>
 // (helium s8 5x5 row kernels)
+#include <tessera/kernels/dwconv/helium/dwconv5x5_qs8_2x8_helium.hpp>
 #endif
 #if TESSERA_HAS_HELIUM_FP
 // (helium fp32 depthwise kernels)
@@ -195,12 +198,15 @@ using dwconv5x5_qs8_registry = arch::type_list<dwconv5x5_qs8_scalar
 #endif
 #if TESSERA_HAS_NEON
 // (neon s8 5x5 row entries)
+                                               , dwconv5x5_qs8_2x16_neon_mlal
 #endif
 #if TESSERA_HAS_SVE
 // (sve s8 5x5 row entries)
+                                               , dwconv5x5_qs8_10xvl_sve
 #endif
 #if TESSERA_HAS_HELIUM
 // (helium s8 5x5 row entries)
+                                               , dwconv5x5_qs8_2x8_helium
 #endif
                                                >;
 }  // namespace tessera::kernels
