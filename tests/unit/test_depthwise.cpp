@@ -796,9 +796,12 @@ void check_row_kernel_k(std::size_t cr, tt::rng& r, T lo_val, T hi_val, RowCall&
               else rw[i] = static_cast<T>(r.range(lo_val, hi_val));
           std::vector<T> w(ks * ch);
           std::vector<Bias> bias(ch);
+          // Integer weights span int8, or, when the inputs are limited to negative extremes (lo_val,
+          // hi_val < 0), the same extremes: -128 x -128 pairs (the Neon kernels' int16 pair sums
+          // need their offset form exactly there).
           for (auto& v : w)
             if constexpr (std::is_floating_point_v<T>) v = rand_f(r);
-            else v = static_cast<T>(r.range(-128, 127));
+            else v = static_cast<T>(hi_val < 0 ? r.range(lo_val, hi_val) : r.range(-128, 127));
           for (auto& v : bias)
             if constexpr (std::is_floating_point_v<Bias>) v = rand_f(r);
             else v = static_cast<Bias>(r.range(-40000, 40000));
@@ -866,7 +869,7 @@ namespace {
 /// The int8 KxK row kernel `run(c, px, s, rows, packed, out, stage)` (rows[0..K)) against the scalar
 /// unipass kernel, inside guard pages, over output stages that reach every epilogue form: per-channel
 /// right shifts, MBQM's whole shift domain (left shifts, outputs near the int32 limits where the zero
-/// point wraps), a per-tensor left shift, full-range and extreme (-128/-127 only) inputs.
+/// point wraps), a per-tensor left shift, full-range and extreme (-128/-127 only) inputs and weights.
 template <std::size_t K, class Run> void check_row_s8(std::size_t cr, std::uint64_t seed, Run&& run) {
   constexpr std::size_t ks = K * K;
   tt::rng r(seed);
