@@ -155,14 +155,9 @@ struct dwconv3x3_qs8_2x8_helium : private dwconv_qs8_helium_rows<9> {
   template <std::size_t S, class Q>
   static void run_s(std::size_t channels, std::size_t pixels, const std::int8_t* r0, const std::int8_t* r1,
                     const std::int8_t* r2, const void* packed, std::int8_t* out, const output_stage<Q>& p) noexcept {
-    constexpr bool pt = std::is_same_v<Q, requant::per_tensor>;
-    const auto* blk = static_cast<const std::uint8_t*>(packed);
-    std::size_t c0 = 0;
-    for (; channels - c0 >= CR; c0 += CR, blk += BLOCK) {
-      if (dwconv_qs8_2x8_helium::right_shifts(p.q, c0)) block<S, false, form<pt, true>>(channels, pixels, r0, r1, r2, blk, out, c0, CR, p);
-      else block<S, false, form<pt, false>>(channels, pixels, r0, r1, r2, blk, out, c0, CR, p);
-    }
-    if (c0 != channels) block<S, true, form<pt, false>>(channels, pixels, r0, r1, r2, blk, out, c0, channels - c0, p);
+    for_each_block(channels, packed, p, [&]<bool Tail, class F>(const std::uint8_t* blk, std::size_t c0, std::size_t nb) {
+      block<S, Tail, F>(channels, pixels, r0, r1, r2, blk, out, c0, nb, p);
+    });
   }
 };
 

@@ -19,6 +19,7 @@
 #include <cstdint>
 #include <type_traits>
 #include <tessera/arch/helium/fixedpoint.hpp>
+#include <tessera/kernels/dwconv/helium/dwconv_qs8_2x8_helium.hpp>
 #include <tessera/kernels/dwconv/op.hpp>
 #include <tessera/quant/requantize.hpp>
 
@@ -162,6 +163,22 @@ template <std::size_t KS> struct dwconv_qs8_helium_rows {
     put(vdupq_n_s32(p.zero_point));
     put(vreinterpretq_s32_s16(vdupq_n_s16(static_cast<std::int16_t>(p.act_min))));
     put(vreinterpretq_s32_s16(vdupq_n_s16(static_cast<std::int16_t>(p.act_max))));
+  }
+
+  /// Calls `f.template operator()<Tail, Form>(blk, c0, nb)` for every packed block blk of channels
+  /// [c0, c0 + nb): whole blocks in the negative-shift form where all their shifts are negative,
+  /// the tail block (fewer than 8 channels) in the general form (both kernels' channel loop).
+  template <class Q, class F>
+  [[gnu::always_inline]] static inline void for_each_block(std::size_t channels, const void* packed,
+                                                           const output_stage<Q>& p, F&& f) noexcept {
+    constexpr bool pt = std::is_same_v<Q, requant::per_tensor>;
+    const auto* blk = static_cast<const std::uint8_t*>(packed);
+    std::size_t c0 = 0;
+    for (; channels - c0 >= CR; c0 += CR, blk += BLOCK) {
+      if (dwconv_qs8_2x8_helium::right_shifts(p.q, c0)) f.template operator()<false, form<pt, true>>(blk, c0, CR);
+      else f.template operator()<false, form<pt, false>>(blk, c0, CR);
+    }
+    if (c0 != channels) f.template operator()<true, form<pt, false>>(blk, c0, channels - c0);
   }
 };
 
