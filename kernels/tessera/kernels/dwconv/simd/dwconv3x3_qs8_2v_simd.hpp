@@ -106,20 +106,6 @@ struct dwconv3x3_qs8_2v_simd {
     return uni::prepare_row_stage(c0, nb, q, zp, k.st);
   }
 
-  template <bool Fast>
-  static __m128i requant(__m256i a_lo, __m256i a_hi, const block_consts& k, i32 zp, i32 lo, i32 hi,
-                         __m128i lo8, __m128i hi8) noexcept {
-    return uni::row_requant<Fast>(a_lo, a_hi, k.st, zp, lo, hi, lo8, hi8);
-  }
-  template <bool Tail>
-  [[gnu::always_inline]] static inline __m256i load(const std::int8_t* x, std::size_t nb) noexcept {
-    return uni::row_load<Tail>(x, nb);
-  }
-  template <bool Tail>
-  [[gnu::always_inline]] static inline void store(std::int8_t* o, __m128i v, std::size_t nb) noexcept {
-    uni::row_store<Tail>(o, v, nb);
-  }
-
   [[gnu::always_inline]] static inline __m256i madd(__m256i acc, __m256i x, __m256i w) noexcept {
     return _mm256_add_epi32(acc, _mm256_madd_epi16(x, w));
   }
@@ -131,18 +117,18 @@ struct dwconv3x3_qs8_2v_simd {
                     i32 hi, __m128i lo8, __m128i hi8) noexcept {
     // Column pair of tap rows 0 and 1 at the pointers, interleaved (lo, hi); advances them.
     auto col01 = [&](__m256i& c_lo, __m256i& c_hi) {
-      const __m256i x0 = load<Tail>(p0, nb), x1 = load<Tail>(p1, nb);
+      const __m256i x0 = uni::row_load<Tail>(p0, nb), x1 = uni::row_load<Tail>(p1, nb);
       p0 += ch, p1 += ch;
       c_lo = _mm256_unpacklo_epi16(x0, x1);
       c_hi = _mm256_unpackhi_epi16(x0, x1);
     };
     auto col2 = [&]() {
-      const __m256i x = load<Tail>(p2, nb);
+      const __m256i x = uni::row_load<Tail>(p2, nb);
       p2 += ch;
       return x;
     };
     auto emit = [&](__m256i a_lo, __m256i a_hi) {
-      store<Tail>(o, requant<Fast>(a_lo, a_hi, k, zp, lo, hi, lo8, hi8), nb);
+      uni::row_store<Tail>(o, uni::row_requant<Fast>(a_lo, a_hi, k.st, zp, lo, hi, lo8, hi8), nb);
       o += ch;
     };
     if constexpr (S == 1) {
