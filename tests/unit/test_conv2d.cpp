@@ -1432,3 +1432,30 @@ TEST_CASE("conv2d and depthwise check hand-made geometries before any size arith
   CHECK(check_conv_geometry(g).code() == status_code::invalid_argument);
   CHECK(conv2d_s8<>::run(g, in.data(), packed.p, out.data(), st, ws.p, 1 << 16).code() == status_code::invalid_argument);
 }
+
+TEST_CASE("gather's copy_rows copies every run length exactly and writes nothing else") {
+  // Runs of 1-100 elements of 1, 2 and 4 bytes (fixed-size cases, copy_overlap's pieces of 1-32
+  // bytes, memcpy past 64), kh 1-4 (3 takes the unrolled copy), 1-3 rows; destination rows have a
+  // gap after them and the source a different ky stride, so a copy that reads or writes the wrong
+  // bytes shows up.
+  auto check = [](auto tag) {
+    using T = decltype(tag);
+    for (std::size_t n = 1; n <= 100; ++n)
+      for (std::size_t kh = 1; kh <= 4; ++kh)
+        for (std::size_t count = 1; count <= 3; ++count) {
+          const std::size_t src_step = n + 3, src_ky = 2 * n + 5, dst_step = kh * n + 7;
+          std::vector<T> src(count * src_step + kh * src_ky + n), dst(count * dst_step + 8, T(0x55));
+          for (std::size_t i = 0; i < src.size(); ++i) src[i] = static_cast<T>(i * 7 + 1);
+          detail::copy_rows(dst.data(), dst_step, src.data(), src_step, src_ky, kh, count, n);
+          std::vector<T> want(dst.size(), T(0x55));
+          for (std::size_t i = 0; i < count; ++i)
+            for (std::size_t ky = 0; ky < kh; ++ky)
+              for (std::size_t e = 0; e < n; ++e) want[i * dst_step + ky * n + e] = src[i * src_step + ky * src_ky + e];
+          INFO("element bytes " << sizeof(T) << " n " << n << " kh " << kh << " count " << count);
+          REQUIRE(dst == want);
+        }
+  };
+  check(std::int8_t{});
+  check(std::int16_t{});
+  check(float{});
+}
