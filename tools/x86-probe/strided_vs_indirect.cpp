@@ -13,19 +13,9 @@
 #include <cstdlib>
 #include <ctime>
 #include <vector>
+#include "probe_time.hpp"
 using namespace tessera;
 using conv = conv2d_f32<arch::avx512_vnni>;
-
-static double now_us() {
-  timespec t;
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
-  return t.tv_sec * 1e6 + t.tv_nsec * 1e-3;
-}
-static double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  const std::size_t n = v.size();
-  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
 
 struct shape { int h, w, ic, oc, k, s; };
 
