@@ -10,10 +10,8 @@
 #include <cstdlib>
 #include <ctime>
 #include <vector>
-#include "probe_time.hpp"
+#include "probe_common.hpp"
 using namespace tessera;
-
-struct shape { int h, w, ic, oc, k, s; };
 
 template <class F>
 static double time_it(F&& call, double macs, int reps) {
@@ -67,12 +65,8 @@ static void one(const shape& sh, int reps) {
 
 int main(int argc, char** argv) {
   const int reps = argc > 1 ? std::atoi(argv[1]) : 5;
-  std::vector<shape> v;
-  if (argc > 2) {
-    for (int q = 2; q + 5 < argc; q += 6)
-      v.push_back({std::atoi(argv[q]), std::atoi(argv[q + 1]), std::atoi(argv[q + 2]), std::atoi(argv[q + 3]),
-                   std::atoi(argv[q + 4]), std::atoi(argv[q + 5])});
-  } else {
+  std::vector<shape> v = shapes_from_args(argc, argv);
+  if (v.empty()) {
     v = {{96, 96, 1, 8, 3, 2},   {96, 96, 1, 32, 3, 1},  {56, 56, 1, 32, 5, 1},  {56, 56, 2, 32, 3, 1},
          {56, 56, 3, 32, 3, 1},  {56, 56, 4, 32, 3, 1},  {56, 56, 5, 32, 3, 1},  {56, 56, 8, 32, 3, 1},
          {28, 28, 8, 32, 3, 1},  {56, 56, 16, 32, 3, 1}, {56, 56, 24, 32, 3, 1}, {224, 224, 3, 32, 3, 2}};

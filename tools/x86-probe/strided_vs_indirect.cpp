@@ -13,11 +13,9 @@
 #include <cstdlib>
 #include <ctime>
 #include <vector>
-#include "probe_time.hpp"
+#include "probe_common.hpp"
 using namespace tessera;
 using conv = conv2d_f32<arch::avx512_vnni>;
-
-struct shape { int h, w, ic, oc, k, s; };
 
 static double chunk_ms = 100;
 static void one(const shape& sh, int reps) {
@@ -73,12 +71,8 @@ static void one(const shape& sh, int reps) {
 int main(int argc, char** argv) {
   const int reps = argc > 1 ? std::atoi(argv[1]) : 7;
   if (const char* e = std::getenv("CHUNK_MS")) chunk_ms = std::atof(e);
-  std::vector<shape> v;
-  if (argc > 2) {
-    for (int q = 2; q + 5 < argc; q += 6)
-      v.push_back({std::atoi(argv[q]), std::atoi(argv[q + 1]), std::atoi(argv[q + 2]), std::atoi(argv[q + 3]),
-                   std::atoi(argv[q + 4]), std::atoi(argv[q + 5])});
-  } else {
+  std::vector<shape> v = shapes_from_args(argc, argv);
+  if (v.empty()) {
     for (int c : {32, 40, 48, 56, 64, 96}) {
       v.push_back({56, 56, c, 32, 3, 1});
       v.push_back({56, 56, c, 64, 3, 1});

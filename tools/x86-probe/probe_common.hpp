@@ -1,0 +1,30 @@
+// Helpers shared by the x86 probe programs: thread CPU time, medians, shapes from the command line.
+#pragma once
+#include <algorithm>
+#include <cstdlib>
+#include <ctime>
+#include <vector>
+
+/// Thread CPU time in microseconds.
+inline double now_us() {
+  timespec t;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+  return t.tv_sec * 1e6 + t.tv_nsec * 1e-3;
+}
+/// Median of v (the mean of the middle two for an even count).
+inline double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  const std::size_t n = v.size();
+  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+/// A SAME-padded, batch-1 layer: h x w x ic -> oc, k x k kernel, stride s.
+struct shape { int h, w, ic, oc, k, s; };
+/// Shapes given as groups of six numbers (h w ic oc k s) in argv[2..argc).
+inline std::vector<shape> shapes_from_args(int argc, char** argv) {
+  std::vector<shape> v;
+  for (int q = 2; q + 5 < argc; q += 6)
+    v.push_back({std::atoi(argv[q]), std::atoi(argv[q + 1]), std::atoi(argv[q + 2]), std::atoi(argv[q + 3]),
+                 std::atoi(argv[q + 4]), std::atoi(argv[q + 5])});
+  return v;
+}
