@@ -1433,7 +1433,7 @@ TEST_CASE("conv2d and depthwise check hand-made geometries before any size arith
   CHECK(conv2d_s8<>::run(g, in.data(), packed.p, out.data(), st, ws.p, 1 << 16).code() == status_code::invalid_argument);
 }
 
-TEST_CASE("gather's copy_rows copies every run length exactly and writes nothing else") {
+TEST_CASE("gather's copy_rows and copy_short copy every run length exactly and write nothing else") {
   // Runs of 1-100 elements of 1, 2 and 4 bytes (fixed-size cases, copy_overlap's pieces of 1-32
   // bytes, memcpy past 64), kh 1-4 (3 takes the unrolled copy), 1-3 rows; destination rows have a
   // gap after them and the source a different ky stride, so a copy that reads or writes the wrong
@@ -1458,4 +1458,13 @@ TEST_CASE("gather's copy_rows copies every run length exactly and writes nothing
   check(std::int8_t{});
   check(std::int16_t{});
   check(float{});
+  // copy_short (the edge pixels' inside run): every length 0-100, nothing written around it.
+  for (std::size_t n = 0; n <= 100; ++n) {
+    std::vector<std::int8_t> src(n + 4), dst(n + 4, 0x55), want(n + 4, 0x55);
+    for (std::size_t i = 0; i < src.size(); ++i) src[i] = static_cast<std::int8_t>(i * 3 + 1);
+    detail::copy_short(dst.data() + 1, src.data() + 2, n);
+    for (std::size_t i = 0; i < n; ++i) want[1 + i] = src[2 + i];
+    INFO("copy_short n " << n);
+    REQUIRE(dst == want);
+  }
 }

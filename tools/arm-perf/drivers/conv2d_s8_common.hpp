@@ -7,6 +7,7 @@
 ///   1x1    56x56x128 -> 56x56x128                        (pointwise_gemm, default)
 ///   3x3    14x14x256 -> 14x14x256, 3x3 stride 1 SAME    (panel_gemm, K = 2304)
 ///   pd     96x96x1 -> 48x48x8, 3x3 stride 2 SAME       (person detection's first layer; panel_gemm, K = 9)
+///   kws    49x10x1 -> 25x5x64, 10x4 stride 2 SAME     (keyword spotting DS-CNN's first layer; panel_gemm, K = 40)
 ///   t4x4s2 transposed 28x28x64 -> 56x56x32, 4x4 stride 2 SAME (TFLite TRANSPOSE_CONV; sub_pixel_gemm,
 ///          K = 256 per phase; before the sub-pixel split: panel_gemm over all 16 taps, K = 1024)
 /// elements() counts MACs (out_pixels * out_c * kh*kw*in_c; for the transposed layer only the useful
@@ -80,6 +81,8 @@ template <class Conv> void setup_conv() {
     s = {.in_h = 224 / d, .in_w = 224 / d, .in_c = 3, .out_c = 32, .kernel_h = 3, .kernel_w = 3, .stride_h = 2, .stride_w = 2};
   else if (std::strcmp(layer, "pd") == 0)
     s = {.in_h = 96 / d, .in_w = 96 / d, .in_c = 1, .out_c = 8, .kernel_h = 3, .kernel_w = 3, .stride_h = 2, .stride_w = 2};
+  else if (std::strcmp(layer, "kws") == 0)
+    s = {.in_h = 49 / d, .in_w = 10 / d, .in_c = 1, .out_c = 64, .kernel_h = 10, .kernel_w = 4, .stride_h = 2, .stride_w = 2};
   else if (std::strcmp(layer, "3x3") == 0)
     s = {.in_h = 14 / d, .in_w = 14 / d, .in_c = 256, .out_c = 256, .kernel_h = 3, .kernel_w = 3};
   else if (std::strcmp(layer, "1x1") != 0)

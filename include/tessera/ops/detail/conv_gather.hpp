@@ -84,6 +84,22 @@ inline void copy_overlap(unsigned char* d, const unsigned char* s, std::size_t b
   std::memcpy(d + b - P, s + b - P, P);
 }
 
+/// d[0, n) = s[0, n) for a run whose length varies from call to call (the gather's edge pixels):
+/// copy_overlap up to 64 bytes, memcpy past that.
+template <class T>
+inline void copy_short(T* dst, const T* src, std::size_t n) noexcept {
+  const std::size_t b = n * sizeof(T);
+  auto* d = reinterpret_cast<unsigned char*>(dst);
+  const auto* s = reinterpret_cast<const unsigned char*>(src);
+  if (b > 64) std::memcpy(d, s, b);
+  else if (b > 32) copy_overlap<32>(d, s, b);
+  else if (b > 16) copy_overlap<16>(d, s, b);
+  else if (b > 8) copy_overlap<8>(d, s, b);
+  else if (b > 4) copy_overlap<4>(d, s, b);
+  else if (b > 1) copy_overlap<2>(d, s, b);
+  else if (b == 1) *d = *s;
+}
+
 /// copy_rows for runs of `n` elements: the common first-layer sizes take a fixed-size path (1-byte
 /// elements: 3x3 windows of 1, 2, 3, 4, 8 and 16 channels, 5x5 and 7x7 of 1 and 3; the 2- and
 /// 4-byte sizes these give: 3x3 of 1-4 and 8 fp32 channels, 5x5/7x7 of 1 and 3); other runs of
@@ -195,6 +211,16 @@ void gather_panel(T* panel, std::size_t p0, std::size_t rows, const T* in, std::
         const T* row = image + static_cast<std::size_t>(iy) * in_w * in_c;
         if (x_inside && whole_pixels) {
           std::memcpy(dst, row + static_cast<std::size_t>(ix0) * in_c, kw * cg * sizeof(T));
+          dst += kw * cg;
+          continue;
+        }
+        if (whole_pixels) {  // dilation 1: taps [a, b) inside the row are one run, fill around it
+          const std::int64_t end = ix0 + x_span + 1;  // past the window's last tap
+          const std::int64_t a = std::min(std::max<std::int64_t>(ix0, 0), end), b = std::max(std::min(end, w_in), a);
+          const std::size_t before = static_cast<std::size_t>(a - ix0) * cg, inside = static_cast<std::size_t>(b - a) * cg;
+          std::fill(dst, dst + before, fill);
+          if (inside != 0) copy_short(dst + before, row + static_cast<std::size_t>(a) * in_c, inside);
+          std::fill(dst + before + inside, dst + kw * cg, fill);
           dst += kw * cg;
           continue;
         }
