@@ -474,3 +474,80 @@ TEST_CASE_TEMPLATE_DEFINE("gemm_qs8 kernels with one non-right shift among right
       }
 }
 TEST_CASE_TEMPLATE_APPLY(fc_one_general_shift, as_tuple<kernels::gemm_qs8_registry>::type);
+
+TEST_CASE_TEMPLATE_DEFINE("gemm_qs8 kernels with K <= 32: every K, row tiles ending mid-tile, guard pages", K, fc_small_k) {
+  TT_REQUIRE_RUNNABLE(K);
+  using dut = fully_connected_s8<typename K::arch, K>;
+  using ref = fully_connected_s8<arch::scalar, kernels::gemm_qs8_1x4c1_scalar>;
+  tt::rng r(47);
+  // The AVX-512 kernel runs K <= 32 (at most 8 k-groups) with its weights in registers and each row
+  // pair's output stage inside the next pair's k loop, carried across blocks, row tiles and fast /
+  // general blocks; rows load their first 32 bytes unmasked unless that would pass the end of A.
+  // Tight input stride (k) against a guard page on either side; n = 600 is two panels of blocks.
+  // Per case: per-channel stage with a left shift in some blocks (general form) or none, clamps,
+  // a weight zero point (row offsets) on half; then per-tensor.
+  const std::size_t ms[] = {2, 3, 5, 8, 9, 16, 17, 23, 40};
+  const std::size_t ns[] = {1, 17, 32, 33, 100, 600};
+  std::size_t cases = 0;
+  for (std::size_t k = 1; k <= 33; ++k)
+    for (auto side : {tt::guard_side::after, tt::guard_side::before}) {
+      const std::size_t m = ms[(k + (side == tt::guard_side::after ? 0 : 4)) % 9];
+      const std::size_t n = ns[(k / 2 + (side == tt::guard_side::after ? 0 : 3)) % 6];
+      guarded_fc g(m, n, k, side, r);
+      auto& [in, w, out, bias, mult, shift, ws] = g;
+      REQUIRE((in.ok() && w.ok()));
+      const unsigned general = static_cast<unsigned>(r.next() % 4 == 0 ? r.next() : 0);  // blocks with a left shift
+      for (std::size_t i = 0; i < n; ++i) {
+        bias[i] = static_cast<std::int32_t>(r.range(-30000, 30000));
+        mult[i] = static_cast<std::int32_t>(r.range(1 << 30, 0x7FFFFFFF));
+        shift[i] = static_cast<std::int32_t>(r.range(-12, -1));
+      }
+      for (std::size_t b = 0; b * 32 < n; ++b)
+        if ((general >> (b % 32)) & 1u) shift[std::min(n - 1, b * 32 + 5)] = 1;
+      const std::int32_t zw = k % 2 == 0 ? 0 : static_cast<std::int32_t>(r.range(-3, 3));
+      const std::int32_t zin = static_cast<std::int32_t>(r.range(-128, 127));
+      const std::size_t bytes = dut::packed_weights_bytes(n, k);
+      tt::guarded<std::int32_t> packed(bytes / 4, side);
+      REQUIRE(dut::pack_weights(n, k, w.data(), bias.data(), zin, zw, packed.data(), bytes).ok());
+      auto pr = words(ref::packed_weights_bytes(n, k));
+      REQUIRE(ref::pack_weights(n, k, w.data(), bias.data(), zin, zw, pr.data(), pr.size() * 4).ok());
+      const std::int32_t lo = k % 3 == 0 ? -128 : static_cast<std::int32_t>(r.range(-128, -20));
+      const std::int32_t hi = k % 3 == 0 ? 127 : static_cast<std::int32_t>(r.range(20, 127));
+      output_stage<requant::per_channel> p{{mult.data(), shift.data()}, static_cast<std::int32_t>(r.range(-128, 127)), lo, hi};
+      std::vector<std::int8_t> want(m * n);
+      std::vector<std::int32_t> ws2(m);
+      INFO("m=" << m << " n=" << n << " k=" << k << " zw=" << zw << " general blocks=" << general);
+      REQUIRE(dut::run(m, k, n, in.data(), k, packed.data(), out.data(), n, p, zw, ws.data(), m * 4).ok());
+      REQUIRE(ref::run(m, k, n, in.data(), k, pr.data(), want.data(), n, p, zw, ws2.data(), m * 4).ok());
+      CHECK(std::vector<std::int8_t>(out.data(), out.data() + m * n) == want);
+      output_stage<requant::per_tensor> pt{{mult[0], shift[0] > 0 ? -3 : shift[0]}, p.zero_point, lo, hi};
+      REQUIRE(dut::run(m, k, n, in.data(), k, packed.data(), out.data(), n, pt, zw, ws.data(), m * 4).ok());
+      REQUIRE(ref::run(m, k, n, in.data(), k, pr.data(), want.data(), n, pt, zw, ws2.data(), m * 4).ok());
+      CHECK(std::vector<std::int8_t>(out.data(), out.data() + m * n) == want);
+      ++cases;
+    }
+  CHECK(cases == 66);
+  // Row strides past k (rows not contiguous) and every m from 2 to 19, K = 27 (MobileNetV1 layer a).
+  for (std::size_t m = 2; m <= 19; ++m) {
+    const std::size_t k = 27, n = 70, stride = k + m % 5;
+    std::vector<std::int8_t> in(m * stride), w(n * k);
+    for (auto& v : in) v = static_cast<std::int8_t>(r.range(-128, 127));
+    for (auto& v : w) v = static_cast<std::int8_t>(r.range(-128, 127));
+    std::vector<std::int32_t> bias(n), mult(n), shift(n);
+    for (std::size_t j = 0; j < n; ++j) {
+      bias[j] = static_cast<std::int32_t>(r.range(-30000, 30000));
+      mult[j] = static_cast<std::int32_t>(r.range(1 << 30, 0x7FFFFFFF));
+      shift[j] = static_cast<std::int32_t>(r.range(-10, -1));
+    }
+    auto pr = words(ref::packed_weights_bytes(n, k)), pd = words(dut::packed_weights_bytes(n, k));
+    REQUIRE(ref::pack_weights(n, k, w.data(), bias.data(), 4, 0, pr.data(), pr.size() * 4).ok());
+    REQUIRE(dut::pack_weights(n, k, w.data(), bias.data(), 4, 0, pd.data(), pd.size() * 4).ok());
+    output_stage<requant::per_channel> p{{mult.data(), shift.data()}, -5, -128, 127};
+    std::vector<std::int8_t> want(m * n + 7, 0x11), got(m * n + 7, 0x11);
+    REQUIRE(ref::run(m, k, n, in.data(), stride, pr.data(), want.data(), n, p).ok());
+    REQUIRE(dut::run(m, k, n, in.data(), stride, pd.data(), got.data(), n, p).ok());
+    INFO("m=" << m << " stride=" << stride);
+    CHECK(got == want);
+  }
+}
+TEST_CASE_TEMPLATE_APPLY(fc_small_k, as_tuple<kernels::gemm_qs8_registry>::type);

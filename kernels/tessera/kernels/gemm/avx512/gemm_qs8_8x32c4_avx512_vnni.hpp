@@ -44,6 +44,7 @@
 #include <cstring>
 #include <limits>
 #include <type_traits>
+#include <utility>
 #include <tessera/arch/tags.hpp>
 #include <tessera/dispatch/select.hpp>
 #include <tessera/kernels/gemm/op.hpp>
@@ -91,6 +92,10 @@ struct gemm_qs8_8x32c4_avx512_vnni {
       if (m >= 2)
         for (std::size_t j = j0; j < j1; ++j) tile_bias(cb + (j - j0) * NR, pw + j * block, kpad);
       const panel_state ps{j0, j1, cb, fs, fast};
+      if (m >= 2 && k <= 4 * GS) {  // K <= 32: small_panel, all rows at once
+        small_panel(m, n, k, a, a_stride, pw, block, ps, row_offset, c, c_stride, p, tb);
+        continue;
+      }
       for (std::size_t i = 0; i < m; i += MR) {
         const std::size_t rows = std::min(MR, m - i);
         const std::int32_t* ri = row_offset ? row_offset + i : nullptr;
@@ -109,6 +114,8 @@ struct gemm_qs8_8x32c4_avx512_vnni {
   static constexpr std::size_t panel_bytes = 256 * 1024;
   static constexpr std::size_t PB = 16;    ///< most blocks per panel (stack: PB stages and PB * NR biases)
   static constexpr std::size_t KW = 2048;  ///< depths of a row tile flipped at a time (MR * KW bytes of stack)
+  static constexpr std::size_t GS = 8;     ///< most k-groups of small_panel's row tiles (K <= 32)
+  static constexpr std::size_t XS = 64;    ///< small_panel's stack rows: bytes from one to the next
 
   /// Bytes 0..r-1 of a 64-byte vector (r <= 64).
   static __mmask64 bytes_mask(std::size_t r) noexcept {
@@ -475,6 +482,217 @@ struct gemm_qs8_8x32c4_avx512_vnni {
       const fast_stage* f = ps.stage(j);
       if (Pipelined && f != nullptr) pend = pending{t, rows, ro, c0 + j * NR, c_stride, f, block_mask(nb)};
       else epilogue(rows, t, ro, j * NR, nb, c0 + j * NR, c_stride, p, f);
+    }
+  }
+
+  // ---- K <= 32 (at most GS k-groups): small_panel ----
+  // Each block's 2G weight vectors stay in registers and a row tile's rows go two at a time: 4
+  // accumulators, G VPDPBUSD deep. The pair before (its int32 sums in 4 registers) runs its output
+  // stage and narrowing inside the pair's k loop, the two streams interleaved instruction by
+  // instruction. Every instruction of that loop body is its own `asm volatile`, so the compiler
+  // allocates the registers but keeps the order (the compilers otherwise schedule the stage as a
+  // burst after the VPDPBUSDs, which the core does not overlap: tools/x86-probe/vnni_pipes.cpp).
+
+  /// Embedded-broadcast constants of the fast stage: P < 0 <=> x * m < lim; d = 2^31.
+  static constexpr std::int64_t small_lim = -(std::int64_t{1} << 30), small_d = std::int64_t{1} << 31;
+
+  /// The two row pairs in flight: the one whose int32 sums wait for their output stage (s, f), and
+  /// the one before it, requantized and packed to bytes (b), waiting for its order, clamp and stores.
+  struct small_pair {
+    __m512i s[4];  ///< row r channels 0-15, 16-31, then row r1
+    const fast_stage* f;
+    __m512i b;     ///< VPACKSSWB of the older pair
+    std::int8_t* c0;
+    std::int8_t* c1;
+    __mmask32 m0, m1;  ///< store masks of the older pair's rows (0: nothing stored)
+  };
+  /// What the stage steps read besides the pairs.
+  struct small_consts {
+    const __m512i* lohi;  ///< act_min and act_max bytes
+    __m512i order;        ///< VPERMD order of narrow_store
+    __mmask16 odd;        ///< 0xAAAA
+  };
+  /// Temporaries of the stage of one pair; b the new packed bytes.
+  struct small_tmp {
+    __m512i pe[4], po[4];
+    __mmask8 ke[4], ko[4];
+    __m512i b, b1, o;
+  };
+  static constexpr int small_steps = 6 + 4 * 12 + 3;
+
+  /// Step S (0 .. small_steps - 1) of the pairs in flight: 0-5 the older pair's VPERMD, clamp and
+  /// stores; then the 12 instructions of requant(fast) for each of the newer pair's 4 vectors; then
+  /// its two VPACKSSDW and one VPACKSSWB into t.b.
+  template <int S>
+  [[gnu::always_inline]] static inline void small_step(small_tmp& t, const small_pair& q, const small_consts& k) noexcept {
+    if constexpr (S < 6) {
+      if constexpr (S == 0) asm volatile("vpermd %[b], %[i], %[o]" : [o] "=v"(t.o) : [b] "v"(q.b), [i] "v"(k.order));
+      if constexpr (S == 1) asm volatile("vpmaxsb %[m], %[o], %[o]" : [o] "+v"(t.o) : [m] "m"(k.lohi[0]));
+      if constexpr (S == 2) asm volatile("vpminsb %[m], %[o], %[o]" : [o] "+v"(t.o) : [m] "m"(k.lohi[1]));
+      if constexpr (S == 3)
+        asm volatile("vmovdqu8 %t[v], %[c]%{%[k]%}" : [c] "=m"(*reinterpret_cast<char(*)[32]>(q.c0)) : [v] "v"(t.o), [k] "Yk"(q.m0));
+      if constexpr (S == 4) asm volatile("vextracti64x4 $1, %[v], %t[o]" : [o] "=v"(t.o) : [v] "v"(t.o));
+      if constexpr (S == 5)
+        asm volatile("vmovdqu8 %t[v], %[c]%{%[k]%}" : [c] "=m"(*reinterpret_cast<char(*)[32]>(q.c1)) : [v] "v"(t.o), [k] "Yk"(q.m1));
+    } else if constexpr (S < 54) {
+      constexpr int v = (S - 6) / 12, o = (S - 6) % 12, h = v % 2;
+      const fast_stage& f = *q.f;
+      __m512i& pe = t.pe[v];
+      __m512i& po = t.po[v];
+      if constexpr (o == 0) asm volatile("vpsrlq $32, %[v], %[o]" : [o] "=v"(po) : [v] "v"(q.s[v]));
+      if constexpr (o == 1) asm volatile("vpmuldq %[m], %[v], %[o]" : [o] "=v"(pe) : [v] "v"(q.s[v]), [m] "m"(f.me[h]));
+      if constexpr (o == 2) asm volatile("vpmuldq %[m], %[o], %[o]" : [o] "+v"(po) : [m] "m"(f.mo[h]));
+      if constexpr (o == 3) asm volatile("vpcmpq $1, %[l]%{1to8%}, %[v], %[k]" : [k] "=Yk"(t.ke[v]) : [v] "v"(pe), [l] "m"(small_lim));
+      if constexpr (o == 4) asm volatile("vpcmpq $1, %[l]%{1to8%}, %[v], %[k]" : [k] "=Yk"(t.ko[v]) : [v] "v"(po), [l] "m"(small_lim));
+      if constexpr (o == 5) asm volatile("vpaddq %[m], %[o], %[o]" : [o] "+v"(pe) : [m] "m"(f.cn[h][0]));
+      if constexpr (o == 6) asm volatile("vpaddq %[m], %[o], %[o]" : [o] "+v"(po) : [m] "m"(f.cn[h][1]));
+      if constexpr (o == 7) asm volatile("vpsubq %[d]%{1to8%}, %[o], %[o]%{%[k]%}" : [o] "+v"(pe) : [k] "Yk"(t.ke[v]), [d] "m"(small_d));
+      if constexpr (o == 8) asm volatile("vpsubq %[d]%{1to8%}, %[o], %[o]%{%[k]%}" : [o] "+v"(po) : [k] "Yk"(t.ko[v]), [d] "m"(small_d));
+      if constexpr (o == 9) asm volatile("vpsravq %[m], %[o], %[o]" : [o] "+v"(pe) : [m] "m"(f.sr[h][0]));
+      if constexpr (o == 10) asm volatile("vpsravq %[m], %[o], %[o]" : [o] "+v"(po) : [m] "m"(f.sr[h][1]));
+      if constexpr (o == 11) asm volatile("vpshufd $0xA0, %[p], %[o]%{%[k]%}" : [o] "+v"(pe) : [p] "v"(po), [k] "Yk"(k.odd));
+    } else {
+      if constexpr (S == 54) asm volatile("vpackssdw %[b], %[a], %[o]" : [o] "=v"(t.b) : [a] "v"(t.pe[0]), [b] "v"(t.pe[1]));
+      if constexpr (S == 55) asm volatile("vpackssdw %[b], %[a], %[o]" : [o] "=v"(t.b1) : [a] "v"(t.pe[2]), [b] "v"(t.pe[3]));
+      if constexpr (S == 56) asm volatile("vpacksswb %[b], %[o], %[o]" : [o] "+v"(t.b) : [b] "v"(t.b1));
+    }
+  }
+  /// Steps [B, E) of the pairs in flight.
+  template <int B, int E>
+  [[gnu::always_inline]] static inline void small_steps_range(small_tmp& t, const small_pair& q, const small_consts& k) noexcept {
+    [&]<int... I>(std::integer_sequence<int, I...>) __attribute__((always_inline)) {
+      (small_step<B + I>(t, q, k), ...);
+    }(std::make_integer_sequence<int, E - B>{});
+  }
+
+  /// k-group g of the row pair at x (rows x and x + XS of the stack rows) into acc, after steps
+  /// [S g / G, S (g + 1) / G) of pending pair q's output stage.
+  template <std::size_t g, std::size_t G>
+  [[gnu::always_inline]] static inline void small_group(__m512i (&acc)[4], const __m512i (&wv)[G][2], const std::uint8_t* x,
+                                                        small_tmp& t, const small_pair& q, const small_consts& k) noexcept {
+    __m512i bx, by;
+    asm volatile("vpbroadcastd %[m], %[o]" : [o] "=v"(bx) : [m] "m"(*reinterpret_cast<const std::uint32_t*>(x + 4 * g)));
+    asm volatile("vpbroadcastd %[m], %[o]" : [o] "=v"(by) : [m] "m"(*reinterpret_cast<const std::uint32_t*>(x + XS + 4 * g)));
+    asm volatile("vpdpbusd %[s], %[u], %[a]" : [a] "+v"(acc[0]) : [u] "v"(bx), [s] "v"(wv[g][0]));
+    asm volatile("vpdpbusd %[s], %[u], %[a]" : [a] "+v"(acc[1]) : [u] "v"(bx), [s] "v"(wv[g][1]));
+    asm volatile("vpdpbusd %[s], %[u], %[a]" : [a] "+v"(acc[2]) : [u] "v"(by), [s] "v"(wv[g][0]));
+    asm volatile("vpdpbusd %[s], %[u], %[a]" : [a] "+v"(acc[3]) : [u] "v"(by), [s] "v"(wv[g][1]));
+    small_steps_range<static_cast<int>(small_steps * g / G), static_cast<int>(small_steps * (g + 1) / G)>(t, q, k);
+  }
+  /// The sums of the row pair at x x the G weight-group pairs wv, from acc (the biases); pending
+  /// pair q's whole output stage interleaved with them.
+  template <std::size_t G>
+  [[gnu::always_inline]] static inline __m512i small_pair_sums(__m512i (&acc)[4], const __m512i (&wv)[G][2], const std::uint8_t* x,
+                                                               const small_pair& q, const small_consts& k) noexcept {
+    small_tmp t;
+    [&]<std::size_t... g>(std::index_sequence<g...>) __attribute__((always_inline)) {
+      (small_group<g, G>(acc, wv, x, t, q, k), ...);
+    }(std::make_index_sequence<G>{});
+    return t.b;
+  }
+
+  /// m >= 2 rows x the panel's blocks, k <= 4 GS (G k-groups). Row tiles of MR rows are flipped
+  /// into stack rows XS bytes apart (as `tile` does; missing rows copy the last one); fast-stage
+  /// blocks run as above, the pending pair carried across blocks and row tiles and drained at the
+  /// end; general-stage blocks run their k loop into tb and the out-of-line epilogue.
+  template <std::size_t G, class Q>
+  static void small_panel_g(std::size_t m, std::size_t n, std::size_t k, const std::int8_t* a, std::size_t a_stride,
+                            const std::uint8_t* pw, std::size_t block, const panel_state& ps,
+                            const std::int32_t* row_offset, std::int8_t* c, std::size_t c_stride,
+                            const output_stage<Q>& p, std::int32_t (*tb)[NR]) noexcept {
+    alignas(64) std::uint8_t ab[MR * XS];
+    alignas(64) const __m512i lohi[2] = {_mm512_set1_epi8(static_cast<char>(p.act_min)),
+                                        _mm512_set1_epi8(static_cast<char>(p.act_max))};
+    const small_consts kc{lohi, _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15), 0xAAAA};
+    // Nothing pending at first: masks 0 store nothing (the stage reads valid stack memory).
+    const __m512i z = _mm512_setzero_si512();
+    small_pair q{{z, z, z, z}, ps.fs, z, c, c, 0, 0};
+    std::int8_t *n0 = c, *n1 = c;  // the newer pair's rows and store masks (0: none yet)
+    __mmask32 nm0 = 0, nm1 = 0;
+    // Rows [0, whole) of A have 32 bytes from their start inside A (the rows after them follow):
+    // those load unmasked (masked loads that cross a cache line are slow on Zen 4; bytes past k
+    // meet zero weights or are never read).
+    const std::size_t gap = k >= 32 ? 0 : (a_stride == 0 ? m : (32 - k + a_stride - 1) / a_stride);
+    const std::size_t whole = m > gap ? m - gap : 0;
+    for (std::size_t i = 0; i < m; i += MR) {
+      const std::size_t rows = std::min(MR, m - i);
+      const std::int8_t* ar = a + i * a_stride;
+      for (std::size_t r = 0; r < MR; ++r) {
+        const std::size_t ri = std::min(r, rows - 1);
+        small_flip(ab + r * XS, ar + ri * a_stride, k, i + ri < whole);
+      }
+      const std::int32_t* ro = row_offset ? row_offset + i : nullptr;
+      for (std::size_t j = ps.j0; j < ps.j1; ++j) {
+        const auto* w = reinterpret_cast<const std::int8_t*>(pw + j * block + NR * sizeof(std::int32_t));
+        const std::int32_t* cb = ps.cb + (j - ps.j0) * NR;
+        const std::size_t nb = std::min(NR, n - j * NR);
+        const fast_stage* f = ps.stage(j);
+        std::int8_t* cj = c + i * c_stride + j * NR;
+        if (f == nullptr) {
+          small_general(rows, (k + 3) / 4, ab, w, cb, tb);
+          epilogue(rows, tb, ro, j * NR, nb, cj, c_stride, p, f);
+          continue;
+        }
+        __m512i wv[G][2];
+        for (std::size_t g = 0; g < G; ++g) {
+          wv[g][0] = _mm512_loadu_si512(w + g * 4 * NR);
+          wv[g][1] = _mm512_loadu_si512(w + g * 4 * NR + 4 * L);
+        }
+        const __m512i b0 = _mm512_load_si512(cb), b1 = _mm512_load_si512(cb + L);
+        const __mmask32 mask = block_mask(nb);
+        for (std::size_t r = 0; r < rows; r += 2) {
+          __m512i acc[4] = {b0, b1, b0, b1};
+          const __m512i b = small_pair_sums<G>(acc, wv, ab + r * XS, q, kc);
+          const std::size_t r1 = r + 1 < rows ? r + 1 : r;
+          if (ro != nullptr) {
+            const __m512i ox = _mm512_set1_epi32(ro[r]), oy = _mm512_set1_epi32(ro[r1]);
+            acc[0] = _mm512_add_epi32(acc[0], ox), acc[1] = _mm512_add_epi32(acc[1], ox);
+            acc[2] = _mm512_add_epi32(acc[2], oy), acc[3] = _mm512_add_epi32(acc[3], oy);
+          }
+          q = small_pair{{acc[0], acc[1], acc[2], acc[3]}, f, b, n0, n1, nm0, nm1};
+          n0 = cj + r * c_stride, n1 = cj + r1 * c_stride, nm0 = mask, nm1 = r1 != r ? mask : __mmask32{0};
+        }
+      }
+    }
+    small_tmp t;  // drain: the last two pairs
+    small_steps_range<0, small_steps>(t, q, kc);
+    q = small_pair{{z, z, z, z}, q.f, t.b, n0, n1, nm0, nm1};
+    small_steps_range<0, 6>(t, q, kc);
+  }
+
+  template <class Q>
+  static void small_panel(std::size_t m, std::size_t n, std::size_t k, const std::int8_t* a, std::size_t a_stride,
+                          const std::uint8_t* pw, std::size_t block, const panel_state& ps,
+                          const std::int32_t* row_offset, std::int8_t* c, std::size_t c_stride,
+                          const output_stage<Q>& p, std::int32_t (*tb)[NR]) noexcept {
+    switch ((k + 3) / 4) {
+      case 1: return small_panel_g<1>(m, n, k, a, a_stride, pw, block, ps, row_offset, c, c_stride, p, tb);
+      case 2: return small_panel_g<2>(m, n, k, a, a_stride, pw, block, ps, row_offset, c, c_stride, p, tb);
+      case 3: return small_panel_g<3>(m, n, k, a, a_stride, pw, block, ps, row_offset, c, c_stride, p, tb);
+      case 4: return small_panel_g<4>(m, n, k, a, a_stride, pw, block, ps, row_offset, c, c_stride, p, tb);
+      case 5: return small_panel_g<5>(m, n, k, a, a_stride, pw, block, ps, row_offset, c, c_stride, p, tb);
+      case 6: return small_panel_g<6>(m, n, k, a, a_stride, pw, block, ps, row_offset, c, c_stride, p, tb);
+      case 7: return small_panel_g<7>(m, n, k, a, a_stride, pw, block, ps, row_offset, c, c_stride, p, tb);
+      default: return small_panel_g<8>(m, n, k, a, a_stride, pw, block, ps, row_offset, c, c_stride, p, tb);
+    }
+  }
+  /// d[0 .. 32) = a[0 .. 32) ^ 0x80 (loaded unmasked: `whole`), else a[0 .. k) ^ 0x80 and 0x80 (k <= 32).
+  static void small_flip(std::uint8_t* d, const std::int8_t* a, std::size_t k, bool whole) noexcept {
+    const __m256i v = whole ? _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a))
+                            : _mm256_maskz_loadu_epi8(static_cast<__mmask32>(bytes_mask(k)), a);
+    _mm256_store_si256(reinterpret_cast<__m256i*>(d), _mm256_xor_si256(v, _mm256_set1_epi8(static_cast<char>(0x80))));
+  }
+  /// The int32 sums of rows [0, rows) of the stack rows ab (XS apart) x one block (groups
+  /// k-groups) into t, for the general form.
+  static void small_general(std::size_t rows, std::size_t groups, const std::uint8_t* ab, const std::int8_t* w,
+                            const std::int32_t* cb, std::int32_t (*t)[NR]) noexcept {
+    const __m512i b0 = _mm512_load_si512(cb), b1 = _mm512_load_si512(cb + L);
+    for (std::size_t r = 0; r < rows; ++r) {
+      __m512i x0 = b0, x1 = b1;
+      for (std::size_t g = 0; g < groups; ++g)
+        dot2s(x0, x1, _mm512_loadu_si512(w + g * 4 * NR), _mm512_loadu_si512(w + g * 4 * NR + 4 * L),
+              bcast4(ab + r * XS + 4 * g));
+      _mm512_store_si512(t[r], x0), _mm512_store_si512(t[r] + L, x1);
     }
   }
 
