@@ -14,10 +14,16 @@
 ///   loaded; each panel of blocks gets biases' - 128 * sum_k W[n][k] once (VPDPBUSD of 0x80 bytes
 ///   against the weights). Inner loop per k-group (8 x 32 x 4 = 1024 MACs): 2 weight loads, 8
 ///   4-byte broadcasts, 16 VPDPBUSD into 16 named accumulators.
+/// - K <= 32 (at most 8 k-groups, e.g. a 3x3 convolution from 3 channels: K = 27), M >= 2
+///   (`small_panel`): each block's 2G weight vectors stay in registers and the rows go two at a time
+///   (4 accumulators, G VPDPBUSD deep); each row pair's fast-form stage, packing and stores run
+///   inside the next pair's k loop, instruction by instruction (one `asm volatile` each, so the
+///   compilers keep the order; they allocate the registers). Rows load their first 32 bytes
+///   unmasked unless that would pass the end of A (Zen 4's masked loads across cache lines are slow).
 /// - One row (M = 1, or a last single row; GEMV): the weights are flipped as loaded (one VPXORD per
 ///   64 bytes) and the row adds -128 * sum_k a[k]; 4 blocks at a time (8 accumulators, 512 bytes of
 ///   weights per k-group streamed in parallel), bandwidth-bound.
-/// Epilogue (from a 1 KiB tile on the stack), with each panel's output stages prepared once. From
+/// Epilogue (K > 32: from a 1 KiB tile on the stack), with each panel's output stages prepared once. From
 /// K = 77 on (20 k-groups: a tile's 16 stage vectors and 4 row pairs), a tile's fast-form stage
 /// runs inside the next block's k loop, one vector or row pair per k-group, where its instructions
 /// share the core with the VPDPBUSDs (see `pending`; layer c, K = 128: 4-8% faster); otherwise out
@@ -115,7 +121,7 @@ struct gemm_qs8_8x32c4_avx512_vnni {
   static constexpr std::size_t PB = 16;    ///< most blocks per panel (stack: PB stages and PB * NR biases)
   static constexpr std::size_t KW = 2048;  ///< depths of a row tile flipped at a time (MR * KW bytes of stack)
   static constexpr std::size_t GS = 8;     ///< most k-groups of small_panel's row tiles (K <= 32)
-  static constexpr std::size_t XS = 64;    ///< small_panel's stack rows: bytes from one to the next
+  static constexpr std::size_t XS = 32;    ///< small_panel's stack rows: bytes from one to the next
 
   /// Bytes 0..r-1 of a 64-byte vector (r <= 64).
   static __mmask64 bytes_mask(std::size_t r) noexcept {
@@ -565,8 +571,10 @@ struct gemm_qs8_8x32c4_avx512_vnni {
     }(std::make_integer_sequence<int, E - B>{});
   }
 
-  /// k-group g of the row pair at x (rows x and x + XS of the stack rows) into acc, after steps
-  /// [S g / G, S (g + 1) / G) of pending pair q's output stage.
+  /// k-group g of the row pair at x (rows x and x + XS of the stack rows) into acc, then steps
+  /// [S g / G, S (g + 1) / G) of the pairs in flight q (S = small_steps). One quarter of the steps
+  /// after each VPDPBUSD measured the same within 1% (clang, layer a's GEMM); all of them before the
+  /// VPDPBUSDs was slower (layer a 158 against 140 us, in a form that narrowed one pair later).
   template <std::size_t g, std::size_t G>
   [[gnu::always_inline]] static inline void small_group(__m512i (&acc)[4], const __m512i (&wv)[G][2], const std::uint8_t* x,
                                                         small_tmp& t, const small_pair& q, const small_consts& k) noexcept {
@@ -604,7 +612,7 @@ struct gemm_qs8_8x32c4_avx512_vnni {
     alignas(64) const __m512i lohi[2] = {_mm512_set1_epi8(static_cast<char>(p.act_min)),
                                         _mm512_set1_epi8(static_cast<char>(p.act_max))};
     const small_consts kc{lohi, _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15), 0xAAAA};
-    // Nothing pending at first: masks 0 store nothing (the stage reads valid stack memory).
+    // Nothing in flight at first: masks 0 store nothing (the stage reads fs[0], stack memory).
     const __m512i z = _mm512_setzero_si512();
     small_pair q{{z, z, z, z}, ps.fs, z, c, c, 0, 0};
     std::int8_t *n0 = c, *n1 = c;  // the newer pair's rows and store masks (0: none yet)
