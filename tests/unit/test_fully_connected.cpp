@@ -485,7 +485,9 @@ TEST_CASE_TEMPLATE_DEFINE("gemm_qs8 kernels with K <= 32: every K, row tiles end
   // general blocks; rows load their first 32 bytes unmasked unless that would pass the end of A.
   // Tight input stride (k) against a guard page on either side; n = 600 is two panels of blocks.
   // Per case: per-channel stage with a left shift in some blocks (general form) or none, clamps,
-  // a weight zero point (row offsets) on half; then per-tensor.
+  // a weight zero point (row offsets) on half; then per-tensor. Its fast stages take a second form
+  // where every multiplier is positive and |bias'| < 2^29: every fourth case has one negative
+  // multiplier, every fourth one bias past 2^29, every fourth biases just inside.
   const std::size_t ms[] = {2, 3, 5, 8, 9, 16, 17, 23, 40};
   const std::size_t ns[] = {1, 17, 32, 33, 100, 600};
   std::size_t cases = 0;
@@ -502,8 +504,20 @@ TEST_CASE_TEMPLATE_DEFINE("gemm_qs8 kernels with K <= 32: every K, row tiles end
         mult[i] = static_cast<std::int32_t>(r.range(1 << 30, 0x7FFFFFFF));
         shift[i] = static_cast<std::int32_t>(r.range(-12, -1));
       }
+      const std::size_t at = r.next() % n;
+      if (k % 4 == 1) mult[at] = -mult[at];
+      std::int32_t zp = static_cast<std::int32_t>(r.range(-128, 127));
+      if (k % 4 == 2) {  // past the second form's range; a wrong form would wrap (shift -23, zero point +-128)
+        bias[at] = (at % 2 ? 1 : -1) * static_cast<std::int32_t>(r.range(0x60000000, 0x7FE00000));
+        mult[at] = 0x7FFF0000;
+        for (std::size_t i = 0; i < n; ++i) shift[i] = static_cast<std::int32_t>(r.range(-23, -20));
+        shift[at] = -23;
+        zp = at % 2 ? 127 : -128;
+      }
       for (std::size_t b = 0; b * 32 < n; ++b)
         if ((general >> (b % 32)) & 1u) shift[std::min(n - 1, b * 32 + 5)] = 1;
+      if (k % 4 == 3)
+        for (std::size_t i = 0; i < n; ++i) bias[i] = (i % 2 ? 1 : -1) * static_cast<std::int32_t>(r.range((1 << 29) - (1 << 22), (1 << 29) - (1 << 21)));
       const std::int32_t zw = k % 2 == 0 ? 0 : static_cast<std::int32_t>(r.range(-3, 3));
       const std::int32_t zin = static_cast<std::int32_t>(r.range(-128, 127));
       const std::size_t bytes = dut::packed_weights_bytes(n, k);
@@ -513,7 +527,7 @@ TEST_CASE_TEMPLATE_DEFINE("gemm_qs8 kernels with K <= 32: every K, row tiles end
       REQUIRE(ref::pack_weights(n, k, w.data(), bias.data(), zin, zw, pr.data(), pr.size() * 4).ok());
       const std::int32_t lo = k % 3 == 0 ? -128 : static_cast<std::int32_t>(r.range(-128, -20));
       const std::int32_t hi = k % 3 == 0 ? 127 : static_cast<std::int32_t>(r.range(20, 127));
-      output_stage<requant::per_channel> p{{mult.data(), shift.data()}, static_cast<std::int32_t>(r.range(-128, 127)), lo, hi};
+      output_stage<requant::per_channel> p{{mult.data(), shift.data()}, zp, lo, hi};
       std::vector<std::int8_t> want(m * n);
       std::vector<std::int32_t> ws2(m);
       INFO("m=" << m << " n=" << n << " k=" << k << " zw=" << zw << " general blocks=" << general);

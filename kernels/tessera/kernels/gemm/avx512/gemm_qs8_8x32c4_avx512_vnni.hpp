@@ -501,12 +501,29 @@ struct gemm_qs8_8x32c4_avx512_vnni {
 
   /// Embedded-broadcast constants of the fast stage: P < 0 <=> x * m < lim; d = 2^31.
   static constexpr std::int64_t small_lim = -(std::int64_t{1} << 30), small_d = std::int64_t{1} << 31;
+  static constexpr std::int32_t small_one = 1;
+
+  /// A block's fast stage in a second form (small_make): MBQM's rounding split at 2^31. With Y = P +
+  /// 2^(30+e) + zp 2^(31+e) (fast_stage's sum), Q = floor(Y / 2^31) = SRDHM + 2^(e-1) + zp 2^e, and
+  /// the result is floor((Q - [P < 0]) / 2^e): two immediate shifts and a blend put Q in 32-bit
+  /// lanes, [P < 0] is one 32-bit compare x <= t (t = floor((-2^30 - 1) / m), m > 0), then one masked
+  /// VPSUBD and one VPSRAVD: 11 instructions per 16 lanes, 3 of them (2 VPMULDQ, 1 compare) on the
+  /// VPDPBUSD pipes instead of 4. Applies when every multiplier is positive and Q fits 32 bits:
+  /// |x| < 2^29 + 2^28 + 2^20 (|bias'| < 2^29, |row offset| < 2^28, K <= 32 sums < 2^20) keeps
+  /// |Q| < 2^31 - 1.
+  struct small_stage {
+    __m512i me[2], mo[2];  ///< as fast_stage
+    __m512i cn[2][2];      ///< as fast_stage
+    __m512i e[2];          ///< -shift, 32-bit lanes
+    __m512i t[2];          ///< x <= t <=> x * m + 2^30 < 0, 32-bit lanes
+  };
 
   /// The two row pairs in flight: the one whose int32 sums wait for their output stage (s, f), and
   /// the one before it, requantized and packed to bytes (b), waiting for its order, clamp and stores.
+  template <class St>
   struct small_pair {
     __m512i s[4];  ///< row r channels 0-15, 16-31, then row r1
-    const fast_stage* f;
+    const St* f;
     __m512i b;     ///< VPACKSSWB of the older pair
     std::int8_t* c0;
     std::int8_t* c1;
@@ -522,6 +539,7 @@ struct gemm_qs8_8x32c4_avx512_vnni {
   struct small_tmp {
     __m512i pe[4], po[4];
     __mmask8 ke[4], ko[4];
+    __mmask16 k16[4];
     __m512i b, b1, o;
   };
   static constexpr int small_steps = 6 + 4 * 12 + 3;
@@ -530,7 +548,7 @@ struct gemm_qs8_8x32c4_avx512_vnni {
   /// stores; then the 12 instructions of requant(fast) for each of the newer pair's 4 vectors; then
   /// its two VPACKSSDW and one VPACKSSWB into t.b.
   template <int S>
-  [[gnu::always_inline]] static inline void small_step(small_tmp& t, const small_pair& q, const small_consts& k) noexcept {
+  [[gnu::always_inline]] static inline void small_step(small_tmp& t, const small_pair<fast_stage>& q, const small_consts& k) noexcept {
     if constexpr (S < 6) {
       if constexpr (S == 0) asm volatile("vpermd %[b], %[i], %[o]" : [o] "=v"(t.o) : [b] "v"(q.b), [i] "v"(k.order));
       if constexpr (S == 1) asm volatile("vpmaxsb %[m], %[o], %[o]" : [o] "+v"(t.o) : [m] "m"(k.lohi[0]));
@@ -563,9 +581,40 @@ struct gemm_qs8_8x32c4_avx512_vnni {
       if constexpr (S == 56) asm volatile("vpacksswb %[b], %[o], %[o]" : [o] "+v"(t.b) : [b] "v"(t.b1));
     }
   }
+  /// The same with small_stage: steps 0-5 as above, then 11 instructions per vector, then the packs.
+  template <int S>
+  [[gnu::always_inline]] static inline void small_step(small_tmp& t, const small_pair<small_stage>& q, const small_consts& k) noexcept {
+    if constexpr (S < 6) {
+      small_pair<fast_stage> q1{{q.s[0], q.s[1], q.s[2], q.s[3]}, nullptr, q.b, q.c0, q.c1, q.m0, q.m1};
+      small_step<S>(t, q1, k);
+    } else if constexpr (S < 50) {
+      constexpr int v = (S - 6) / 11, o = (S - 6) % 11, h = v % 2;
+      const small_stage& f = *q.f;
+      __m512i& pe = t.pe[v];
+      __m512i& po = t.po[v];
+      if constexpr (o == 0) asm volatile("vpsrlq $32, %[v], %[o]" : [o] "=v"(po) : [v] "v"(q.s[v]));
+      if constexpr (o == 1) asm volatile("vpmuldq %[m], %[v], %[o]" : [o] "=v"(pe) : [v] "v"(q.s[v]), [m] "m"(f.me[h]));
+      if constexpr (o == 2) asm volatile("vpmuldq %[m], %[o], %[o]" : [o] "+v"(po) : [m] "m"(f.mo[h]));
+      if constexpr (o == 3) asm volatile("vpcmpd $2, %[m], %[v], %[k]" : [k] "=Yk"(t.k16[v]) : [v] "v"(q.s[v]), [m] "m"(f.t[h]));
+      if constexpr (o == 4) asm volatile("vpaddq %[m], %[o], %[o]" : [o] "+v"(pe) : [m] "m"(f.cn[h][0]));
+      if constexpr (o == 5) asm volatile("vpaddq %[m], %[o], %[o]" : [o] "+v"(po) : [m] "m"(f.cn[h][1]));
+      if constexpr (o == 6) asm volatile("vpsrlq $31, %[o], %[o]" : [o] "+v"(pe));
+      if constexpr (o == 7) asm volatile("vpsllq $1, %[o], %[o]" : [o] "+v"(po));
+      if constexpr (o == 8) asm volatile("vpblendmd %[p], %[o], %[o]%{%[k]%}" : [o] "+v"(pe) : [p] "v"(po), [k] "Yk"(k.odd));
+      if constexpr (o == 9) asm volatile("vpsubd %[d]%{1to16%}, %[o], %[o]%{%[k]%}" : [o] "+v"(pe) : [k] "Yk"(t.k16[v]), [d] "m"(small_one));
+      if constexpr (o == 10) asm volatile("vpsravd %[m], %[o], %[o]" : [o] "+v"(pe) : [m] "m"(f.e[h]));
+    } else {
+      if constexpr (S == 50) asm volatile("vpackssdw %[b], %[a], %[o]" : [o] "=v"(t.b) : [a] "v"(t.pe[0]), [b] "v"(t.pe[1]));
+      if constexpr (S == 51) asm volatile("vpackssdw %[b], %[a], %[o]" : [o] "=v"(t.b1) : [a] "v"(t.pe[2]), [b] "v"(t.pe[3]));
+      if constexpr (S == 52) asm volatile("vpacksswb %[b], %[o], %[o]" : [o] "+v"(t.b) : [b] "v"(t.b1));
+    }
+  }
+  template <class St>
+  static constexpr int small_nsteps = std::is_same_v<St, fast_stage> ? small_steps : 6 + 4 * 11 + 3;
+
   /// Steps [B, E) of the pairs in flight.
-  template <int B, int E>
-  [[gnu::always_inline]] static inline void small_steps_range(small_tmp& t, const small_pair& q, const small_consts& k) noexcept {
+  template <int B, int E, class St>
+  [[gnu::always_inline]] static inline void small_steps_range(small_tmp& t, const small_pair<St>& q, const small_consts& k) noexcept {
     [&]<int... I>(std::integer_sequence<int, I...>) __attribute__((always_inline)) {
       (small_step<B + I>(t, q, k), ...);
     }(std::make_integer_sequence<int, E - B>{});
@@ -575,9 +624,10 @@ struct gemm_qs8_8x32c4_avx512_vnni {
   /// [S g / G, S (g + 1) / G) of the pairs in flight q (S = small_steps). One quarter of the steps
   /// after each VPDPBUSD measured the same within 1% (clang, layer a's GEMM); all of them before the
   /// VPDPBUSDs was slower (layer a 158 against 140 us, in a form that narrowed one pair later).
-  template <std::size_t g, std::size_t G>
+  template <std::size_t g, std::size_t G, class St>
   [[gnu::always_inline]] static inline void small_group(__m512i (&acc)[4], const __m512i (&wv)[G][2], const std::uint8_t* x,
-                                                        small_tmp& t, const small_pair& q, const small_consts& k) noexcept {
+                                                        small_tmp& t, const small_pair<St>& q, const small_consts& k) noexcept {
+    constexpr int S = small_nsteps<St>;
     __m512i bx, by;
     asm volatile("vpbroadcastd %[m], %[o]" : [o] "=v"(bx) : [m] "m"(*reinterpret_cast<const std::uint32_t*>(x + 4 * g)));
     asm volatile("vpbroadcastd %[m], %[o]" : [o] "=v"(by) : [m] "m"(*reinterpret_cast<const std::uint32_t*>(x + XS + 4 * g)));
@@ -585,16 +635,16 @@ struct gemm_qs8_8x32c4_avx512_vnni {
     asm volatile("vpdpbusd %[s], %[u], %[a]" : [a] "+v"(acc[1]) : [u] "v"(bx), [s] "v"(wv[g][1]));
     asm volatile("vpdpbusd %[s], %[u], %[a]" : [a] "+v"(acc[2]) : [u] "v"(by), [s] "v"(wv[g][0]));
     asm volatile("vpdpbusd %[s], %[u], %[a]" : [a] "+v"(acc[3]) : [u] "v"(by), [s] "v"(wv[g][1]));
-    small_steps_range<static_cast<int>(small_steps * g / G), static_cast<int>(small_steps * (g + 1) / G)>(t, q, k);
+    small_steps_range<static_cast<int>(S * g / G), static_cast<int>(S * (g + 1) / G)>(t, q, k);
   }
   /// The sums of the row pair at x x the G weight-group pairs wv, from acc (the biases); pending
   /// pair q's whole output stage interleaved with them.
-  template <std::size_t G>
+  template <std::size_t G, class St>
   [[gnu::always_inline]] static inline __m512i small_pair_sums(__m512i (&acc)[4], const __m512i (&wv)[G][2], const std::uint8_t* x,
-                                                               const small_pair& q, const small_consts& k) noexcept {
+                                                               const small_pair<St>& q, const small_consts& k) noexcept {
     small_tmp t;
     [&]<std::size_t... g>(std::index_sequence<g...>) __attribute__((always_inline)) {
-      (small_group<g, G>(acc, wv, x, t, q, k), ...);
+      (small_group<g, G, St>(acc, wv, x, t, q, k), ...);
     }(std::make_index_sequence<G>{});
     return t.b;
   }
@@ -603,9 +653,9 @@ struct gemm_qs8_8x32c4_avx512_vnni {
   /// into stack rows XS bytes apart (as `tile` does; missing rows copy the last one); fast-stage
   /// blocks run as above, the pending pair carried across blocks and row tiles and drained at the
   /// end; general-stage blocks run their k loop into tb and the out-of-line epilogue.
-  template <std::size_t G, class Q>
+  template <std::size_t G, class St, class Q>
   static void small_panel_g(std::size_t m, std::size_t n, std::size_t k, const std::int8_t* a, std::size_t a_stride,
-                            const std::uint8_t* pw, std::size_t block, const panel_state& ps,
+                            const std::uint8_t* pw, std::size_t block, const panel_state& ps, const St* stages,
                             const std::int32_t* row_offset, std::int8_t* c, std::size_t c_stride,
                             const output_stage<Q>& p, std::int32_t (*tb)[NR]) noexcept {
     alignas(64) std::uint8_t ab[MR * XS];
@@ -614,7 +664,7 @@ struct gemm_qs8_8x32c4_avx512_vnni {
     const small_consts kc{lohi, _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15), 0xAAAA};
     // Nothing in flight at first: masks 0 store nothing (the stage reads fs[0], stack memory).
     const __m512i z = _mm512_setzero_si512();
-    small_pair q{{z, z, z, z}, ps.fs, z, c, c, 0, 0};
+    small_pair<St> q{{z, z, z, z}, stages, z, c, c, 0, 0};
     std::int8_t *n0 = c, *n1 = c;  // the newer pair's rows and store masks (0: none yet)
     __mmask32 nm0 = 0, nm1 = 0;
     // Rows [0, whole) of A have 32 bytes from their start inside A (the rows after them follow):
@@ -634,11 +684,11 @@ struct gemm_qs8_8x32c4_avx512_vnni {
         const auto* w = reinterpret_cast<const std::int8_t*>(pw + j * block + NR * sizeof(std::int32_t));
         const std::int32_t* cb = ps.cb + (j - ps.j0) * NR;
         const std::size_t nb = std::min(NR, n - j * NR);
-        const fast_stage* f = ps.stage(j);
+        const St* f = ps.fast[j - ps.j0] ? stages + (j - ps.j0) : nullptr;
         std::int8_t* cj = c + i * c_stride + j * NR;
         if (f == nullptr) {
           small_general(rows, (k + 3) / 4, ab, w, cb, tb);
-          epilogue(rows, tb, ro, j * NR, nb, cj, c_stride, p, f);
+          epilogue(rows, tb, ro, j * NR, nb, cj, c_stride, p, nullptr);
           continue;
         }
         __m512i wv[G][2];
@@ -650,39 +700,88 @@ struct gemm_qs8_8x32c4_avx512_vnni {
         const __mmask32 mask = block_mask(nb);
         for (std::size_t r = 0; r < rows; r += 2) {
           __m512i acc[4] = {b0, b1, b0, b1};
-          const __m512i b = small_pair_sums<G>(acc, wv, ab + r * XS, q, kc);
+          const __m512i b = small_pair_sums<G, St>(acc, wv, ab + r * XS, q, kc);
           const std::size_t r1 = r + 1 < rows ? r + 1 : r;
           if (ro != nullptr) {
             const __m512i ox = _mm512_set1_epi32(ro[r]), oy = _mm512_set1_epi32(ro[r1]);
             acc[0] = _mm512_add_epi32(acc[0], ox), acc[1] = _mm512_add_epi32(acc[1], ox);
             acc[2] = _mm512_add_epi32(acc[2], oy), acc[3] = _mm512_add_epi32(acc[3], oy);
           }
-          q = small_pair{{acc[0], acc[1], acc[2], acc[3]}, f, b, n0, n1, nm0, nm1};
+          q = small_pair<St>{{acc[0], acc[1], acc[2], acc[3]}, f, b, n0, n1, nm0, nm1};
           n0 = cj + r * c_stride, n1 = cj + r1 * c_stride, nm0 = mask, nm1 = r1 != r ? mask : __mmask32{0};
         }
       }
     }
     small_tmp t;  // drain: the last two pairs
-    small_steps_range<0, small_steps>(t, q, kc);
-    q = small_pair{{z, z, z, z}, q.f, t.b, n0, n1, nm0, nm1};
+    small_steps_range<0, small_nsteps<St>>(t, q, kc);
+    q = small_pair<St>{{z, z, z, z}, q.f, t.b, n0, n1, nm0, nm1};
     small_steps_range<0, 6>(t, q, kc);
   }
 
+  template <class St, class Q>
+  static void small_panel_st(std::size_t m, std::size_t n, std::size_t k, const std::int8_t* a, std::size_t a_stride,
+                             const std::uint8_t* pw, std::size_t block, const panel_state& ps, const St* st,
+                             const std::int32_t* row_offset, std::int8_t* c, std::size_t c_stride,
+                             const output_stage<Q>& p, std::int32_t (*tb)[NR]) noexcept {
+    switch ((k + 3) / 4) {
+      case 1: return small_panel_g<1>(m, n, k, a, a_stride, pw, block, ps, st, row_offset, c, c_stride, p, tb);
+      case 2: return small_panel_g<2>(m, n, k, a, a_stride, pw, block, ps, st, row_offset, c, c_stride, p, tb);
+      case 3: return small_panel_g<3>(m, n, k, a, a_stride, pw, block, ps, st, row_offset, c, c_stride, p, tb);
+      case 4: return small_panel_g<4>(m, n, k, a, a_stride, pw, block, ps, st, row_offset, c, c_stride, p, tb);
+      case 5: return small_panel_g<5>(m, n, k, a, a_stride, pw, block, ps, st, row_offset, c, c_stride, p, tb);
+      case 6: return small_panel_g<6>(m, n, k, a, a_stride, pw, block, ps, st, row_offset, c, c_stride, p, tb);
+      case 7: return small_panel_g<7>(m, n, k, a, a_stride, pw, block, ps, st, row_offset, c, c_stride, p, tb);
+      default: return small_panel_g<8>(m, n, k, a, a_stride, pw, block, ps, st, row_offset, c, c_stride, p, tb);
+    }
+  }
+  /// The panel's fast stages in small_stage's form (fast blocks only); false when one does not
+  /// apply (a multiplier <= 0, |bias'| >= 2^29, or a row offset with |offset| >= 2^28).
+  template <class Q>
+  static bool small_make(small_stage* ss, const panel_state& ps, std::size_t m, std::size_t n,
+                         const std::int32_t* row_offset, const output_stage<Q>& p) noexcept {
+    constexpr std::int64_t cb_lim = std::int64_t{1} << 29, ro_lim = std::int64_t{1} << 28;
+    if (row_offset != nullptr)
+      for (std::size_t i = 0; i < m; ++i)
+        if (row_offset[i] <= -ro_lim || row_offset[i] >= ro_lim) return false;
+    for (std::size_t j = ps.j0; j < ps.j1; ++j) {
+      if (!ps.fast[j - ps.j0]) continue;
+      const std::size_t n0 = j * NR, nb = std::min(NR, n - n0);
+      const std::int32_t* cb = ps.cb + (j - ps.j0) * NR;
+      for (std::size_t c = 0; c < nb; ++c)
+        if (cb[c] <= -cb_lim || cb[c] >= cb_lim) return false;
+      __m512i mul[2], sh[2];
+      load_stage_arrays(mul, sh, n0, nb, p);
+      alignas(64) std::int32_t mv[NR], tv[NR];
+      _mm512_store_si512(mv, mul[0]), _mm512_store_si512(mv + L, mul[1]);
+      for (std::size_t c = 0; c < NR; ++c) {
+        if (c >= nb) { tv[c] = std::numeric_limits<std::int32_t>::min(); continue; }  // never stored
+        if (mv[c] <= 0) return false;
+        const std::int64_t num = -(std::int64_t{1} << 30) - 1;  // floor(num / m), m > 0
+        std::int64_t q = num / mv[c];
+        if (q * mv[c] != num) --q;
+        tv[c] = static_cast<std::int32_t>(q);
+      }
+      const fast_stage& f = ps.fs[j - ps.j0];
+      small_stage& s = ss[j - ps.j0];
+      for (std::size_t h = 0; h < 2; ++h) {
+        s.me[h] = f.me[h], s.mo[h] = f.mo[h];
+        s.cn[h][0] = f.cn[h][0], s.cn[h][1] = f.cn[h][1];
+        s.e[h] = _mm512_maskz_sub_epi32(lane_mask(nb, h), _mm512_setzero_si512(), sh[h]);
+        s.t[h] = _mm512_load_si512(tv + h * L);
+      }
+    }
+    return true;
+  }
   template <class Q>
   static void small_panel(std::size_t m, std::size_t n, std::size_t k, const std::int8_t* a, std::size_t a_stride,
                           const std::uint8_t* pw, std::size_t block, const panel_state& ps,
                           const std::int32_t* row_offset, std::int8_t* c, std::size_t c_stride,
                           const output_stage<Q>& p, std::int32_t (*tb)[NR]) noexcept {
-    switch ((k + 3) / 4) {
-      case 1: return small_panel_g<1>(m, n, k, a, a_stride, pw, block, ps, row_offset, c, c_stride, p, tb);
-      case 2: return small_panel_g<2>(m, n, k, a, a_stride, pw, block, ps, row_offset, c, c_stride, p, tb);
-      case 3: return small_panel_g<3>(m, n, k, a, a_stride, pw, block, ps, row_offset, c, c_stride, p, tb);
-      case 4: return small_panel_g<4>(m, n, k, a, a_stride, pw, block, ps, row_offset, c, c_stride, p, tb);
-      case 5: return small_panel_g<5>(m, n, k, a, a_stride, pw, block, ps, row_offset, c, c_stride, p, tb);
-      case 6: return small_panel_g<6>(m, n, k, a, a_stride, pw, block, ps, row_offset, c, c_stride, p, tb);
-      case 7: return small_panel_g<7>(m, n, k, a, a_stride, pw, block, ps, row_offset, c, c_stride, p, tb);
-      default: return small_panel_g<8>(m, n, k, a, a_stride, pw, block, ps, row_offset, c, c_stride, p, tb);
-    }
+    alignas(64) small_stage ss[PB];
+    if (small_make(ss, ps, m, n, row_offset, p))
+      small_panel_st(m, n, k, a, a_stride, pw, block, ps, ss, row_offset, c, c_stride, p, tb);
+    else
+      small_panel_st(m, n, k, a, a_stride, pw, block, ps, ps.fs, row_offset, c, c_stride, p, tb);
   }
   /// d[0 .. 32) = a[0 .. 32) ^ 0x80 (loaded unmasked: `whole`), else a[0 .. k) ^ 0x80 and 0x80 (k <= 32).
   static void small_flip(std::uint8_t* d, const std::int8_t* a, std::size_t k, bool whole) noexcept {
