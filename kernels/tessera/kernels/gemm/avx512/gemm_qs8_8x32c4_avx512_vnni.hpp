@@ -83,6 +83,7 @@ struct gemm_qs8_8x32c4_avx512_vnni {
     // The packed weights are walked in L2-sized panels of whole blocks (at most PB); each panel
     // meets every row tile of A before the next one.
     const std::size_t panel = std::clamp<std::size_t>(panel_bytes / block, 1, PB);
+    if (m >= 2 && k <= 4 * GS) return run_small(m, n, k, a, a_stride, pw, block, blocks, panel, row_offset, c, c_stride, p);
     alignas(64) std::int32_t cb[PB * NR];  // the panel's biases' - 128 * column sums (row tiles)
     alignas(64) fast_stage fs[PB];         // the panel's output stages, where the fast form applies
     bool fast[PB];
@@ -98,10 +99,6 @@ struct gemm_qs8_8x32c4_avx512_vnni {
       if (m >= 2)
         for (std::size_t j = j0; j < j1; ++j) tile_bias(cb + (j - j0) * NR, pw + j * block, kpad);
       const panel_state ps{j0, j1, cb, fs, fast};
-      if (m >= 2 && k <= 4 * GS) {  // K <= 32: small_panel, all rows at once
-        small_panel(m, n, k, a, a_stride, pw, block, ps, row_offset, c, c_stride, p, tb);
-        continue;
-      }
       for (std::size_t i = 0; i < m; i += MR) {
         const std::size_t rows = std::min(MR, m - i);
         const std::int32_t* ri = row_offset ? row_offset + i : nullptr;
@@ -687,8 +684,7 @@ struct gemm_qs8_8x32c4_avx512_vnni {
         const St* f = ps.fast[j - ps.j0] ? stages + (j - ps.j0) : nullptr;
         std::int8_t* cj = c + i * c_stride + j * NR;
         if (f == nullptr) {
-          small_general(rows, (k + 3) / 4, ab, w, cb, tb);
-          epilogue(rows, tb, ro, j * NR, nb, cj, c_stride, p, nullptr);
+          small_general(rows, (k + 3) / 4, ab, w, cb, tb, ro, j * NR, nb, cj, c_stride, p);
           continue;
         }
         __m512i wv[G][2];
@@ -772,6 +768,25 @@ struct gemm_qs8_8x32c4_avx512_vnni {
     }
     return true;
   }
+  /// `run` for m >= 2 and k <= 32 (its own function: g++ 12 allocated `tile`'s registers worse
+  /// when `run` held this path's branch too).
+  template <class Q>
+  [[gnu::noinline]] static void run_small(std::size_t m, std::size_t n, std::size_t k, const std::int8_t* a, std::size_t a_stride,
+                                          const std::uint8_t* pw, std::size_t block, std::size_t blocks, std::size_t panel,
+                                          const std::int32_t* row_offset, std::int8_t* c, std::size_t c_stride,
+                                          const output_stage<Q>& p) noexcept {
+    const std::size_t kpad = (k + 3) & ~std::size_t{3};
+    alignas(64) std::int32_t cb[PB * NR];
+    alignas(64) fast_stage fs[PB];
+    bool fast[PB];
+    alignas(64) std::int32_t tb[MR][NR];  // a general-form block's sums
+    for (std::size_t j0 = 0; j0 < blocks; j0 += panel) {
+      const std::size_t j1 = std::min(blocks, j0 + panel);
+      for (std::size_t j = j0; j < j1; ++j) fast[j - j0] = make_fast(fs[j - j0], j * NR, std::min(NR, n - j * NR), p);
+      for (std::size_t j = j0; j < j1; ++j) tile_bias(cb + (j - j0) * NR, pw + j * block, kpad);
+      small_panel(m, n, k, a, a_stride, pw, block, panel_state{j0, j1, cb, fs, fast}, row_offset, c, c_stride, p, tb);
+    }
+  }
   template <class Q>
   static void small_panel(std::size_t m, std::size_t n, std::size_t k, const std::int8_t* a, std::size_t a_stride,
                           const std::uint8_t* pw, std::size_t block, const panel_state& ps,
@@ -789,10 +804,14 @@ struct gemm_qs8_8x32c4_avx512_vnni {
                             : _mm256_maskz_loadu_epi8(static_cast<__mmask32>(bytes_mask(k)), a);
     _mm256_store_si256(reinterpret_cast<__m256i*>(d), _mm256_xor_si256(v, _mm256_set1_epi8(static_cast<char>(0x80))));
   }
-  /// The int32 sums of rows [0, rows) of the stack rows ab (XS apart) x one block (groups
-  /// k-groups) into t, for the general form.
-  static void small_general(std::size_t rows, std::size_t groups, const std::uint8_t* ab, const std::int8_t* w,
-                            const std::int32_t* cb, std::int32_t (*t)[NR]) noexcept {
+  /// Rows [0, rows) of the stack rows ab (XS apart) x one block (groups k-groups) with the general
+  /// form of the stage: the sums go through t and store_rows (not `epilogue`: a call from here
+  /// with a constant stage made g++ 12 clone `epilogue` and allocate `tile`'s registers worse).
+  template <class Q>
+  [[gnu::noinline]] static void small_general(std::size_t rows, std::size_t groups, const std::uint8_t* ab, const std::int8_t* w,
+                                              const std::int32_t* cb, std::int32_t (*t)[NR], const std::int32_t* ro,
+                                              std::size_t n0, std::size_t nb, std::int8_t* c, std::size_t c_stride,
+                                              const output_stage<Q>& p) noexcept {
     const __m512i b0 = _mm512_load_si512(cb), b1 = _mm512_load_si512(cb + L);
     for (std::size_t r = 0; r < rows; ++r) {
       __m512i x0 = b0, x1 = b1;
@@ -801,6 +820,8 @@ struct gemm_qs8_8x32c4_avx512_vnni {
               bcast4(ab + r * XS + 4 * g));
       _mm512_store_si512(t[r], x0), _mm512_store_si512(t[r] + L, x1);
     }
+    const __m512i lo = _mm512_set1_epi8(static_cast<char>(p.act_min)), hi = _mm512_set1_epi8(static_cast<char>(p.act_max));
+    store_rows(rows, t, ro, c, c_stride, load_general(n0, nb, p), block_mask(nb), lo, hi);
   }
 
   /// One row x blocks [j, j1), B blocks at a time (2B accumulators); returns the first block left.
