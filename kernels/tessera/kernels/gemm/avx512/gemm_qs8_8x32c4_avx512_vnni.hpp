@@ -543,28 +543,49 @@ struct gemm_qs8_8x32c4_avx512_vnni {
   };
   static constexpr int small_steps = 6 + 4 * 12 + 3;
 
+  /// Step S (0-5) of the older pair, either stage form: VPERMD, clamp, the two rows' stores.
+  template <int S, class St>
+  [[gnu::always_inline]] static inline void older_step(small_tmp& t, const small_pair<St>& q, const small_consts& k) noexcept {
+    if constexpr (S == 0) asm volatile("vpermd %[b], %[i], %[o]" : [o] "=v"(t.o) : [b] "v"(q.b), [i] "v"(k.order));
+    if constexpr (S == 1) asm volatile("vpmaxsb %[m], %[o], %[o]" : [o] "+v"(t.o) : [m] "m"(k.lohi[0]));
+    if constexpr (S == 2) asm volatile("vpminsb %[m], %[o], %[o]" : [o] "+v"(t.o) : [m] "m"(k.lohi[1]));
+    if constexpr (S == 3)
+      asm volatile("vmovdqu8 %t[v], %[c]%{%[k]%}" : [c] "=m"(*reinterpret_cast<char(*)[32]>(q.c0)) : [v] "v"(t.o), [k] "Yk"(q.m0));
+    if constexpr (S == 4) asm volatile("vextracti64x4 $1, %[v], %t[o]" : [o] "=v"(t.o) : [v] "v"(t.o));
+    if constexpr (S == 5)
+      asm volatile("vmovdqu8 %t[v], %[c]%{%[k]%}" : [c] "=m"(*reinterpret_cast<char(*)[32]>(q.c1)) : [v] "v"(t.o), [k] "Yk"(q.m1));
+  }
+  /// Instruction O (0-2) of vector V's 64-bit products, either stage form: the odd lanes moved
+  /// down, then VPMULDQ of the even and of the odd lanes.
+  template <int O, int V, class St>
+  [[gnu::always_inline]] static inline void product_step(small_tmp& t, const small_pair<St>& q) noexcept {
+    constexpr int h = V % 2;
+    const St& f = *q.f;
+    if constexpr (O == 0) asm volatile("vpsrlq $32, %[v], %[o]" : [o] "=v"(t.po[V]) : [v] "v"(q.s[V]));
+    if constexpr (O == 1) asm volatile("vpmuldq %[m], %[v], %[o]" : [o] "=v"(t.pe[V]) : [v] "v"(q.s[V]), [m] "m"(f.me[h]));
+    if constexpr (O == 2) asm volatile("vpmuldq %[m], %[o], %[o]" : [o] "+v"(t.po[V]) : [m] "m"(f.mo[h]));
+  }
+  /// Instruction I (0-2) of the newer pair's packing, either form: two VPACKSSDW, one VPACKSSWB into t.b.
+  template <int I>
+  [[gnu::always_inline]] static inline void pack_step(small_tmp& t) noexcept {
+    if constexpr (I == 0) asm volatile("vpackssdw %[b], %[a], %[o]" : [o] "=v"(t.b) : [a] "v"(t.pe[0]), [b] "v"(t.pe[1]));
+    if constexpr (I == 1) asm volatile("vpackssdw %[b], %[a], %[o]" : [o] "=v"(t.b1) : [a] "v"(t.pe[2]), [b] "v"(t.pe[3]));
+    if constexpr (I == 2) asm volatile("vpacksswb %[b], %[o], %[o]" : [o] "+v"(t.b) : [b] "v"(t.b1));
+  }
+
   /// Step S (0 .. small_steps - 1) of the pairs in flight: 0-5 the older pair's VPERMD, clamp and
   /// stores; then the 12 instructions of requant(fast) for each of the newer pair's 4 vectors; then
   /// its two VPACKSSDW and one VPACKSSWB into t.b.
   template <int S>
   [[gnu::always_inline]] static inline void small_step(small_tmp& t, const small_pair<fast_stage>& q, const small_consts& k) noexcept {
     if constexpr (S < 6) {
-      if constexpr (S == 0) asm volatile("vpermd %[b], %[i], %[o]" : [o] "=v"(t.o) : [b] "v"(q.b), [i] "v"(k.order));
-      if constexpr (S == 1) asm volatile("vpmaxsb %[m], %[o], %[o]" : [o] "+v"(t.o) : [m] "m"(k.lohi[0]));
-      if constexpr (S == 2) asm volatile("vpminsb %[m], %[o], %[o]" : [o] "+v"(t.o) : [m] "m"(k.lohi[1]));
-      if constexpr (S == 3)
-        asm volatile("vmovdqu8 %t[v], %[c]%{%[k]%}" : [c] "=m"(*reinterpret_cast<char(*)[32]>(q.c0)) : [v] "v"(t.o), [k] "Yk"(q.m0));
-      if constexpr (S == 4) asm volatile("vextracti64x4 $1, %[v], %t[o]" : [o] "=v"(t.o) : [v] "v"(t.o));
-      if constexpr (S == 5)
-        asm volatile("vmovdqu8 %t[v], %[c]%{%[k]%}" : [c] "=m"(*reinterpret_cast<char(*)[32]>(q.c1)) : [v] "v"(t.o), [k] "Yk"(q.m1));
+      older_step<S>(t, q, k);
     } else if constexpr (S < 54) {
       constexpr int v = (S - 6) / 12, o = (S - 6) % 12, h = v % 2;
       const fast_stage& f = *q.f;
       __m512i& pe = t.pe[v];
       __m512i& po = t.po[v];
-      if constexpr (o == 0) asm volatile("vpsrlq $32, %[v], %[o]" : [o] "=v"(po) : [v] "v"(q.s[v]));
-      if constexpr (o == 1) asm volatile("vpmuldq %[m], %[v], %[o]" : [o] "=v"(pe) : [v] "v"(q.s[v]), [m] "m"(f.me[h]));
-      if constexpr (o == 2) asm volatile("vpmuldq %[m], %[o], %[o]" : [o] "+v"(po) : [m] "m"(f.mo[h]));
+      if constexpr (o < 3) product_step<o, v>(t, q);
       if constexpr (o == 3) asm volatile("vpcmpq $1, %[l]%{1to8%}, %[v], %[k]" : [k] "=Yk"(t.ke[v]) : [v] "v"(pe), [l] "m"(small_lim));
       if constexpr (o == 4) asm volatile("vpcmpq $1, %[l]%{1to8%}, %[v], %[k]" : [k] "=Yk"(t.ko[v]) : [v] "v"(po), [l] "m"(small_lim));
       if constexpr (o == 5) asm volatile("vpaddq %[m], %[o], %[o]" : [o] "+v"(pe) : [m] "m"(f.cn[h][0]));
@@ -575,25 +596,20 @@ struct gemm_qs8_8x32c4_avx512_vnni {
       if constexpr (o == 10) asm volatile("vpsravq %[m], %[o], %[o]" : [o] "+v"(po) : [m] "m"(f.sr[h][1]));
       if constexpr (o == 11) asm volatile("vpshufd $0xA0, %[p], %[o]%{%[k]%}" : [o] "+v"(pe) : [p] "v"(po), [k] "Yk"(k.odd));
     } else {
-      if constexpr (S == 54) asm volatile("vpackssdw %[b], %[a], %[o]" : [o] "=v"(t.b) : [a] "v"(t.pe[0]), [b] "v"(t.pe[1]));
-      if constexpr (S == 55) asm volatile("vpackssdw %[b], %[a], %[o]" : [o] "=v"(t.b1) : [a] "v"(t.pe[2]), [b] "v"(t.pe[3]));
-      if constexpr (S == 56) asm volatile("vpacksswb %[b], %[o], %[o]" : [o] "+v"(t.b) : [b] "v"(t.b1));
+      pack_step<S - 54>(t);
     }
   }
   /// The same with small_stage: steps 0-5 as above, then 11 instructions per vector, then the packs.
   template <int S>
   [[gnu::always_inline]] static inline void small_step(small_tmp& t, const small_pair<small_stage>& q, const small_consts& k) noexcept {
     if constexpr (S < 6) {
-      small_pair<fast_stage> q1{{q.s[0], q.s[1], q.s[2], q.s[3]}, nullptr, q.b, q.c0, q.c1, q.m0, q.m1};
-      small_step<S>(t, q1, k);
+      older_step<S>(t, q, k);
     } else if constexpr (S < 50) {
       constexpr int v = (S - 6) / 11, o = (S - 6) % 11, h = v % 2;
       const small_stage& f = *q.f;
       __m512i& pe = t.pe[v];
       __m512i& po = t.po[v];
-      if constexpr (o == 0) asm volatile("vpsrlq $32, %[v], %[o]" : [o] "=v"(po) : [v] "v"(q.s[v]));
-      if constexpr (o == 1) asm volatile("vpmuldq %[m], %[v], %[o]" : [o] "=v"(pe) : [v] "v"(q.s[v]), [m] "m"(f.me[h]));
-      if constexpr (o == 2) asm volatile("vpmuldq %[m], %[o], %[o]" : [o] "+v"(po) : [m] "m"(f.mo[h]));
+      if constexpr (o < 3) product_step<o, v>(t, q);
       if constexpr (o == 3) asm volatile("vpcmpd $2, %[m], %[v], %[k]" : [k] "=Yk"(t.k16[v]) : [v] "v"(q.s[v]), [m] "m"(f.t[h]));
       if constexpr (o == 4) asm volatile("vpaddq %[m], %[o], %[o]" : [o] "+v"(pe) : [m] "m"(f.cn[h][0]));
       if constexpr (o == 5) asm volatile("vpaddq %[m], %[o], %[o]" : [o] "+v"(po) : [m] "m"(f.cn[h][1]));
@@ -603,9 +619,7 @@ struct gemm_qs8_8x32c4_avx512_vnni {
       if constexpr (o == 9) asm volatile("vpsubd %[d]%{1to16%}, %[o], %[o]%{%[k]%}" : [o] "+v"(pe) : [k] "Yk"(t.k16[v]), [d] "m"(small_one));
       if constexpr (o == 10) asm volatile("vpsravd %[m], %[o], %[o]" : [o] "+v"(pe) : [m] "m"(f.e[h]));
     } else {
-      if constexpr (S == 50) asm volatile("vpackssdw %[b], %[a], %[o]" : [o] "=v"(t.b) : [a] "v"(t.pe[0]), [b] "v"(t.pe[1]));
-      if constexpr (S == 51) asm volatile("vpackssdw %[b], %[a], %[o]" : [o] "=v"(t.b1) : [a] "v"(t.pe[2]), [b] "v"(t.pe[3]));
-      if constexpr (S == 52) asm volatile("vpacksswb %[b], %[o], %[o]" : [o] "+v"(t.b) : [b] "v"(t.b1));
+      pack_step<S - 50>(t);
     }
   }
   template <class St>
