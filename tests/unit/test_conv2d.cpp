@@ -1434,7 +1434,7 @@ TEST_CASE("conv2d and depthwise check hand-made geometries before any size arith
 }
 
 TEST_CASE("gather's copy_rows and copy_short copy every run length exactly and write nothing else") {
-  // Runs of 1-100 elements of 1, 2 and 4 bytes (fixed-size cases, copy_overlap's pieces of 1-32
+  // Runs of 1-100 elements of 1, 2 and 4 bytes (fixed-size cases, copy_piece's pieces of 1-32
   // bytes, memcpy past 64), kh 1-4 (3 takes the unrolled copy), 1-3 rows; destination rows have a
   // gap after them and the source a different ky stride, so a copy that reads or writes the wrong
   // bytes shows up.

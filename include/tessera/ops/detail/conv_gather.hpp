@@ -75,36 +75,48 @@ void copy_rows(T* dst, std::size_t dst_step, const T* src, std::size_t src_step,
   copy_rows_fixed<Bytes, 0>(dst, dst_step, src, src_step, src_ky, kh, count);
 }
 
-/// d[0, b) = s[0, b) for P <= b <= 2P as two fixed-size copies of P bytes (the second ending at
-/// b; they overlap unless b = 2P): a short run of a length known only at run time without a
-/// library call per run (copy_rows' runs are 1-64 bytes in first layers of 1-16 channels).
+/// d[0, b) = s[0, b) with piece size P, the one `with_piece` picks for b: for P <= b <= 2P two
+/// fixed-size copies of P bytes (the second ending at b; they overlap unless b = 2P), a short run of
+/// a length known only at run time without a library call per run; P = 0: memcpy (b > 64).
 template <std::size_t P>
-inline void copy_overlap(unsigned char* d, const unsigned char* s, std::size_t b) noexcept {
-  std::memcpy(d, s, P);
-  std::memcpy(d + b - P, s + b - P, P);
+[[gnu::always_inline]] inline void copy_piece(unsigned char* d, const unsigned char* s, std::size_t b) noexcept {
+  if constexpr (P == 0) {
+    std::memcpy(d, s, b);
+  } else {
+    std::memcpy(d, s, P);
+    std::memcpy(d + b - P, s + b - P, P);
+  }
+}
+/// f(std::integral_constant<std::size_t, P>{}) with copy_piece's P for runs of b >= 1 bytes.
+/// (Both always inlined: without it GCC 12 for the M55 inlines the edge copies differently, 2.5%
+/// more instructions on the kws layer.)
+template <class F>
+[[gnu::always_inline]] inline void with_piece(std::size_t b, F&& f) noexcept {
+  using piece = std::size_t;
+  if (b > 64) f(std::integral_constant<piece, 0>{});
+  else if (b > 32) f(std::integral_constant<piece, 32>{});
+  else if (b > 16) f(std::integral_constant<piece, 16>{});
+  else if (b > 8) f(std::integral_constant<piece, 8>{});
+  else if (b > 4) f(std::integral_constant<piece, 4>{});
+  else if (b > 1) f(std::integral_constant<piece, 2>{});
+  else f(std::integral_constant<piece, 1>{});
 }
 
-/// d[0, n) = s[0, n) for a run whose length varies from call to call (the gather's edge pixels):
-/// copy_overlap up to 64 bytes, memcpy past that.
+/// d[0, n) = s[0, n) for a run whose length varies from call to call (the gather's edge pixels).
 template <class T>
 inline void copy_short(T* dst, const T* src, std::size_t n) noexcept {
   const std::size_t b = n * sizeof(T);
   auto* d = reinterpret_cast<unsigned char*>(dst);
   const auto* s = reinterpret_cast<const unsigned char*>(src);
-  if (b > 64) std::memcpy(d, s, b);
-  else if (b > 32) copy_overlap<32>(d, s, b);
-  else if (b > 16) copy_overlap<16>(d, s, b);
-  else if (b > 8) copy_overlap<8>(d, s, b);
-  else if (b > 4) copy_overlap<4>(d, s, b);
-  else if (b > 1) copy_overlap<2>(d, s, b);
+  if (b > 1) with_piece(b, [&](auto piece) { copy_piece<decltype(piece)::value>(d, s, b); });
   else if (b == 1) *d = *s;
 }
 
 /// copy_rows for runs of `n` elements: the common first-layer sizes take a fixed-size path (1-byte
 /// elements: 3x3 windows of 1, 2, 3, 4, 8 and 16 channels, 5x5 and 7x7 of 1 and 3; the 2- and
 /// 4-byte sizes these give: 3x3 of 1-4 and 8 fp32 channels, 5x5/7x7 of 1 and 3); other runs of
-/// up to 64 bytes two overlapping fixed-size copies (copy_overlap), longer ones memcpy. The sizes
-/// in the table are 1.2-2.2x faster per layer than copy_overlap (tools/x86-probe/gather_runs.cpp).
+/// up to 64 bytes two overlapping fixed-size copies (copy_piece), longer ones memcpy. The sizes
+/// in the table are 1.2-2.2x faster per layer than copy_piece (tools/x86-probe/gather_runs.cpp).
 template <class T>
 void copy_rows(T* dst, std::size_t dst_step, const T* src, std::size_t src_step, std::size_t src_ky, std::size_t kh,
                std::size_t count, std::size_t n) noexcept {
@@ -130,25 +142,14 @@ void copy_rows(T* dst, std::size_t dst_step, const T* src, std::size_t src_step,
     case 96: return copy_rows<96>(dst, dst_step, src, src_step, src_ky, kh, count);
     default: {
       const std::size_t b = n * sizeof(T);
-      auto each = [&](auto piece) {  // piece: copy_overlap's P, or 0 for memcpy
-        constexpr std::size_t P = decltype(piece)::value;
+      with_piece(b, [&](auto piece) {
         for (std::size_t i = 0; i < count; ++i, dst += dst_step, src += src_step) {
           auto* d = reinterpret_cast<unsigned char*>(dst);
           const auto* s = reinterpret_cast<const unsigned char*>(src);
-          for (std::size_t ky = 0; ky < kh; ++ky, d += b, s += src_ky * sizeof(T)) {
-            if constexpr (P == 0) std::memcpy(d, s, b);
-            else copy_overlap<P>(d, s, b);
-          }
+          for (std::size_t ky = 0; ky < kh; ++ky, d += b, s += src_ky * sizeof(T))
+            copy_piece<decltype(piece)::value>(d, s, b);
         }
-      };
-      using piece = std::size_t;
-      if (b > 64) each(std::integral_constant<piece, 0>{});
-      else if (b > 32) each(std::integral_constant<piece, 32>{});
-      else if (b > 16) each(std::integral_constant<piece, 16>{});
-      else if (b > 8) each(std::integral_constant<piece, 8>{});
-      else if (b > 4) each(std::integral_constant<piece, 4>{});
-      else if (b > 1) each(std::integral_constant<piece, 2>{});
-      else each(std::integral_constant<piece, 1>{});
+      });
     }
   }
 }
