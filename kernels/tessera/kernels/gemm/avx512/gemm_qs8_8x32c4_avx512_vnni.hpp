@@ -97,10 +97,7 @@ struct gemm_qs8_8x32c4_avx512_vnni {
     pending pend{tb, 0, nullptr, nullptr, 0, nullptr, 0};  // drained before fs is rewritten
     for (std::size_t j0 = 0; j0 < blocks; j0 += panel) {
       const std::size_t j1 = std::min(blocks, j0 + panel);
-      for (std::size_t j = j0; j < j1; ++j) fast[j - j0] = make_fast(fs[j - j0], j * NR, std::min(NR, n - j * NR), p);
-      if (m >= 2)
-        for (std::size_t j = j0; j < j1; ++j) tile_bias(cb + (j - j0) * NR, pw + j * block, kpad);
-      const panel_state ps{j0, j1, cb, fs, fast};
+      const panel_state ps = prepare_panel(j0, j1, n, pw, block, kpad, m >= 2, cb, fs, fast, p);
       for (std::size_t i = 0; i < m; i += MR) {
         const std::size_t rows = std::min(MR, m - i);
         const std::int32_t* ri = row_offset ? row_offset + i : nullptr;
@@ -182,6 +179,19 @@ struct gemm_qs8_8x32c4_avx512_vnni {
     const bool* fast;        ///< fs[j - j0] applies; else the general form
     const fast_stage* stage(std::size_t j) const noexcept { return fast[j - j0] ? fs + (j - j0) : nullptr; }
   };
+
+  /// Blocks [j0, j1) as one panel: each block's output stage (fast[j - j0]: the fast form in fs
+  /// applies) and, when `tiles` (row tiles will run), its corrected biases in cb (`tile_bias`).
+  template <class Q>
+  [[gnu::always_inline]] static inline panel_state prepare_panel(std::size_t j0, std::size_t j1, std::size_t n,
+                                                                 const std::uint8_t* pw, std::size_t block,
+                                                                 std::size_t kpad, bool tiles, std::int32_t* cb,
+                                                                 fast_stage* fs, bool* fast, const output_stage<Q>& p) noexcept {
+    for (std::size_t j = j0; j < j1; ++j) fast[j - j0] = make_fast(fs[j - j0], j * NR, std::min(NR, n - j * NR), p);
+    if (tiles)
+      for (std::size_t j = j0; j < j1; ++j) tile_bias(cb + (j - j0) * NR, pw + j * block, kpad);
+    return panel_state{j0, j1, cb, fs, fast};
+  }
 
   /// The fast form of block [n0, n0 + nb)'s stage: MBQM + zero point in one rounding step. With
   /// P = x * m + 2^30 (64 bits), SRDHM is floor(P / 2^31), RoundingDivideByPOT by e >= 1 is
@@ -798,9 +808,8 @@ struct gemm_qs8_8x32c4_avx512_vnni {
     alignas(64) std::int32_t tb[MR][NR];  // a general-form block's sums
     for (std::size_t j0 = 0; j0 < blocks; j0 += panel) {
       const std::size_t j1 = std::min(blocks, j0 + panel);
-      for (std::size_t j = j0; j < j1; ++j) fast[j - j0] = make_fast(fs[j - j0], j * NR, std::min(NR, n - j * NR), p);
-      for (std::size_t j = j0; j < j1; ++j) tile_bias(cb + (j - j0) * NR, pw + j * block, kpad);
-      small_panel(m, n, k, a, a_stride, pw, block, panel_state{j0, j1, cb, fs, fast}, row_offset, c, c_stride, p, tb);
+      small_panel(m, n, k, a, a_stride, pw, block, prepare_panel(j0, j1, n, pw, block, kpad, true, cb, fs, fast, p),
+                  row_offset, c, c_stride, p, tb);
     }
   }
   template <class Q>
