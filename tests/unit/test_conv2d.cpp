@@ -1433,6 +1433,78 @@ TEST_CASE("conv2d and depthwise check hand-made geometries before any size arith
   CHECK(conv2d_s8<>::run(g, in.data(), packed.p, out.data(), st, ws.p, 1 << 16).code() == status_code::invalid_argument);
 }
 
+#if TT_HAS_GUARD_PAGES
+TEST_CASE("conv gather: every panel equals a direct gather, with and without the gather plan, inside its buffers") {
+  // 1-byte panels of random forward geometries (1-8 channels or more, kernels to 5x7, strides and
+  // row dilation to 3, padding on every side, batch 2, channel groups, panels of any size), the
+  // input guarded on either side and each panel guarded after. With a gather_plan, AVX-512 VBMI
+  // builds copy interior, right-edge and padded-row pixels by byte permutes
+  // (gather_s8_kh4_avx512_vbmi); without one, and on other builds, by the run copies.
+  tt::rng r(97);
+  std::size_t permuted = 0;
+  const std::size_t cases = tt::scaled(300);
+  for (std::size_t t = 0; t < cases; ++t) {
+    const std::size_t in_c = t % 5 == 4 ? 1 + r.next() % 24 : 1 + r.next() % 8;
+    const std::size_t groups = (t % 7 == 6 && in_c % 2 == 0) ? 2 : 1, cg = in_c / groups;
+    const std::size_t kh = 1 + r.next() % 5, kw = 1 + r.next() % 7;
+    const detail::conv_axis ay{r.range(1, 3), r.range(1, 3), r.range(0, static_cast<std::int64_t>(kh)), 0, false};
+    const detail::conv_axis ax0{r.range(1, 3), t % 9 == 8 ? 2 : 1, r.range(0, static_cast<std::int64_t>(kw)), 0, false};
+    const std::size_t in_h = 1 + r.next() % 12, in_w = 1 + r.next() % 40, batch = 1 + r.next() % 2;
+    const std::int64_t span_h = static_cast<std::int64_t>(kh - 1) * ay.dilation + 1, span_w = static_cast<std::int64_t>(kw - 1) * ax0.dilation + 1;
+    const std::int64_t pad_h = static_cast<std::int64_t>(in_h) + 2 * ay.pad - span_h, pad_w = static_cast<std::int64_t>(in_w) + 2 * ax0.pad - span_w;
+    if (pad_h < 0 || pad_w < 0) continue;
+    const std::size_t out_h = static_cast<std::size_t>(pad_h / ay.stride) + 1, out_w = static_cast<std::size_t>(pad_w / ax0.stride) + 1;
+    detail::conv_axis y = ay, x = ax0;
+    y.in = static_cast<std::int64_t>(in_h);
+    x.in = static_cast<std::int64_t>(in_w);
+    const std::size_t depth = kh * kw * cg, m = batch * out_h * out_w;
+    const auto fill = static_cast<std::int8_t>(r.range(-128, 127));
+    tt::guarded<std::int8_t> in(batch * in_h * in_w * in_c, t % 2 ? tt::guard_side::after : tt::guard_side::before);
+    REQUIRE(in.ok());
+    for (std::size_t i = 0; i < in.size(); ++i) in[i] = static_cast<std::int8_t>(r.range(-128, 127));
+    const std::size_t rows = 1 + r.next() % m;
+    detail::gather_plan plan;
+    plan.prepare<std::int8_t>(in_c, cg, kh, kw, y, x);
+#if TESSERA_HAS_AVX512_VBMI
+    permuted += plan.rows.pixels != 0;
+#endif
+    for (std::size_t grp = 0; grp < groups; ++grp)
+      for (std::size_t p0 = 0; p0 < m; p0 += rows) {
+        const std::size_t n = std::min(rows, m - p0);
+        std::vector<std::int8_t> want(n * depth);
+        for (std::size_t i = 0; i < n; ++i) {
+          const std::size_t p = p0 + i, ox = p % out_w, oy = p / out_w % out_h, b = p / (out_w * out_h);
+          for (std::size_t ky = 0; ky < kh; ++ky)
+            for (std::size_t kx = 0; kx < kw; ++kx)
+              for (std::size_t c = 0; c < cg; ++c) {
+                const std::int64_t iy = static_cast<std::int64_t>(oy) * y.stride - y.pad + static_cast<std::int64_t>(ky) * y.dilation;
+                const std::int64_t ix = static_cast<std::int64_t>(ox) * x.stride - x.pad + static_cast<std::int64_t>(kx) * x.dilation;
+                const bool inside = iy >= 0 && iy < y.in && ix >= 0 && ix < x.in;
+                want[i * depth + (ky * kw + kx) * cg + c] =
+                    inside ? in[((b * in_h + static_cast<std::size_t>(iy)) * in_w + static_cast<std::size_t>(ix)) * in_c + grp * cg + c]
+                           : fill;
+              }
+        }
+        for (const detail::gather_plan* pl : {static_cast<const detail::gather_plan*>(&plan), static_cast<const detail::gather_plan*>(nullptr)}) {
+          tt::guarded<std::int8_t> panel(n * depth, tt::guard_side::after);
+          REQUIRE(panel.ok());
+          for (std::size_t i = 0; i < panel.size(); ++i) panel[i] = 0x5A;
+          detail::gather_panel(panel.data(), p0, n, in.data(), in_h, in_w, in_c, grp * cg, cg, out_h, out_w, kh, kw, y, x,
+                               fill, pl);
+          INFO("case " << t << " in " << batch << "x" << in_h << "x" << in_w << "x" << in_c << " groups " << groups << " k " << kh
+                       << "x" << kw << " s " << y.stride << "," << x.stride << " d " << y.dilation << "," << x.dilation << " pad "
+                       << y.pad << "," << x.pad << " panel " << p0 << "+" << n << (pl ? " plan" : " no plan"));
+          REQUIRE(std::equal(want.begin(), want.end(), panel.data()));
+        }
+      }
+  }
+#if TESSERA_HAS_AVX512_VBMI
+  CHECK(permuted > cases / 4);  // the byte-permute rows ran
+#endif
+  MESSAGE(permuted << " of " << cases << " cases on byte-permute rows");
+}
+#endif
+
 TEST_CASE("gather's copy_rows and copy_short copy every run length exactly and write nothing else") {
   // Runs of 1-100 elements of 1, 2 and 4 bytes (fixed-size cases, copy_piece's pieces of 1-32
   // bytes, memcpy past 64), kh 1-4 (3 takes the unrolled copy), 1-3 rows; destination rows have a

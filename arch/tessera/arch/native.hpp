@@ -59,6 +59,13 @@
 #else
 #  define TESSERA_HAS_AVX512_VNNI 0
 #endif
+// AVX-512 VBMI (byte permutes: Zen 4, Ice Lake and later) on top of that: the conv panel
+// gather's byte-permute rows (kernels/gather/avx512). Add -mavx512vbmi (or -march=native).
+#if TESSERA_HAS_AVX512_VNNI && defined(__AVX512VBMI__)
+#  define TESSERA_HAS_AVX512_VBMI 1
+#else
+#  define TESSERA_HAS_AVX512_VBMI 0
+#endif
 // Half precision storage type where the target has one.
 #if defined(__ARM_FP16_FORMAT_IEEE) || \
     (defined(__FLT16_MAX__) && (defined(__clang__) || (defined(__GNUC__) && __GNUC__ >= 13)))

@@ -330,11 +330,13 @@ status conv_drive(const conv_geometry& g, const T* in, T fill, void* workspace, 
     return {status_code::invalid_argument, "conv2d: workspace is not aligned for the element type"};
   T* panel = static_cast<T*>(workspace);
   const conv_axis ay = axis_y(g), ax = axis_x(g);
+  gather_plan plan;
+  plan.prepare<T>(g.in_c, icg, g.kernel_h, g.kernel_w, ay, ax);
   for (std::size_t p0 = 0; p0 < m; p0 += rows) {
     const std::size_t r = std::min(rows, m - p0);
     for (std::size_t grp = 0; grp < g.groups; ++grp) {
       gather_panel(panel, p0, r, in, g.in_h, g.in_w, g.in_c, grp * icg, icg, g.out_h, g.out_w, g.kernel_h, g.kernel_w,
-                   ay, ax, fill);
+                   ay, ax, fill, &plan);
       gemm(p0, r, static_cast<const T*>(panel), g.depth(), grp);
     }
   }
