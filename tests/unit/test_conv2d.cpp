@@ -1439,7 +1439,8 @@ TEST_CASE("conv gather: every panel equals a direct gather, with and without the
   // row dilation to 3, padding on every side, batch 2, channel groups, panels of any size), the
   // input guarded on either side and each panel guarded after. With a gather_plan, AVX-512 VBMI
   // builds copy interior, right-edge and padded-row pixels by byte permutes
-  // (gather_s8_kh4_avx512_vbmi); without one, and on other builds, by the run copies.
+  // (gather_s8_kh4_avx512_vbmi), AArch64 builds by TBL lookups (gather_s8_kh4_neon_tbl); without
+  // one, and on other builds, by the run copies.
   tt::rng r(97);
   std::size_t permuted = 0;
   const std::size_t cases = tt::scaled(300);
@@ -1465,7 +1466,7 @@ TEST_CASE("conv gather: every panel equals a direct gather, with and without the
     const std::size_t rows = 1 + r.next() % m;
     detail::gather_plan plan;
     plan.prepare<std::int8_t>(in_c, cg, kh, kw, y, x);
-#if TESSERA_HAS_AVX512_VBMI
+#if TESSERA_GATHER_BYTE_ROWS
     permuted += plan.rows.pixels != 0;
 #endif
     for (std::size_t grp = 0; grp < groups; ++grp)
@@ -1498,8 +1499,8 @@ TEST_CASE("conv gather: every panel equals a direct gather, with and without the
         }
       }
   }
-#if TESSERA_HAS_AVX512_VBMI
-  CHECK(permuted > cases / 4);  // the byte-permute rows ran
+#if TESSERA_GATHER_BYTE_ROWS
+  CHECK(permuted > cases / 4);  // the byte-permute (x86) or TBL (AArch64) rows ran
 #endif
   MESSAGE(permuted << " of " << cases << " cases on byte-permute rows");
 }

@@ -23,9 +23,24 @@
 #include <tessera/arch/native.hpp>
 #if TESSERA_HAS_AVX512_VBMI
 #include <tessera/kernels/gather/avx512/gather_s8_kh4_avx512_vbmi.hpp>
+#elif TESSERA_HAS_NEON
+#include <tessera/kernels/gather/neon/gather_s8_kh4_neon_tbl.hpp>
 #endif
 
 namespace tessera::detail {
+
+/// The byte-permute kernel of 1-byte interior rows (gather_plan, gather_panel), where the build
+/// has one: AVX-512 VBMI permutes on x86-64, Neon TBL lookups on AArch64 (different ISAs, never
+/// both). Both have the same make / run interface.
+#if TESSERA_HAS_AVX512_VBMI
+#define TESSERA_GATHER_BYTE_ROWS 1
+using gather_byte_rows = kernels::gather_s8_kh4_avx512_vbmi;
+#elif TESSERA_HAS_NEON
+#define TESSERA_GATHER_BYTE_ROWS 1
+using gather_byte_rows = kernels::gather_s8_kh4_neon_tbl;
+#else
+#define TESSERA_GATHER_BYTE_ROWS 0
+#endif
 
 /// Where tap `k` of output coordinate `o` reads along one spatial axis: the input coordinate, or
 /// -1 when the tap falls in the padding (or, for a transposed conv, between input samples).
@@ -160,21 +175,22 @@ void copy_rows(T* dst, std::size_t dst_step, const T* src, std::size_t src_step,
 
 /// What the gather prepares once per convolution: on AVX-512 VBMI builds the byte-permute indices
 /// of 1-byte rows (kernels/gather/avx512: first layers' short window runs; MobileNetV1's first
-/// layer gathers 2.6x faster, the whole int8 layer runs 1.12x faster); nothing elsewhere.
+/// layer gathers 2.6x faster, the whole int8 layer runs 1.12x faster), on AArch64 the TBL indices
+/// of the same rows (kernels/gather/neon); nothing elsewhere.
 struct gather_plan {
-#if TESSERA_HAS_AVX512_VBMI
-  kernels::gather_s8_kh4_avx512_vbmi::plan rows;
+#if TESSERA_GATHER_BYTE_ROWS
+  gather_byte_rows::plan rows;
 #endif
   /// For the panels of a convolution with these sizes and axes, groups of `cg` of `in_c` channels.
   template <class T>
   void prepare([[maybe_unused]] std::size_t in_c, [[maybe_unused]] std::size_t cg, [[maybe_unused]] std::size_t kh,
                [[maybe_unused]] std::size_t kw, [[maybe_unused]] const conv_axis& ay,
                [[maybe_unused]] const conv_axis& ax) noexcept {
-#if TESSERA_HAS_AVX512_VBMI
+#if TESSERA_GATHER_BYTE_ROWS
     rows.pixels = 0;
     if constexpr (sizeof(T) == 1)
       if (!ay.transposed && !ax.transposed && cg == in_c && ax.dilation == 1)
-        kernels::gather_s8_kh4_avx512_vbmi::make(rows, kw * cg, ax.stride * in_c, kh);
+        gather_byte_rows::make(rows, kw * cg, ax.stride * in_c, kh);
 #endif
   }
 };
@@ -203,7 +219,7 @@ void gather_panel(T* panel, std::size_t p0, std::size_t rows, const T* in, std::
   // right edge: columns [ox_lo, ox_end), whose windows start inside the row.
   bool permute = false;
   std::size_t ox_end = ox_hi;
-#if TESSERA_HAS_AVX512_VBMI
+#if TESSERA_GATHER_BYTE_ROWS
   if constexpr (sizeof(T) == 1) {
     permute = forward && whole_pixels && plan != nullptr && plan->rows.pixels != 0;
     if (permute)
@@ -222,7 +238,7 @@ void gather_panel(T* panel, std::size_t p0, std::size_t rows, const T* in, std::
         const std::size_t run = std::min(rows - r, ox_end - ox);
         const std::size_t ix0 = ox * static_cast<std::size_t>(ax.stride) - static_cast<std::size_t>(ax.pad);
         const std::size_t src_ky = static_cast<std::size_t>(ay.dilation) * in_w * in_c;
-#if TESSERA_HAS_AVX512_VBMI
+#if TESSERA_GATHER_BYTE_ROWS
         if constexpr (sizeof(T) == 1) {
           if (permute) {
             const std::int8_t* src[4] = {};
@@ -231,9 +247,8 @@ void gather_panel(T* panel, std::size_t p0, std::size_t rows, const T* in, std::
               if (iy >= 0 && iy < h_in)
                 src[ky] = reinterpret_cast<const std::int8_t*>(image + (static_cast<std::size_t>(iy) * in_w + ix0) * in_c);
             }
-            kernels::gather_s8_kh4_avx512_vbmi::run(plan->rows, reinterpret_cast<std::int8_t*>(dst), src,
-                                                    static_cast<std::int8_t>(fill), run, (in_w - ix0) * in_c,
-                                                    reinterpret_cast<const std::int8_t*>(image + in_h * in_w * in_c));
+            gather_byte_rows::run(plan->rows, reinterpret_cast<std::int8_t*>(dst), src, static_cast<std::int8_t>(fill), run,
+                                  (in_w - ix0) * in_c, reinterpret_cast<const std::int8_t*>(image + in_h * in_w * in_c));
           }
         }
         if (!permute)
