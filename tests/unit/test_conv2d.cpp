@@ -1440,17 +1440,26 @@ TEST_CASE("conv gather: every panel equals a direct gather, with and without the
   // input guarded on either side and each panel guarded after. With a gather_plan, AVX-512 VBMI
   // builds copy interior, right-edge and padded-row pixels by byte permutes
   // (gather_s8_kh4_avx512_vbmi), AArch64 builds by TBL lookups (gather_s8_kh4_neon_tbl); without
-  // one, and on other builds, by the run copies.
+  // one, and on other builds, by the run copies. Then first-layer shapes, every width from 9 to 40
+  // (1 and 3 channels, kernels 1x3 to 4x3, stride 1-2, padding 0-1, the image a few rows high and
+  // guarded after, one panel of all pixels): each way the last groups of a row can end before the
+  // image's end, its last bytes, and the panel's.
   tt::rng r(97);
   std::size_t permuted = 0;
-  const std::size_t cases = tt::scaled(300);
-  for (std::size_t t = 0; t < cases; ++t) {
-    const std::size_t in_c = t % 5 == 4 ? 1 + r.next() % 24 : 1 + r.next() % 8;
-    const std::size_t groups = (t % 7 == 6 && in_c % 2 == 0) ? 2 : 1, cg = in_c / groups;
-    const std::size_t kh = 1 + r.next() % 5, kw = 1 + r.next() % 7;
-    const detail::conv_axis ay{r.range(1, 3), r.range(1, 3), r.range(0, static_cast<std::int64_t>(kh)), 0, false};
-    const detail::conv_axis ax0{r.range(1, 3), t % 9 == 8 ? 2 : 1, r.range(0, static_cast<std::int64_t>(kw)), 0, false};
-    const std::size_t in_h = 1 + r.next() % 12, in_w = 1 + r.next() % 40, batch = 1 + r.next() % 2;
+  const std::size_t cases = tt::scaled(300), shapes = 4 * 2 * 2 * 2 * 32;
+  for (std::size_t t = 0; t < cases + shapes; ++t) {
+    const bool shape = t >= cases;
+    const std::size_t f = shape ? t - cases : 0, fs = f / 32;
+    const std::size_t in_c = shape ? (fs % 2 ? 3 : 1) : t % 5 == 4 ? 1 + r.next() % 24 : 1 + r.next() % 8;
+    const std::size_t groups = (!shape && t % 7 == 6 && in_c % 2 == 0) ? 2 : 1, cg = in_c / groups;
+    const std::size_t kh = shape ? 1 + fs / 8 % 4 : 1 + r.next() % 5, kw = shape ? 3 : 1 + r.next() % 7;
+    const std::int64_t fstride = 1 + static_cast<std::int64_t>(fs / 2 % 2), fpad = static_cast<std::int64_t>(fs / 4 % 2);
+    const detail::conv_axis ay = shape ? detail::conv_axis{fstride, 1, fpad, 0, false}
+                                       : detail::conv_axis{r.range(1, 3), r.range(1, 3), r.range(0, static_cast<std::int64_t>(kh)), 0, false};
+    const detail::conv_axis ax0 = shape ? detail::conv_axis{fstride, 1, fpad, 0, false}
+                                        : detail::conv_axis{r.range(1, 3), t % 9 == 8 ? 2 : 1, r.range(0, static_cast<std::int64_t>(kw)), 0, false};
+    const std::size_t in_h = shape ? kh + 2 : 1 + r.next() % 12, in_w = shape ? 9 + f % 32 : 1 + r.next() % 40;
+    const std::size_t batch = shape ? 1 : 1 + r.next() % 2;
     const std::int64_t span_h = static_cast<std::int64_t>(kh - 1) * ay.dilation + 1, span_w = static_cast<std::int64_t>(kw - 1) * ax0.dilation + 1;
     const std::int64_t pad_h = static_cast<std::int64_t>(in_h) + 2 * ay.pad - span_h, pad_w = static_cast<std::int64_t>(in_w) + 2 * ax0.pad - span_w;
     if (pad_h < 0 || pad_w < 0) continue;
@@ -1460,10 +1469,10 @@ TEST_CASE("conv gather: every panel equals a direct gather, with and without the
     x.in = static_cast<std::int64_t>(in_w);
     const std::size_t depth = kh * kw * cg, m = batch * out_h * out_w;
     const auto fill = static_cast<std::int8_t>(r.range(-128, 127));
-    tt::guarded<std::int8_t> in(batch * in_h * in_w * in_c, t % 2 ? tt::guard_side::after : tt::guard_side::before);
+    tt::guarded<std::int8_t> in(batch * in_h * in_w * in_c, shape || t % 2 ? tt::guard_side::after : tt::guard_side::before);
     REQUIRE(in.ok());
     for (std::size_t i = 0; i < in.size(); ++i) in[i] = static_cast<std::int8_t>(r.range(-128, 127));
-    const std::size_t rows = 1 + r.next() % m;
+    const std::size_t rows = shape ? m : 1 + r.next() % m;
     detail::gather_plan plan;
     plan.prepare<std::int8_t>(in_c, cg, kh, kw, y, x);
 #if TESSERA_GATHER_BYTE_ROWS
@@ -1502,7 +1511,7 @@ TEST_CASE("conv gather: every panel equals a direct gather, with and without the
 #if TESSERA_GATHER_BYTE_ROWS
   CHECK(permuted > cases / 4);  // the byte-permute (x86) or TBL (AArch64) rows ran
 #endif
-  MESSAGE(permuted << " of " << cases << " cases on byte-permute rows");
+  MESSAGE(permuted << " of " << cases + shapes << " cases on byte-permute rows");
 }
 #endif
 

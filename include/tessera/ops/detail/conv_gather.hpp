@@ -247,8 +247,9 @@ void gather_panel(T* panel, std::size_t p0, std::size_t rows, const T* in, std::
               if (iy >= 0 && iy < h_in)
                 src[ky] = reinterpret_cast<const std::int8_t*>(image + (static_cast<std::size_t>(iy) * in_w + ix0) * in_c);
             }
-            gather_byte_rows::run(plan->rows, reinterpret_cast<std::int8_t*>(dst), src, static_cast<std::int8_t>(fill), run,
-                                  (in_w - ix0) * in_c, reinterpret_cast<const std::int8_t*>(image + in_h * in_w * in_c));
+            gather_byte_rows::run(plan->rows, reinterpret_cast<std::int8_t*>(dst), src, static_cast<std::int8_t>(fill),
+                                  run, (in_w - ix0) * in_c,
+                                  reinterpret_cast<const std::int8_t*>(image + in_h * in_w * in_c));
           }
         }
         if (!permute)
