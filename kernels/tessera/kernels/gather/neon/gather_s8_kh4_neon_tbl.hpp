@@ -57,8 +57,9 @@ struct gather_s8_kh4_neon_tbl {
 
   /// The plan for runs of `run` bytes, `step` bytes apart, `kh` runs per row. Picks Q (window
   /// registers per kernel row, kh * Q <= 4) and P (2 up to the most windows one window holds) for
-  /// the fewest instructions per row: kh loads and pointer steps, one TBL per 16 output bytes, one
-  /// store per 64, and the loop's compare and branch.
+  /// the fewest instructions per row: kh loads and pointer steps, one TBL per 16 output bytes, a
+  /// store term of one per 64 bytes (the loop stores STP pairs, one per 32: the term only breaks
+  /// near-ties), and the loop's compare and branch.
   static void make(plan& p, std::size_t run, std::size_t step, std::size_t kh) noexcept {
     p.pixels = 0;
     if (kh == 0 || kh > 4 || run == 0 || step == 0) return;
