@@ -1446,39 +1446,36 @@ TEST_CASE("conv gather: every panel equals a direct gather, with and without the
   // image's end, its last bytes, and the panel's.
   tt::rng r(97);
   std::size_t permuted = 0;
-  const std::size_t cases = tt::scaled(300), shapes = 4 * 2 * 2 * 2 * 32;
-  for (std::size_t t = 0; t < cases + shapes; ++t) {
-    const bool shape = t >= cases;
-    const std::size_t f = shape ? t - cases : 0, fs = f / 32;
-    const std::size_t in_c = shape ? (fs % 2 ? 3 : 1) : t % 5 == 4 ? 1 + r.next() % 24 : 1 + r.next() % 8;
-    const std::size_t groups = (!shape && t % 7 == 6 && in_c % 2 == 0) ? 2 : 1, cg = in_c / groups;
-    const std::size_t kh = shape ? 1 + fs / 8 % 4 : 1 + r.next() % 5, kw = shape ? 3 : 1 + r.next() % 7;
-    const std::int64_t fstride = 1 + static_cast<std::int64_t>(fs / 2 % 2), fpad = static_cast<std::int64_t>(fs / 4 % 2);
-    const detail::conv_axis ay = shape ? detail::conv_axis{fstride, 1, fpad, 0, false}
-                                       : detail::conv_axis{r.range(1, 3), r.range(1, 3), r.range(0, static_cast<std::int64_t>(kh)), 0, false};
-    const detail::conv_axis ax0 = shape ? detail::conv_axis{fstride, 1, fpad, 0, false}
-                                        : detail::conv_axis{r.range(1, 3), t % 9 == 8 ? 2 : 1, r.range(0, static_cast<std::int64_t>(kw)), 0, false};
-    const std::size_t in_h = shape ? kh + 2 : 1 + r.next() % 12, in_w = shape ? 9 + f % 32 : 1 + r.next() % 40;
-    const std::size_t batch = shape ? 1 : 1 + r.next() % 2;
-    const std::int64_t span_h = static_cast<std::int64_t>(kh - 1) * ay.dilation + 1, span_w = static_cast<std::int64_t>(kw - 1) * ax0.dilation + 1;
-    const std::int64_t pad_h = static_cast<std::int64_t>(in_h) + 2 * ay.pad - span_h, pad_w = static_cast<std::int64_t>(in_w) + 2 * ax0.pad - span_w;
-    if (pad_h < 0 || pad_w < 0) continue;
-    const std::size_t out_h = static_cast<std::size_t>(pad_h / ay.stride) + 1, out_w = static_cast<std::size_t>(pad_w / ax0.stride) + 1;
-    detail::conv_axis y = ay, x = ax0;
+  /// One geometry: y and x carry stride, dilation and padding (their `in` is set from in_h/in_w).
+  struct geometry {
+    std::size_t in_c, groups, kh, kw;
+    detail::conv_axis y, x;
+    std::size_t in_h, in_w, batch;
+    tt::guard_side side;
+    bool one_panel;  ///< every pixel in one panel; otherwise panels of a random size
+  };
+  auto check = [&](std::size_t t, geometry gm) {
+    const std::size_t in_c = gm.in_c, cg = in_c / gm.groups, kh = gm.kh, kw = gm.kw;
+    const std::size_t in_h = gm.in_h, in_w = gm.in_w, batch = gm.batch;
+    detail::conv_axis y = gm.y, x = gm.x;
+    const std::int64_t span_h = static_cast<std::int64_t>(kh - 1) * y.dilation + 1, span_w = static_cast<std::int64_t>(kw - 1) * x.dilation + 1;
+    const std::int64_t pad_h = static_cast<std::int64_t>(in_h) + 2 * y.pad - span_h, pad_w = static_cast<std::int64_t>(in_w) + 2 * x.pad - span_w;
+    if (pad_h < 0 || pad_w < 0) return;
+    const std::size_t out_h = static_cast<std::size_t>(pad_h / y.stride) + 1, out_w = static_cast<std::size_t>(pad_w / x.stride) + 1;
     y.in = static_cast<std::int64_t>(in_h);
     x.in = static_cast<std::int64_t>(in_w);
     const std::size_t depth = kh * kw * cg, m = batch * out_h * out_w;
     const auto fill = static_cast<std::int8_t>(r.range(-128, 127));
-    tt::guarded<std::int8_t> in(batch * in_h * in_w * in_c, shape || t % 2 ? tt::guard_side::after : tt::guard_side::before);
+    tt::guarded<std::int8_t> in(batch * in_h * in_w * in_c, gm.side);
     REQUIRE(in.ok());
     for (std::size_t i = 0; i < in.size(); ++i) in[i] = static_cast<std::int8_t>(r.range(-128, 127));
-    const std::size_t rows = shape ? m : 1 + r.next() % m;
+    const std::size_t rows = gm.one_panel ? m : 1 + r.next() % m;
     detail::gather_plan plan;
     plan.prepare<std::int8_t>(in_c, cg, kh, kw, y, x);
 #if TESSERA_GATHER_BYTE_ROWS
     permuted += plan.rows.pixels != 0;
 #endif
-    for (std::size_t grp = 0; grp < groups; ++grp)
+    for (std::size_t grp = 0; grp < gm.groups; ++grp)
       for (std::size_t p0 = 0; p0 < m; p0 += rows) {
         const std::size_t n = std::min(rows, m - p0);
         std::vector<std::int8_t> want(n * depth);
@@ -1501,12 +1498,28 @@ TEST_CASE("conv gather: every panel equals a direct gather, with and without the
           for (std::size_t i = 0; i < panel.size(); ++i) panel[i] = 0x5A;
           detail::gather_panel(panel.data(), p0, n, in.data(), in_h, in_w, in_c, grp * cg, cg, out_h, out_w, kh, kw, y, x,
                                fill, pl);
-          INFO("case " << t << " in " << batch << "x" << in_h << "x" << in_w << "x" << in_c << " groups " << groups << " k " << kh
+          INFO("case " << t << " in " << batch << "x" << in_h << "x" << in_w << "x" << in_c << " groups " << gm.groups << " k " << kh
                        << "x" << kw << " s " << y.stride << "," << x.stride << " d " << y.dilation << "," << x.dilation << " pad "
                        << y.pad << "," << x.pad << " panel " << p0 << "+" << n << (pl ? " plan" : " no plan"));
           REQUIRE(std::equal(want.begin(), want.end(), panel.data()));
         }
       }
+  };
+  const std::size_t cases = tt::scaled(300), shapes = 4 * 2 * 2 * 2 * 32;
+  for (std::size_t t = 0; t < cases; ++t) {  // random geometries
+    const std::size_t in_c = t % 5 == 4 ? 1 + r.next() % 24 : 1 + r.next() % 8;
+    const std::size_t groups = (t % 7 == 6 && in_c % 2 == 0) ? 2 : 1;
+    const std::size_t kh = 1 + r.next() % 5, kw = 1 + r.next() % 7;
+    const detail::conv_axis y{r.range(1, 3), r.range(1, 3), r.range(0, static_cast<std::int64_t>(kh)), 0, false};
+    const detail::conv_axis x{r.range(1, 3), t % 9 == 8 ? 2 : 1, r.range(0, static_cast<std::int64_t>(kw)), 0, false};
+    const std::size_t in_h = 1 + r.next() % 12, in_w = 1 + r.next() % 40, batch = 1 + r.next() % 2;
+    check(t, {in_c, groups, kh, kw, y, x, in_h, in_w, batch, t % 2 ? tt::guard_side::after : tt::guard_side::before, false});
+  }
+  for (std::size_t f = 0; f < shapes; ++f) {  // first-layer shapes: every width 9-40 of each kind
+    const std::size_t fs = f / 32, kh = 1 + fs / 8 % 4;
+    const std::int64_t stride = 1 + static_cast<std::int64_t>(fs / 2 % 2), pad = static_cast<std::int64_t>(fs / 4 % 2);
+    const detail::conv_axis a{stride, 1, pad, 0, false};
+    check(cases + f, {fs % 2 ? 3u : 1u, 1, kh, 3, a, a, kh + 2, 9 + f % 32, 1, tt::guard_side::after, true});
   }
 #if TESSERA_GATHER_BYTE_ROWS
   CHECK(permuted > cases / 4);  // the byte-permute (x86) or TBL (AArch64) rows ran
