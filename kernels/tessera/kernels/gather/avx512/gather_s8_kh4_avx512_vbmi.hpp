@@ -165,8 +165,8 @@ struct gather_s8_kh4_avx512_vbmi {
     if (count >= P && inside >= 64 && count * p.row >= std::size_t{NV} * 64)
       groups = std::min({count / P, (inside - 64) / group_in + 1, (count * p.row - std::size_t{NV} * 64) / group_out + 1});
     {
-      const std::int8_t *s0 = s[0], *s1 = s[KH > 1 ? 1 : 0], *s2 = s[KH > 2 ? 2 : 0], *s3 = s[KH > 3 ? 3 : 0];
-      const std::size_t a0 = step[0], a1 = step[KH > 1 ? 1 : 0], a2 = step[KH > 2 ? 2 : 0], a3 = step[KH > 3 ? 3 : 0];
+      const std::int8_t *s0 = s[0], *s1 = s[1], *s2 = s[2], *s3 = s[3];  // rows past kh: null, step 0, never loaded
+      const std::size_t a0 = step[0], a1 = step[1], a2 = step[2], a3 = step[3];
       std::int8_t* d = dst;
       for (std::size_t g = 0; g < groups; ++g, d += group_out) {
         const __m512i r0 = _mm512_loadu_si512(s0);
@@ -186,9 +186,9 @@ struct gather_s8_kh4_avx512_vbmi {
       const std::size_t n = count < P ? count : P;
       const std::size_t span = (n - 1) * p.step + p.run, bytes = n * p.row, room = count * p.row;
       const __m512i r0 = window(s[0], span, avail, limit, fill);
-      const __m512i r1 = KH > 1 ? window(s[KH > 1 ? 1 : 0], span, avail, limit, fill) : r0;
-      const __m512i r2 = KH > 2 ? window(s[KH > 2 ? 2 : 0], span, avail, limit, fill) : r0;
-      const __m512i r3 = KH > 3 ? window(s[KH > 3 ? 3 : 0], span, avail, limit, fill) : r2;
+      const __m512i r1 = KH > 1 ? window(s[1], span, avail, limit, fill) : r0;
+      const __m512i r2 = KH > 2 ? window(s[2], span, avail, limit, fill) : r0;
+      const __m512i r3 = KH > 3 ? window(s[3], span, avail, limit, fill) : r2;
       for (unsigned v = 0; v < NV; ++v) {
         const std::size_t at = std::size_t{v} * 64;
         if (at >= bytes) break;
