@@ -728,9 +728,10 @@ TEST_CASE_TEMPLATE_DEFINE("dwconv_qs16 kernels stay inside input, packed, worksp
 }
 TEST_CASE_TEMPLATE_APPLY(dw_guard_s16, as_tuple<kernels::dwconv_qs16_registry>::type);
 
-TEST_CASE_TEMPLATE_DEFINE("dwconv_f32 kernels stay inside input, packed, workspace and output (guard pages)", K, dw_guard_f32) {
-  TT_REQUIRE_RUNNABLE(K);
-  using dw = op_f32<K>;
+namespace {
+/// guard_geometries() on the operator `dw` with its workspace_bytes, every buffer guarded on one
+/// side in turn: results within 1e-4 of the scalar kernel's.
+template <class dw> void check_guard_f32() {
   using ref = depthwise_conv2d_f32<arch::scalar, kernels::dwconv_f32_scalar>;
   tt::rng r(33);
   for (auto side : {tt::guard_side::after, tt::guard_side::before})
@@ -754,6 +755,12 @@ TEST_CASE_TEMPLATE_DEFINE("dwconv_f32 kernels stay inside input, packed, workspa
       for (std::size_t i = 0; i < want.size(); ++i)
         if (!(std::fabs(out[i] - want[i]) <= 1e-4f)) FAIL("element " << i << ": " << out[i] << " vs scalar " << want[i]);
     }
+}
+}  // namespace
+
+TEST_CASE_TEMPLATE_DEFINE("dwconv_f32 kernels stay inside input, packed, workspace and output (guard pages)", K, dw_guard_f32) {
+  TT_REQUIRE_RUNNABLE(K);
+  check_guard_f32<op_f32<K>>();
 }
 TEST_CASE_TEMPLATE_APPLY(dw_guard_f32, as_tuple<kernels::dwconv_f32_registry>::type);
 
@@ -1004,16 +1011,18 @@ TEST_CASE_TEMPLATE_APPLY(dw_row5_op_s8, as_tuple<kernels::dwconv_qs8_registry>::
 
 
 namespace {
-/// Random kxk layers the f32 row path serves, on op_f32<K> with its workspace_bytes and with its
-/// min_workspace_bytes: bit for bit the scalar kernel's results, and near a double reference.
-template <class K> void check_row_op_f32(std::int64_t k, std::uint64_t seed) {
-  using dw = op_f32<K>;
+/// Random kxk layers the f32 row path serves, on the operator `dw` with its workspace_bytes and with
+/// its min_workspace_bytes: bit for bit the scalar kernel's results, and near a double reference.
+/// Returns how many of them took the channel-group path.
+template <class dw> std::size_t check_row_op_f32_on(std::int64_t k, std::uint64_t seed) {
   using ref = depthwise_conv2d_f32<arch::scalar, kernels::dwconv_f32_scalar>;
   tt::rng r(seed);
   const std::size_t cases = tt::scaled(60);
   const std::size_t ks = static_cast<std::size_t>(k * k);
+  std::size_t grouped = 0;
   for (std::size_t t = 0; t < cases; ++t) {
     const conv_geometry g = random_row_geometry(r, t, k);
+    grouped += dw::uses_groups(g) ? 1 : 0;
     INFO(describe(g) << " case " << t << " row kernels " << dw::row_kernel::name << ", " << dw::row5_kernel::name);
     std::vector<float> in(g.in_elems()), w(ks * g.out_c), bias(g.out_c);
     for (auto& v : in) v = rand_f(r);
@@ -1043,7 +1052,9 @@ template <class K> void check_row_op_f32(std::int64_t k, std::uint64_t seed) {
                             << ", double " << want[i]);
     }
   }
+  return grouped;
 }
+template <class K> void check_row_op_f32(std::int64_t k, std::uint64_t seed) { check_row_op_f32_on<op_f32<K>>(k, seed); }
 }  // namespace
 
 TEST_CASE_TEMPLATE_DEFINE("depthwise 3x3 f32 layers on the row path equal the scalar kernel and a double reference", K, dw_row_op_f32) {
@@ -1057,6 +1068,96 @@ TEST_CASE_TEMPLATE_DEFINE("depthwise 5x5 f32 layers on the row path equal the sc
   check_row_op_f32<K>(5, 46);
 }
 TEST_CASE_TEMPLATE_APPLY(dw_row5_op_f32, as_tuple<kernels::dwconv_f32_registry>::type);
+
+// ---- pitched 3x3 row kernels and the channel-group path ------------------------------------------
+
+TEST_CASE_TEMPLATE_DEFINE("dwconv3x3p_f32 pitched row kernels equal the scalar kernel bit for bit, inside guard pages", P,
+                          dw_rowp_f32) {
+  TT_REQUIRE_RUNNABLE(P);
+  tt::rng r(47);
+  const f32_clamp clamp{-0.9f, 0.9f};
+  const std::size_t cr = P::cr(), group = P::group_channels();
+  REQUIRE(group % cr == 0);
+  std::vector<std::size_t> chans = row_channels(cr);
+  chans.push_back(group);
+  chans.push_back(group - 1);
+  for (std::size_t stride : {1u, 2u})
+    for (std::size_t ch : chans)
+      for (std::size_t px : row_pixels())
+        for (std::size_t variant = 0; variant < 2; ++variant) {
+          // Input pitch past the channels (the operator's cache lines) and an output pitch of a wider
+          // layer; then both pitches equal to the channels (the plain row contract).
+          const std::size_t ip = variant == 0 ? (ch + 15) / 16 * 16 + 16 : ch, op = variant == 0 ? ch + 3 : ch;
+          const auto side = variant == 0 ? tt::guard_side::after : tt::guard_side::before;
+          INFO("stride=" << stride << " channels=" << ch << " pixels=" << px << " in_pitch=" << ip << " out_pitch=" << op);
+          // Exactly the windows' extent: the last pixel ends at its channels.
+          const std::size_t n_in = ((px - 1) * stride + 2) * ip + ch, n_out = (px - 1) * op + ch;
+          std::unique_ptr<tt::guarded<float>> bufs[3];
+          const float* rows[3];
+          for (std::size_t ky = 0; ky < 3; ++ky) {
+            bufs[ky] = std::make_unique<tt::guarded<float>>(n_in, side);
+            REQUIRE(bufs[ky]->ok());
+            for (std::size_t i = 0; i < n_in; ++i) (*bufs[ky])[i] = rand_f(r);
+            rows[ky] = bufs[ky]->data();
+          }
+          std::vector<float> w(9 * ch), bias(ch);
+          for (auto& v : w) v = rand_f(r);
+          for (auto& v : bias) v = rand_f(r);
+          tt::guarded<std::int32_t> packed(kernels::packed_dw_bytes(ch, 9, cr, 4, 4) / 4, side);
+          kernels::pack_dw<float, float>(ch, 9, cr, [&](std::size_t t, std::size_t c) { return w[t * ch + c]; },
+                                         [&](std::size_t c) { return bias[c]; }, packed.data());
+          auto packed4 = storage(kernels::packed_dw_bytes(ch, 9, 4, 4, 4));
+          kernels::pack_dw<float, float>(ch, 9, 4, [&](std::size_t t, std::size_t c) { return w[t * ch + c]; },
+                                         [&](std::size_t c) { return bias[c]; }, packed4.data());
+          std::vector<const float*> ptrs(px * 9);
+          for (std::size_t j = 0; j < px; ++j)
+            for (std::size_t t = 0; t < 9; ++t) ptrs[j * 9 + t] = rows[t / 3] + (j * stride + t % 3) * ip;
+          // The gaps between output pixels must keep their sentinel.
+          std::vector<float> want(n_out, 1e30f);
+          kernels::dwconv_f32_scalar::run(ch, px, 9, ptrs.data(), 9, packed4.data(), want.data(), op, clamp);
+          tt::guarded<float> out(n_out, side);
+          for (std::size_t i = 0; i < n_out; ++i) out[i] = 1e30f;
+          P::run(ch, px, stride, rows[0], rows[1], rows[2], ip, packed.data(), out.data(), op, clamp);
+          for (std::size_t i = 0; i < n_out; ++i)
+            if (!(out[i] == want[i])) FAIL("element " << i << ": pitched kernel " << out[i] << ", scalar " << want[i]);
+        }
+}
+TEST_CASE_TEMPLATE_APPLY(dw_rowp_f32, as_tuple<kernels::dwconv3x3p_f32_registry>::type);
+
+namespace {
+/// A pitched row kernel the operator takes wherever the channel-group path applies.
+template <class P> struct groups_everywhere : P {
+  static constexpr bool preferred = true;
+  static constexpr bool every_geometry = true;
+};
+/// The fp32 operator of P's tag with P, forced, as its pitched row kernel.
+template <class P>
+using op_groups_f32 = depthwise_conv2d_f32<typename P::arch, select_t<op::dwconv_f32, typename P::arch>,
+                                           select_t<op::dwconv3x3_f32, typename P::arch>,
+                                           select_t<op::dwconv5x5_f32, typename P::arch>, groups_everywhere<P>>;
+}  // namespace
+
+TEST_CASE_TEMPLATE_DEFINE("depthwise 3x3 f32 layers on the channel-group path equal the scalar kernel and a double reference (guard pages)",
+                          P, dw_group_op_f32) {
+  TT_REQUIRE_RUNNABLE(P);
+  using dw = op_groups_f32<P>;
+  REQUIRE(dw::group_kernel::cr() == dw::kernel::cr());
+  // Random row geometries: every multiplier-1 one takes the path with workspace_bytes.
+  const std::size_t grouped = check_row_op_f32_on<dw>(3, 48);
+  CHECK(grouped > tt::scaled(60) / 3);
+  // Guard pages around input, packed weights, workspace and output.
+  check_guard_f32<dw>();
+  // The native operator takes the path exactly where the pitched kernel is preferred and it pays.
+  using native = depthwise_conv2d_f32<typename P::arch>;
+  for (const conv_geometry& g : guard_geometries()) {
+    INFO(describe(g));
+    const bool want = native::group_kernel::preferred && detail::dw::group_rows_apply(g) &&
+                      detail::dw::group_rows_pay(g, native::group_kernel::group_channels(), sizeof(float)) &&
+                      native::group_kernel::cr() == native::kernel::cr();
+    CHECK(native::uses_groups(g) == want);
+  }
+}
+TEST_CASE_TEMPLATE_APPLY(dw_group_op_f32, as_tuple<kernels::dwconv3x3p_f32_registry>::type);
 
 // ---- depth multiplier > 1 on the unipass kernels ------------------------------------------------
 

@@ -32,6 +32,10 @@
 /// kernel on the equivalent multiplier-1 layer):
 ///
 ///   workspace >= workspace_bytes(g) (the fastest path):
+///     - fp32 3x3 row geometries with M = 1 on a tag whose pitched row kernel is preferred (the
+///       avx512_vnni tag): channel groups of that kernel's group_channels(), each on its own ring
+///       of zero-padded rows of the group's channels (detail::dw::group_rows), one pitched
+///       row-kernel call per group and output row;
 ///     - 3x3 row geometries, fp32 and int8, dilation_h <= 3 (M > 1; or M = 1 at stride_h 1, int8
 ///       always, fp32 on x86-64 on rows of at most 32 pixels or 512-channel pitches, see
 ///       detail::dw::padded_rows_pay): a cache of 2 * dilation_h + 1 zero-point-padded rows of
@@ -613,6 +617,122 @@ void run_rows(const conv_geometry& g, const T* in, T zero, bool rows, void* work
   }
 }
 
+/// The channel-group path (fp32, multiplier 1, 3x3 row windows, on a tag whose pitched row kernel
+/// is `preferred`, kernels/dwconv/op.hpp): the channels are taken in groups of the kernel's
+/// group_channels(), and each group runs the padded-row scheme on its own. A ring of `span`
+/// padded rows holds only the group's channels (pixel pitch `pitch` = the group rounded up to
+/// whole cache lines; left and right padding columns zero for good) plus a zero row for taps above
+/// or below the image; each input row's group is copied in once, and each output row is one
+/// pitched row-kernel call writing the group's channels of that row in place. A group's rows stay
+/// in L1 (512 channels of 14 pixels in groups of 64: 3 x 4 KiB), where the padded-row cache of all
+/// channels (3 x 32 KiB) did not.
+struct group_rows {
+  std::size_t span = 0, width = 0;  ///< as padded_rows
+  std::size_t group = 0, pitch = 0;  ///< channels per group, elements per cached pixel
+  std::size_t slot = 0;             ///< elements per cached row (width * pitch + one line of stagger)
+};
+template <class T> group_rows group_layout(const conv_geometry& g, std::size_t group) noexcept {
+  const padded_rows r = padded_layout(g);
+  constexpr std::size_t line = 64 / sizeof(T);
+  group_rows q;
+  q.span = r.span, q.width = r.width, q.group = group;
+  q.pitch = (std::min(group, g.out_c) + line - 1) / line * line;
+  q.slot = r.width * q.pitch + line;  // the line keeps the rows' same pixels out of one 4 KiB alias
+  return q;
+}
+/// True when the channel-group path can run `g`: multiplier 1 and a 3x3 row window with at most
+/// padded_rows::max_span cached rows.
+inline bool group_rows_apply(const conv_geometry& g) noexcept {
+  return check_geometry(g) && g.out_c == g.in_c && row3x3_window(g) &&
+         (g.kernel_h - 1) * g.dilation_h + 1 <= padded_rows::max_span;
+}
+/// Where that path was measured faster than the padded-row cache or the split path (AVX-512 build,
+/// tools/x86-probe/dw_slab.cpp and bench_conv, docs/performance.md): stride 1 with at least two
+/// groups (14x14x512 1.45x, 7x7x1024 1.5x, 28x28x256 1.4x, 56x56x128 1.1x); a single group is the
+/// padded-row scheme plus copies (112x112x32 0.95x). At stride 2 only where pixels are a multiple
+/// of 2 KiB apart (14x14x512 1.35x; 112x112x64, 56x56x128 0.65-0.7x: each row copied for a quarter
+/// of its MACs, as for the padded-row cache).
+inline bool group_rows_pay(const conv_geometry& g, std::size_t group, std::size_t elem) noexcept {
+  if (g.out_c <= group) return false;
+  if (g.stride_h == 1 && g.stride_w == 1) return true;
+  return g.out_c * elem % 2048 == 0;
+}
+/// True for a pitched row kernel that declares `every_geometry` (tests do, to run the path
+/// wherever it applies rather than where it pays).
+template <class K> inline constexpr bool every_geometry = requires { K::every_geometry; };
+/// Bytes of that path's workspace (span + 1 cached rows, 64-byte alignment slack); 0 when it does
+/// not apply or the size overflows.
+template <class T> std::size_t group_rows_bytes(const conv_geometry& g, std::size_t group) noexcept {
+  if (group == 0 || !group_rows_apply(g)) return 0;
+  const group_rows q = group_layout<T>(g, group);
+  std::size_t elems = 0;
+  constexpr std::size_t lim = std::numeric_limits<std::size_t>::max() / 64;
+  if (!tessera::detail::mul_within(q.width, q.pitch, lim, elems) ||
+      !tessera::detail::mul_within(elems + 64, q.span + 1, lim / sizeof(T), elems))
+    return 0;
+  return elems * sizeof(T) + 63;
+}
+/// Copies `n` elements of each of `pixels` pixels from src (pitch sp) to dst (pitch dp); n equal
+/// to `full` (the group) is a fixed-size copy the compiler turns into vector moves.
+template <class T>
+void copy_group_pixels(const T* src, std::size_t sp, T* dst, std::size_t dp, std::size_t pixels, std::size_t n,
+                       std::size_t full) noexcept {
+  if (n == full && full == 64 / sizeof(T) * 4) {
+    for (std::size_t x = 0; x < pixels; ++x) std::memcpy(dst + x * dp, src + x * sp, 256);
+  } else {
+    for (std::size_t x = 0; x < pixels; ++x) std::memcpy(dst + x * dp, src + x * sp, n * sizeof(T));
+  }
+}
+/// For group_rows_apply(g) and a workspace of at least group_rows_bytes<T>(g, group): calls
+/// `rowk(c0, channels, rows, pitch, pixels = out_w, o)` once per channel group and output row,
+/// rows[ky] pointing at padded column 0 of tap row ky's cached row (channel c0 at offset 0,
+/// pixels `pitch` apart) and o at the output row's element of channel c0.
+template <class T, class RowK>
+void for_each_row_grouped(const conv_geometry& g, const T* in, std::size_t group, void* workspace, RowK&& rowk) noexcept {
+  const group_rows q = group_layout<T>(g, group);
+  const std::size_t c = g.out_c, in_row = g.in_w * c;
+  const auto start = reinterpret_cast<std::uintptr_t>(workspace);
+  T* ring = reinterpret_cast<T*>((start + 63) / 64 * 64);
+  T* zero_row = ring + q.span * q.slot;
+  const std::size_t left = g.pad_left * q.pitch, right = (q.width - g.pad_left - g.in_w) * q.pitch;
+  for (std::size_t slot = 0; slot < q.span; ++slot) {
+    std::fill_n(ring + slot * q.slot, left, T(0));
+    std::fill_n(ring + slot * q.slot + left + g.in_w * q.pitch, right, T(0));
+  }
+  bool zero_ready = false;
+  std::int64_t tag[padded_rows::max_span];
+  const auto ih = static_cast<std::int64_t>(g.in_h);
+  for (std::size_t n = 0; n < g.batch; ++n) {
+    const T* image = in + n * g.in_h * in_row;
+    for (std::size_t c0 = 0; c0 < c; c0 += group) {
+      const std::size_t gc = std::min(group, c - c0);
+      for (auto& t : tag) t = -1;
+      for (std::size_t oy = 0; oy < g.out_h; ++oy) {
+        const T* rows[3];
+        for (std::size_t ky = 0; ky < 3; ++ky) {
+          const std::int64_t iy = static_cast<std::int64_t>(oy * g.stride_h + ky * g.dilation_h) -
+                                  static_cast<std::int64_t>(g.pad_top);
+          if (iy < 0 || iy >= ih) {
+            if (!zero_ready) std::fill_n(zero_row, q.width * q.pitch, T(0));
+            zero_ready = true;
+            rows[ky] = zero_row;
+            continue;
+          }
+          const std::size_t slot = static_cast<std::size_t>(iy) % q.span;  // a window's rows never share one
+          T* dst = ring + slot * q.slot;
+          if (tag[slot] != iy) {
+            copy_group_pixels(image + static_cast<std::size_t>(iy) * in_row + c0, c, dst + left, q.pitch, g.in_w, gc,
+                              group);
+            tag[slot] = iy;
+          }
+          rows[ky] = dst;
+        }
+        rowk(c0, gc, static_cast<const T* const*>(rows), q.pitch, (n * g.out_h + oy) * g.out_w * c + c0);
+      }
+    }
+  }
+}
+
 template <class Q> constexpr std::size_t stage_channels(std::size_t out_c) noexcept {
   return std::is_same_v<Q, requant::per_tensor> ? 1 : out_c;
 }
@@ -756,11 +876,21 @@ template <class GemmOp, class T, std::size_t Align> struct gemm_route {
 /// multiplier 1 (dilation_w 1, stride_w 1 or 2) likewise; the rest run on `Kernel`.
 template <class Tag = arch::native, class Kernel = select_t<op::dwconv_f32, Tag>,
           class RowKernel = select_t<op::dwconv3x3_f32, typename Kernel::arch>,
-          class Row5Kernel = select_t<op::dwconv5x5_f32, typename Kernel::arch>>
+          class Row5Kernel = select_t<op::dwconv5x5_f32, typename Kernel::arch>,
+          class GroupKernel = select_t<op::dwconv3x3p_f32, Tag>>
 struct depthwise_conv2d_f32 {
   using kernel = Kernel;
   using row_kernel = RowKernel;
   using row5_kernel = Row5Kernel;
+  using group_kernel = GroupKernel;
+  /// True when `g` runs on the channel-group path given workspace_bytes(g) (detail::dw::group_rows):
+  /// a multiplier-1 3x3 row geometry where that path pays (group_rows_pay), on a tag whose pitched
+  /// row kernel is `preferred` and reads `Kernel`'s packed blocks.
+  static bool uses_groups(const conv_geometry& g) noexcept {
+    return GroupKernel::preferred && GroupKernel::cr() == Kernel::cr() && detail::dw::group_rows_apply(g) &&
+           (detail::dw::every_geometry<GroupKernel> ||
+            detail::dw::group_rows_pay(g, GroupKernel::group_channels(), sizeof(float)));
+  }
   /// True when `g`'s interior pixels go to the 5x5 row kernel (row5x5_applies, matching tiles).
   static bool uses_rows5(const conv_geometry& g) noexcept {
     return detail::dw::row5x5_applies(g) && Row5Kernel::cr() == Kernel::cr();
@@ -783,10 +913,12 @@ struct depthwise_conv2d_f32 {
   /// floats plus one row of tap pointers, for `Kernel`); with M = 1 the same padded-row cache
   /// where it pays (x86-64: 3x3, and 5x5 on the 5x5 row kernel, at stride_h 1 on rows of at most
   /// 32 pixels or 512-channel pitches, see detail::dw::padded_rows_pay), else
-  /// `min_workspace_bytes`. 0 if `g` is invalid.
+  /// `min_workspace_bytes`; on the channel-group path (uses_groups) its ring of 2 * dilation_h + 2
+  /// padded rows of one group. 0 if `g` is invalid.
   static std::size_t workspace_bytes(const conv_geometry& g) noexcept {
     const std::size_t min = min_workspace_bytes(g);
     if (min == 0) return 0;
+    if (uses_groups(g)) return std::max(min, detail::dw::group_rows_bytes<float>(g, GroupKernel::group_channels()));
     if (uses_rows5(g)) return std::max(min, detail::dw::fast_workspace_bytes<float, 5>(g, true));
     return std::max(min, detail::dw::fast_workspace_bytes<float>(g, rows_match()));
   }
@@ -840,6 +972,21 @@ struct depthwise_conv2d_f32 {
             orow[px * oc + o] = v > clamp.max ? clamp.max : v;
           });
     };
+    if (uses_groups(g)) {
+      const std::size_t group = GroupKernel::group_channels();
+      const std::size_t bytes = detail::dw::group_rows_bytes<float>(g, group);
+      if (bytes != 0 && workspace_size >= bytes) {
+        const std::size_t block = kernels::packed_dw_block_bytes(Kernel::cr(), 9, sizeof(float), sizeof(float));
+        const auto* base = static_cast<const std::uint8_t*>(blocks);
+        detail::dw::for_each_row_grouped(
+            g, in, group, workspace,
+            [&](std::size_t c0, std::size_t gc, const float* const* r, std::size_t pitch, std::size_t o) {
+              GroupKernel::run(gc, g.out_w, g.stride_w, r[0], r[1], r[2], pitch, base + c0 / Kernel::cr() * block,
+                               out + o, oc, clamp);
+            });
+        return status::success();
+      }
+    }
     if (uses_rows5(g))
       detail::dw::run_rows<5>(g, in, 0.0f, true, workspace, workspace_size, unipass, row5, portable);
     else

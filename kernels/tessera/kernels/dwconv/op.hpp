@@ -84,6 +84,30 @@
 ///     template <class Q>
 ///     static void run(size_t channels, size_t pixels, size_t stride, const int8_t* const* rows,
 ///                     const void* packed, int8_t* out, const output_stage<Q>& p) noexcept;
+///
+/// Pitched 3x3 row microkernels (op `dwconv3x3p_f32`) take the row contract's arguments plus the
+/// pixel pitches of the input rows and of the output, in elements (>= channels each), so that a
+/// kernel can serve one group of channels of a wider layer (the operator's channel-group path:
+/// rows of `group_channels()` channels copied out of the NHWC input, output written in place):
+///
+///     acc[j][c] = bias[c] + sum_{ky < 3, kx < 3} r_ky[(j * S + kx) * in_pitch + c] * w[ky * 3 + kx][c]
+///     out[j * out_pitch + c] = clamp(acc[j][c])                      (j < pixels, c < channels)
+///
+/// reading only the `channels` elements of each pixel r_ky[p * in_pitch, ...) for p < (pixels - 1)
+/// * S + 3 and writing only the `channels` elements of each output pixel. `packed` points at the
+/// group's first block (blocks of `cr()` channels, the unipass kernel's); results equal the scalar
+/// unipass kernel's bit for bit, as for the row kernels. `group_channels()` (a multiple of cr) is
+/// the group the operator gives each call, and `preferred` says whether the operator takes the
+/// channel-group path on this kernel's tag at all (where it was measured faster; a kernel that
+/// also declares `static constexpr bool every_geometry` takes it wherever it applies, as the
+/// tests' wrappers do):
+///
+///     static std::size_t cr() noexcept;
+///     static std::size_t group_channels() noexcept;
+///     static constexpr bool preferred;
+///     static void run(size_t channels, size_t pixels, size_t stride, const float* r0, const float* r1,
+///                     const float* r2, size_t in_pitch, const void* packed, float* out, size_t out_pitch,
+///                     const f32_clamp& clamp) noexcept;
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -95,6 +119,7 @@ struct dwconv_f32 {};   ///< fp32 depthwise with bias and clamp
 struct dwconv_qs8 {};   ///< int8 depthwise, fused TFLite requantization
 struct dwconv_qs16 {};  ///< int16 x int8 depthwise (16x8)
 struct dwconv3x3_f32 {};  ///< fp32 3x3 depthwise row kernel (windows inside the input, stride 1 or 2)
+struct dwconv3x3p_f32 {};  ///< fp32 3x3 depthwise row kernel with input and output pixel pitches
 struct dwconv3x3_qs8 {};  ///< int8 3x3 depthwise row kernel, fused TFLite requantization
 struct dwconv5x5_f32 {};  ///< fp32 5x5 depthwise row kernel (windows inside the input, stride 1 or 2)
 struct dwconv5x5_qs8 {};  ///< int8 5x5 depthwise row kernel, fused TFLite requantization

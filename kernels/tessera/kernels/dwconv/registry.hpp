@@ -11,6 +11,7 @@
 #include <tessera/kernels/dwconv/scalar/dwconv_qs16_scalar.hpp>
 #include <tessera/kernels/dwconv/scalar/dwconv_qs8_scalar.hpp>
 #include <tessera/kernels/dwconv/scalar/dwconv3x3_f32_scalar.hpp>
+#include <tessera/kernels/dwconv/scalar/dwconv3x3p_f32_scalar.hpp>
 #include <tessera/kernels/dwconv/scalar/dwconv3x3_qs8_scalar.hpp>
 #include <tessera/kernels/dwconv/scalar/dwconv5x5_f32_scalar.hpp>
 #include <tessera/kernels/dwconv/scalar/dwconv5x5_qs8_scalar.hpp>
@@ -28,6 +29,10 @@
 #include <tessera/kernels/dwconv/simd/dwconv_f32_3x2v_simd_fma.hpp>
 #include <tessera/kernels/dwconv/simd/dwconv_qs8_2v_simd.hpp>
 #include <tessera/kernels/dwconv/simd/dwconv_qs16_2v_simd.hpp>
+#endif
+#if TESSERA_HAS_AVX512_VNNI
+// (avx512 depthwise kernels)
+#include <tessera/kernels/dwconv/avx512/dwconv3x3p_f32_7x1v_avx512_fma.hpp>
 #endif
 #if TESSERA_HAS_NEON
 // (neon depthwise kernels)
@@ -149,6 +154,13 @@ using dwconv3x3_f32_registry = arch::type_list<dwconv3x3_f32_scalar
                                                , dwconv3x3_f32_4x4_helium_fma
 #endif
                                                >;
+
+/// fp32 3x3 pitched row kernels (op.hpp's pitched row contract) in this build.
+using dwconv3x3p_f32_registry = arch::type_list<dwconv3x3p_f32_scalar
+#if TESSERA_HAS_AVX512_VNNI
+                                                , dwconv3x3p_f32_7x1v_avx512_fma
+#endif
+                                                >;
 
 /// int8 3x3 row kernels (op.hpp's row contract) in this build.
 using dwconv3x3_qs8_registry = arch::type_list<dwconv3x3_qs8_scalar

@@ -1,0 +1,118 @@
+/// @file dwconv3x3p_f32_7x1v_avx512_fma.hpp
+/// fp32 3x3 depthwise pitched row kernel (op.hpp's pitched row contract) on AVX-512F: the
+/// `avx512_vnni` tag's kernel for the depthwise operator's channel-group path.
+///
+/// Register tile: 7 neighbouring output pixels x 16 channels (one zmm, one cache line), the 9
+/// weight vectors of the block in registers (7 + 9 + 1 input = 17 of 32 zmm), each input column
+/// of a tap row loaded once for the up to 3 outputs that use it (stride 1: 9 loads per 21 FMAs,
+/// stride 2: 15 per 21). Pixel tiles outer, the group's blocks inner, so a tile's stores fill
+/// whole lines of consecutive channels. The operator hands it groups of 64 channels
+/// (group_channels) copied into rows of 64-float pixels; with the input read once per group row
+/// and each group's rows in L1, 14x14x512 (MobileNetV1's layer e) ran at 66-71 GFLOP/s in
+/// tools/x86-probe/dw_slab.cpp against 43 for the operator's AVX2 padded-row path in the same
+/// process (groups of 16 channels: 41-45, of 32: 53-66, of 128: 47-71; tiles of 7, 8, 10 and 14
+/// pixels within 10%, 7 best).
+/// Channel tails: the last block's lanes past `channels` are masked on every load and store.
+/// Results equal dwconv_f32_scalar's bit for bit (bias, then one fma per tap in ky, kx order);
+/// the clamp uses max/min, which may return +0.0 where the scalar's comparisons keep -0.0.
+/// Accesses: only the `channels` elements of each input pixel the windows cover and of each
+/// output pixel (masked); packed blocks are read whole (16 channels, padding included).
+/// ISA: x86-64 AVX-512F (the avx512_vnni tag's builds).
+#pragma once
+#include <tessera/arch/native.hpp>
+#if !TESSERA_HAS_AVX512_VNNI
+#error "dwconv3x3p_f32_7x1v_avx512_fma.hpp needs the avx512_vnni tag (x86-64 AVX-512 F/BW/VL/VNNI)"
+#endif
+
+#include <cstddef>
+#include <cstdint>
+#include <tessera/arch/tags.hpp>
+#include <tessera/dispatch/select.hpp>
+#include <tessera/kernels/dwconv/op.hpp>
+
+#include <tessera/arch/avx512/intrinsics_begin.hpp>
+
+namespace tessera::kernels {
+
+struct dwconv3x3p_f32_7x1v_avx512_fma {
+  using arch = tessera::arch::avx512_vnni;
+  static constexpr const char* name = "dwconv3x3p_f32_7x1v_avx512_fma";
+  static constexpr bool preferred = true;
+  /// Channel tile of the packed weights: one zmm (dwconv_f32_3x2v_simd_fma's 2 x 8 on AVX2).
+  static std::size_t cr() noexcept { return V; }
+  /// Channels per operator call: 4 blocks (256-byte pixels in the operator's rows).
+  static std::size_t group_channels() noexcept { return 4 * V; }
+
+  /// `pixels` outputs of one row at pitches in_pitch / out_pitch (op.hpp's pitched row contract).
+  static void run(std::size_t channels, std::size_t pixels, std::size_t stride, const float* r0, const float* r1,
+                  const float* r2, std::size_t in_pitch, const void* packed, float* out, std::size_t out_pitch,
+                  const f32_clamp& clamp) noexcept {
+    if (stride == 1) row<1>(channels, pixels, r0, r1, r2, in_pitch, static_cast<const float*>(packed), out, out_pitch, clamp);
+    else row<2>(channels, pixels, r0, r1, r2, in_pitch, static_cast<const float*>(packed), out, out_pitch, clamp);
+  }
+
+ private:
+  static constexpr std::size_t V = 16;          ///< fp32 lanes per zmm
+  static constexpr std::size_t BLOCK = V * 10;  ///< floats per packed block: bias[16] + w[9][16]
+  static constexpr std::size_t N = 7;           ///< pixels per tile
+
+  /// n pixels x the lanes of `m` of one block: x0..x2 at the tile's first input column.
+  template <std::size_t S, std::size_t n>
+  [[gnu::always_inline]] static inline void tile(const float* x0, const float* x1, const float* x2, std::size_t ip,
+                                                 const float* blk, float* o, std::size_t op, __mmask16 m, __m512 lo,
+                                                 __m512 hi) noexcept {
+    __m512 w[9];
+#pragma GCC unroll 9
+    for (std::size_t t = 0; t < 9; ++t) w[t] = _mm512_loadu_ps(blk + V * (t + 1));
+    __m512 acc[n];
+    const __m512 b = _mm512_loadu_ps(blk);
+#pragma GCC unroll 8
+    for (std::size_t j = 0; j < n; ++j) acc[j] = b;
+    const float* rows[3] = {x0, x1, x2};
+#pragma GCC unroll 3
+    for (std::size_t ky = 0; ky < 3; ++ky) {
+#pragma GCC unroll 16
+      for (std::size_t i = 0; i < (n - 1) * S + 3; ++i) {
+        const __m512 xi = _mm512_maskz_loadu_ps(m, rows[ky] + i * ip);
+#pragma GCC unroll 8
+        for (std::size_t j = 0; j < n; ++j) {
+          if (i < S * j || i > S * j + 2) continue;
+          acc[j] = _mm512_fmadd_ps(xi, w[ky * 3 + (i - S * j)], acc[j]);
+        }
+      }
+    }
+#pragma GCC unroll 8
+    for (std::size_t j = 0; j < n; ++j) _mm512_mask_storeu_ps(o + j * op, m, _mm512_min_ps(_mm512_max_ps(acc[j], lo), hi));
+  }
+
+  /// n pixels x every channel: the group's blocks in turn.
+  template <std::size_t S, std::size_t n>
+  [[gnu::always_inline]] static inline void pixels_n(std::size_t channels, const float* x0, const float* x1,
+                                                     const float* x2, std::size_t ip, const float* blk, float* o,
+                                                     std::size_t op, __m512 lo, __m512 hi) noexcept {
+    std::size_t c = 0;
+    for (; c + V <= channels; c += V, blk += BLOCK) tile<S, n>(x0 + c, x1 + c, x2 + c, ip, blk, o + c, op, 0xFFFF, lo, hi);
+    if (c < channels) {
+      const __mmask16 m = static_cast<__mmask16>((1u << (channels - c)) - 1);
+      tile<S, n>(x0 + c, x1 + c, x2 + c, ip, blk, o + c, op, m, lo, hi);
+    }
+  }
+
+  template <std::size_t S>
+  static void row(std::size_t channels, std::size_t pixels, const float* r0, const float* r1, const float* r2,
+                  std::size_t ip, const float* blk, float* out, std::size_t op, const f32_clamp& clamp) noexcept {
+    const __m512 lo = _mm512_set1_ps(clamp.min), hi = _mm512_set1_ps(clamp.max);
+    for_each_pixel_group<N>(pixels, [&](auto n, std::size_t p) {
+      const std::size_t q = p * S * ip;
+      pixels_n<S, decltype(n)::value>(channels, r0 + q, r1 + q, r2 + q, ip, blk, out + p * op, op, lo, hi);
+    });
+  }
+};
+
+}  // namespace tessera::kernels
+
+#include <tessera/arch/avx512/intrinsics_end.hpp>
+
+template <> struct tessera::ukernel<tessera::op::dwconv3x3p_f32, tessera::arch::avx512_vnni> {
+  using type = tessera::kernels::dwconv3x3p_f32_7x1v_avx512_fma;
+};
