@@ -351,9 +351,10 @@ void bm_tessera(benchmark::State& state, std::size_t li, std::shared_ptr<double>
   };
   if constexpr (Dw) {
     // The row kernel that serves the layer's interior pixels (3x3 or 5x5), if any.
-    bool groups = false;  // fp32 channel groups on the pitched row kernel (given workspace_bytes)
-    if constexpr (requires { op::uses_groups(g); }) groups = op::uses_groups(g) && wbytes >= op::workspace_bytes(g);
-    if (groups) state.SetLabel(std::string("channel groups on ") + op::group_kernel::name);
+    std::string groups;  // fp32 channel groups on the pitched row kernel (given workspace_bytes)
+    if constexpr (requires { op::uses_groups(g); })
+      if (op::uses_groups(g) && wbytes >= op::workspace_bytes(g)) groups = std::string("channel groups on ") + op::group_kernel::name;
+    if (!groups.empty()) state.SetLabel(groups);
     else if (op::uses_rows5(g)) state.SetLabel(std::string(op::kernel::name) + " + " + op::row5_kernel::name);
     else state.SetLabel(std::string(op::kernel::name) + " + " + op::row_kernel::name);
   } else if constexpr (Panel) state.SetLabel(std::string(op::kernel::name) + ", panel_gemm");
