@@ -11,7 +11,11 @@
 /// and each group's rows in L1, 14x14x512 (MobileNetV1's layer e) ran at 66-71 GFLOP/s in
 /// tools/x86-probe/dw_slab.cpp against 43 for the operator's AVX2 padded-row path in the same
 /// process (groups of 16 channels: 41-45, of 32: 53-66, of 128: 47-71; tiles of 7, 8, 10 and 14
-/// pixels within 10%, 7 best).
+/// pixels within 10%, 7 best). The operator's 64-float pitch is a compile-time constant here, so
+/// each input load is a base register plus an immediate. g++ 12 schedules the tile worse (weights
+/// as FMA memory operands, register copies; 53-57 against clang's 60-70 GFLOP/s on the same
+/// layers; pinning the weights in registers or a kx-major tile did not help), see
+/// detail::dw::group_rows_pay.
 /// Channel tails: the last block's lanes past `channels` are masked on every load and store.
 /// Results equal dwconv_f32_scalar's bit for bit (bias, then one fma per tap in ky, kx order);
 /// the clamp uses max/min, which may return +0.0 where the scalar's comparisons keep -0.0.
@@ -47,8 +51,16 @@ struct dwconv3x3p_f32_7x1v_avx512_fma {
   static void run(std::size_t channels, std::size_t pixels, std::size_t stride, const float* r0, const float* r1,
                   const float* r2, std::size_t in_pitch, const void* packed, float* out, std::size_t out_pitch,
                   const f32_clamp& clamp) noexcept {
-    if (stride == 1) row<1>(channels, pixels, r0, r1, r2, in_pitch, static_cast<const float*>(packed), out, out_pitch, clamp);
-    else row<2>(channels, pixels, r0, r1, r2, in_pitch, static_cast<const float*>(packed), out, out_pitch, clamp);
+    const auto* blk = static_cast<const float*>(packed);
+    // The operator's group rows (64-float pixels) with the pitch as a constant: every input load
+    // of a tile is then one base register plus an immediate offset.
+    if (in_pitch == 4 * V) {
+      if (stride == 1) row<1, 4 * V>(channels, pixels, r0, r1, r2, in_pitch, blk, out, out_pitch, clamp);
+      else row<2, 4 * V>(channels, pixels, r0, r1, r2, in_pitch, blk, out, out_pitch, clamp);
+    } else {
+      if (stride == 1) row<1, 0>(channels, pixels, r0, r1, r2, in_pitch, blk, out, out_pitch, clamp);
+      else row<2, 0>(channels, pixels, r0, r1, r2, in_pitch, blk, out, out_pitch, clamp);
+    }
   }
 
  private:
@@ -57,7 +69,7 @@ struct dwconv3x3p_f32_7x1v_avx512_fma {
   static constexpr std::size_t N = 7;           ///< pixels per tile
 
   /// n pixels x the lanes of `m` of one block: x0..x2 at the tile's first input column.
-  template <std::size_t S, std::size_t n>
+  template <std::size_t S, std::size_t n, std::size_t IP>
   [[gnu::always_inline]] static inline void tile(const float* x0, const float* x1, const float* x2, std::size_t ip,
                                                  const float* blk, float* o, std::size_t op, __mmask16 m, __m512 lo,
                                                  __m512 hi) noexcept {
@@ -68,6 +80,7 @@ struct dwconv3x3p_f32_7x1v_avx512_fma {
     const __m512 b = _mm512_loadu_ps(blk);
 #pragma GCC unroll 8
     for (std::size_t j = 0; j < n; ++j) acc[j] = b;
+    if constexpr (IP != 0) ip = IP;
     const float* rows[3] = {x0, x1, x2};
 #pragma GCC unroll 3
     for (std::size_t ky = 0; ky < 3; ++ky) {
@@ -86,25 +99,26 @@ struct dwconv3x3p_f32_7x1v_avx512_fma {
   }
 
   /// n pixels x every channel: the group's blocks in turn.
-  template <std::size_t S, std::size_t n>
+  template <std::size_t S, std::size_t n, std::size_t IP>
   [[gnu::always_inline]] static inline void pixels_n(std::size_t channels, const float* x0, const float* x1,
                                                      const float* x2, std::size_t ip, const float* blk, float* o,
                                                      std::size_t op, __m512 lo, __m512 hi) noexcept {
     std::size_t c = 0;
-    for (; c + V <= channels; c += V, blk += BLOCK) tile<S, n>(x0 + c, x1 + c, x2 + c, ip, blk, o + c, op, 0xFFFF, lo, hi);
+    for (; c + V <= channels; c += V, blk += BLOCK) tile<S, n, IP>(x0 + c, x1 + c, x2 + c, ip, blk, o + c, op, 0xFFFF, lo, hi);
     if (c < channels) {
       const __mmask16 m = static_cast<__mmask16>((1u << (channels - c)) - 1);
-      tile<S, n>(x0 + c, x1 + c, x2 + c, ip, blk, o + c, op, m, lo, hi);
+      tile<S, n, IP>(x0 + c, x1 + c, x2 + c, ip, blk, o + c, op, m, lo, hi);
     }
   }
 
-  template <std::size_t S>
+  /// IP: the input pitch when known at compile time, else 0.
+  template <std::size_t S, std::size_t IP>
   static void row(std::size_t channels, std::size_t pixels, const float* r0, const float* r1, const float* r2,
                   std::size_t ip, const float* blk, float* out, std::size_t op, const f32_clamp& clamp) noexcept {
     const __m512 lo = _mm512_set1_ps(clamp.min), hi = _mm512_set1_ps(clamp.max);
     for_each_pixel_group<N>(pixels, [&](auto n, std::size_t p) {
-      const std::size_t q = p * S * ip;
-      pixels_n<S, decltype(n)::value>(channels, r0 + q, r1 + q, r2 + q, ip, blk, out + p * op, op, lo, hi);
+      const std::size_t q = p * S * (IP != 0 ? IP : ip);
+      pixels_n<S, decltype(n)::value, IP>(channels, r0 + q, r1 + q, r2 + q, ip, blk, out + p * op, op, lo, hi);
     });
   }
 };
