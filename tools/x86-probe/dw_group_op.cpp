@@ -10,12 +10,6 @@
 #include <vector>
 #include "probe_common.hpp"
 using namespace tessera;
-template <class F> static double time_it(F&& call, double macs, int reps) {
-  const int iters = std::max(2, int(0.04 * 50e9 / (2 * macs)));
-  std::vector<double> t; call();
-  for (int r = 0; r < reps; ++r) { const double t0 = now_us(); for (int i = 0; i < iters; ++i) call(); t.push_back((now_us() - t0) / iters); }
-  return median(t);
-}
 int main() {
   const int reps = 5;
   int dims[][4] = {{14,14,512,1},{7,7,1024,1},{28,28,256,1},{56,56,128,1},{112,112,32,1},{112,112,64,2},{56,56,128,2},{28,28,256,2},{14,14,512,2}};
@@ -34,8 +28,8 @@ int main() {
     if (!B::pack_weights(g, f.data(), bias.data(), pb.data(), B::packed_weights_bytes(g)).ok()) std::abort();
     const double macs = double(g.out_elems()) * 9;
     const f32_clamp cl{-INFINITY, INFINITY};
-    const double ta = time_it([&] { if (!A::run(g, x.data(), pa.data(), o1.data(), cl, wa.data(), A::workspace_bytes(g)).ok()) std::abort(); }, macs, reps);
-    const double tb = time_it([&] { if (!B::run(g, x.data(), pb.data(), o2.data(), cl, wb.data(), B::workspace_bytes(g)).ok()) std::abort(); }, macs, reps);
+    const double ta = time_it([&] { if (!A::run(g, x.data(), pa.data(), o1.data(), cl, wa.data(), A::workspace_bytes(g)).ok()) std::abort(); }, macs, reps, 50e9);
+    const double tb = time_it([&] { if (!B::run(g, x.data(), pb.data(), o2.data(), cl, wb.data(), B::workspace_bytes(g)).ok()) std::abort(); }, macs, reps, 50e9);
     std::printf("%3dx%-3dx%-4d s%d native(groups=%d) %5.1f  simd %5.1f GFLOP/s  %s\n", d[0], d[1], d[2], d[3], int(A::uses_groups(g)), 2 * macs / 1e3 / ta, 2 * macs / 1e3 / tb,
                 std::memcmp(o1.data(), o2.data(), o1.size() * 4) ? "DIFF" : "same");
   }

@@ -17,18 +17,6 @@
 #include "probe_common.hpp"
 using namespace tessera;
 
-template <class F>
-static double time_it(F&& call, double macs, int reps) {
-  const int iters = std::max(2, int(0.04 * 50e9 / (2 * macs)));
-  std::vector<double> t;
-  call();
-  for (int r = 0; r < reps; ++r) {
-    const double t0 = now_us();
-    for (int i = 0; i < iters; ++i) call();
-    t.push_back((now_us() - t0) / iters);
-  }
-  return median(t);
-}
 
 // N outputs of one row: x0..x2 = tap rows at the first input column, pitch ip floats; output pitch op.
 template <int N>
@@ -88,41 +76,11 @@ static void row_tiles(std::size_t w, const float* x0, const float* x1, const flo
   }
 }
 
-// Ring variant: per slab, ring of 3 padded rows (w + 2 pixels x 16 floats) + zero row.
-template <int N, int Mode = 0>  // 1: copy only, 2: compute only (stale ring)
-static void slab_ring(std::size_t h, std::size_t wd, std::size_t c, const float* in, const float* blocks, float* out,
-                      float* ws) {
-  const std::size_t rw = (wd + 2) * 16;
-  float* ring = ws;          // 3 rows
-  float* zero = ws + 3 * rw;  // 1 row
-  std::memset(ws, 0, 4 * rw * sizeof(float));
-  const __m512 lo = _mm512_set1_ps(-INFINITY), hi = _mm512_set1_ps(INFINITY);
-  for (std::size_t cb = 0; cb < c / 16; ++cb) {
-    const float* blk = blocks + cb * 160;
-    const float* src = in + cb * 16;
-    long have = -1;  // rows < have+1 copied
-    for (std::size_t oy = 0; oy < h; ++oy) {
-      const float* r[3];
-      for (int ky = 0; ky < 3; ++ky) {
-        const long iy = long(oy) + ky - 1;
-        if (iy < 0 || iy >= long(h)) { r[ky] = zero; continue; }
-        float* dst = ring + (iy % 3) * rw;
-        if (Mode < 2 && iy > have) {
-          const float* s = src + iy * wd * c;
-          for (std::size_t x = 0; x < wd; ++x) _mm512_store_ps(dst + (x + 1) * 16, _mm512_loadu_ps(s + x * c));
-          have = iy;
-        }
-        r[ky] = dst;
-      }
-      if (Mode == 3) row_tiles<N>(wd, r[0], r[1], r[2], 16, blk, out, 16, lo, hi);
-      else if (Mode != 1) row_tiles<N>(wd, r[0], r[1], r[2], 16, blk, out + oy * wd * c + cb * 16, c, lo, hi);
-    }
-  }
-}
-
 // Grouped ring: G lines (16 G channels) per pixel in the ring; per output row, copy the new input
 // row for the group, then a row of tiles for each 16-channel sub-slab.
-template <int N, int G, bool KInner = false>
+// Mode 0: whole pass; 1: copies only; 2: arithmetic only (stale ring), output in place; 3: arithmetic
+// only, output into one row kept in L1 (`out` of at least w * 16 G floats).
+template <int N, int G, bool KInner = false, int Mode = 0>
 static void group_ring(std::size_t h, std::size_t wd, std::size_t c, const float* in, const float* blocks, float* out,
                        float* ws) {
   constexpr std::size_t P = 16 * G;  // ring pixel pitch (floats)
@@ -140,7 +98,7 @@ static void group_ring(std::size_t h, std::size_t wd, std::size_t c, const float
         const long iy = long(oy) + ky - 1;
         if (iy < 0 || iy >= long(h)) { r[ky] = zero; continue; }
         float* dst = ring + (iy % 3) * rw;
-        if (iy > have) {
+        if (Mode < 2 && iy > have) {
           const float* s = src + iy * wd * c;
           for (std::size_t x = 0; x < wd; ++x)
             for (int k = 0; k < G; ++k) _mm512_store_ps(dst + (x + 1) * P + 16 * k, _mm512_loadu_ps(s + x * c + 16 * k));
@@ -148,7 +106,13 @@ static void group_ring(std::size_t h, std::size_t wd, std::size_t c, const float
         }
         r[ky] = dst;
       }
-      if constexpr (KInner) {
+      if constexpr (Mode == 1) {
+        continue;
+      } else if constexpr (Mode == 3) {
+        for (int k = 0; k < G; ++k)
+          row_tiles<N>(wd, r[0] + 16 * k, r[1] + 16 * k, r[2] + 16 * k, P, blocks + (cg * G + k) * 160, out + 16 * k, P,
+                       lo, hi);
+      } else if constexpr (KInner) {
         float* o = out + oy * wd * c + cg * P;
         std::size_t p = 0;
         for (; p + N <= wd; p += N)
@@ -164,20 +128,6 @@ static void group_ring(std::size_t h, std::size_t wd, std::size_t c, const float
           row_tiles<N>(wd, r[0] + 16 * k, r[1] + 16 * k, r[2] + 16 * k, P, blocks + (cg * G + k) * 160,
                        out + oy * wd * c + cg * P + 16 * k, c, lo, hi);
       }
-    }
-  }
-}
-
-// Direct variant: interior columns in place; rows through the padded ring only at edges. For the
-// probe: left/right edge pixels via a tiny padded copy is skipped -- interior pixels only (timing).
-template <int N>
-static void slab_direct(std::size_t h, std::size_t wd, std::size_t c, const float* in, const float* blocks, float* out) {
-  const __m512 lo = _mm512_set1_ps(-INFINITY), hi = _mm512_set1_ps(INFINITY);
-  for (std::size_t cb = 0; cb < c / 16; ++cb) {
-    const float* blk = blocks + cb * 160;
-    for (std::size_t oy = 1; oy + 1 < h; ++oy) {
-      const float* x0 = in + (oy - 1) * wd * c + cb * 16;
-      row_tiles<N>(wd - 2, x0, x0 + wd * c, x0 + 2 * wd * c, c, blk, out + (oy * wd + 1) * c + cb * 16, c, lo, hi);
     }
   }
 }
@@ -206,13 +156,13 @@ int main(int argc, char** argv) {
     const f32_clamp cl{-INFINITY, INFINITY};
     const double t0 = time_it([&] {
       if (!D::run(g, x.data(), pk.data(), o1.data(), cl, ws.data(), D::workspace_bytes(g)).ok()) std::abort();
-    }, macs, reps);
+    }, macs, reps, 50e9);
     const float* blocks = static_cast<const float*>(detail::dw::blocks(pk.data()));
     std::vector<float> gmem(4 * (wd + 2) * 16 * 8 + 16);
     float* gw = reinterpret_cast<float*>((reinterpret_cast<std::uintptr_t>(gmem.data()) + 63) / 64 * 64);
     std::printf("%3zux%-3zux%-4zu op %5.1f", h, wd, c, 2 * macs / 1e3 / t0);
     auto G = [&](auto f, const char* name) {
-      const double t = time_it([&] { f(); }, macs, reps);
+      const double t = time_it([&] { f(); }, macs, reps, 50e9);
       const bool ok = std::memcmp(o1.data(), o2.data(), o1.size() * 4) == 0;
       std::printf(" %s %5.1f%s", name, 2 * macs / 1e3 / t, ok ? "" : "(DIFF)");
       std::memset(o2.data(), 0, o2.size() * 4);
@@ -235,6 +185,14 @@ int main(int argc, char** argv) {
     G([&] { group_ring<14, 2, true>(h, wd, c, X, blocks, O, gw); }, "G2N14k");
     G([&] { group_ring<7, 2, true>(h, wd, c, X, blocks, O, gw); }, "G2N7k");
     std::printf("\n");
+    // Where a whole pass on slabs of one line goes: copies, arithmetic with the output in place, in L1.
+    std::vector<float> l1(wd * 16);
+    const double tw = time_it([&] { group_ring<14, 1>(h, wd, c, X, blocks, O, gw); }, macs, reps, 50e9);
+    const double tc = time_it([&] { group_ring<14, 1, false, 1>(h, wd, c, X, blocks, O, gw); }, macs, reps, 50e9);
+    const double ta = time_it([&] { group_ring<14, 1, false, 2>(h, wd, c, X, blocks, O, gw); }, macs, reps, 50e9);
+    const double tl = time_it([&] { group_ring<14, 1, false, 3>(h, wd, c, X, blocks, l1.data(), gw); }, macs, reps, 50e9);
+    std::printf("   G1N14 whole %.1f us: copies only %.1f us, arithmetic with output in place %.1f us, output in L1 %.1f us\n",
+                tw, tc, ta, tl);
     std::fflush(stdout);
   }
 }

@@ -13,18 +13,6 @@
 #include "probe_common.hpp"
 using namespace tessera;
 
-template <class F>
-static double time_it(F&& call, double macs, int reps) {
-  const int iters = std::max(2, int(0.04 * 100e9 / (2 * macs)));  // about 40 ms per repetition
-  std::vector<double> t;
-  call();
-  for (int r = 0; r < reps; ++r) {
-    const double t0 = now_us();
-    for (int i = 0; i < iters; ++i) call();
-    t.push_back((now_us() - t0) / iters);
-  }
-  return median(t);
-}
 
 static void one(const shape& sh, int reps) {
   conv_shape s;

@@ -28,3 +28,17 @@ inline std::vector<shape> shapes_from_args(int argc, char** argv) {
                  std::atoi(argv[q + 4]), std::atoi(argv[q + 5])});
   return v;
 }
+
+/// Median over `reps` repetitions of the thread CPU time per call of `call`, each repetition about
+/// 40 ms at `rate` ops per second (2 per MAC); one untimed call first.
+template <class F> double time_it(F&& call, double macs, int reps, double rate = 100e9) {
+  const int iters = std::max(2, int(0.04 * rate / (2 * macs)));
+  std::vector<double> t;
+  call();
+  for (int r = 0; r < reps; ++r) {
+    const double t0 = now_us();
+    for (int i = 0; i < iters; ++i) call();
+    t.push_back((now_us() - t0) / iters);
+  }
+  return median(t);
+}
