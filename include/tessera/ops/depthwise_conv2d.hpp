@@ -413,6 +413,62 @@ template <class T, std::size_t K = 3> std::size_t padded_rows_bytes(const conv_g
   return (r.span * padded_slot_elems<T>(row) + row) * sizeof(T) + 63;
 }
 
+/// The ring of cached padded input rows behind the padded-row cache and the channel-group path:
+/// `span` slots of `slot` elements from the workspace's first 64-byte boundary, then a zero row of
+/// `row` elements; input row iy lives in slot iy % span, so a window's rows never share one. Each
+/// slot's first `row` elements are [left padding | interior | right padding]; the padding holds
+/// `zero` for good (copies write only the interior), and the zero row is filled when a tap first
+/// falls above or below the image.
+template <class T> class row_ring {
+ public:
+  row_ring(void* workspace, std::size_t span, std::size_t slot, std::size_t row, std::size_t left,
+           std::size_t interior, T zero) noexcept
+      : span_(span), slot_(slot), row_(row), left_(left), zero_(zero) {
+    const auto start = reinterpret_cast<std::uintptr_t>(workspace);
+    cache_ = reinterpret_cast<T*>((start + 63) / 64 * 64);
+    for (std::size_t k = 0; k < span; ++k) {
+      std::fill_n(cache_ + k * slot, left, zero);
+      std::fill_n(cache_ + k * slot + left + interior, row - left - interior, zero);
+    }
+    forget();
+  }
+  /// Drops the cached rows (a new image, or a new channel group).
+  void forget() noexcept {
+    for (auto& t : tag_) t = -1;
+  }
+  /// rows[ky] (padded column 0) for the K taps of output row oy; `copy(iy, dst)` fills the
+  /// interior of input row iy's slot when it is not cached.
+  template <std::size_t K, class Copy>
+  void window(const conv_geometry& g, std::size_t oy, const T** rows, Copy&& copy) noexcept {
+    const auto ih = static_cast<std::int64_t>(g.in_h);
+    for (std::size_t ky = 0; ky < K; ++ky) {
+      const std::int64_t iy = static_cast<std::int64_t>(oy * g.stride_h + ky * g.dilation_h) -
+                              static_cast<std::int64_t>(g.pad_top);
+      if (iy < 0 || iy >= ih) {
+        T* zero_row = cache_ + span_ * slot_;
+        if (!zero_ready_) std::fill_n(zero_row, row_, zero_);
+        zero_ready_ = true;
+        rows[ky] = zero_row;
+        continue;
+      }
+      const std::size_t k = static_cast<std::size_t>(iy) % span_;
+      T* dst = cache_ + k * slot_;
+      if (tag_[k] != iy) {
+        copy(static_cast<std::size_t>(iy), dst + left_);
+        tag_[k] = iy;
+      }
+      rows[ky] = dst;
+    }
+  }
+
+ private:
+  T* cache_ = nullptr;
+  std::size_t span_, slot_, row_, left_;
+  T zero_;
+  bool zero_ready_ = false;
+  std::int64_t tag_[padded_rows::max_span];
+};
+
 /// For geometries with padded_rows_bytes<T, K> > 0 and a workspace of at least that: calls
 /// `rowk(rows, pixels = out_w, o)` once per output row, rows[ky] pointing at padded column 0
 /// (input column -pad_left) of tap row ky's cached padded row (or the zero-point row); pixels are
@@ -421,42 +477,14 @@ template <std::size_t K, class T, class RowK>
 void for_each_row_padded(const conv_geometry& g, const T* in, T zero, void* workspace, RowK&& rowk) noexcept {
   const padded_rows r = padded_layout(g);
   const std::size_t c = g.out_c, m = multiplier(g), in_row = g.in_w * g.in_c, row_elems = r.width * c;
-  const std::size_t slot_elems = padded_slot_elems<T>(row_elems);
-  const auto start = reinterpret_cast<std::uintptr_t>(workspace);
-  T* cache = reinterpret_cast<T*>((start + 63) / 64 * 64);
-  T* zero_row = cache + r.span * slot_elems;
-  // The padding columns of every slot hold zero points for good (copies only write the interior);
-  // the zero-point row is filled when a tap first falls above or below the image.
-  const std::size_t left = g.pad_left * c, right = row_elems - left - g.in_w * c;
-  for (std::size_t slot = 0; slot < r.span; ++slot) {
-    std::fill_n(cache + slot * slot_elems, left, zero);
-    std::fill_n(cache + slot * slot_elems + left + g.in_w * c, right, zero);
-  }
-  bool zero_ready = false;
-  std::int64_t tag[padded_rows::max_span];
-  const auto ih = static_cast<std::int64_t>(g.in_h);
+  row_ring<T> ring(workspace, r.span, padded_slot_elems<T>(row_elems), row_elems, g.pad_left * c, g.in_w * c, zero);
   for (std::size_t n = 0; n < g.batch; ++n) {
     const T* image = in + n * g.in_h * in_row;
-    for (auto& t : tag) t = -1;
+    ring.forget();
     for (std::size_t oy = 0; oy < g.out_h; ++oy) {
       const T* rows[K];
-      for (std::size_t ky = 0; ky < K; ++ky) {
-        const std::int64_t iy = static_cast<std::int64_t>(oy * g.stride_h + ky * g.dilation_h) -
-                                static_cast<std::int64_t>(g.pad_top);
-        if (iy < 0 || iy >= ih) {
-          if (!zero_ready) std::fill_n(zero_row, row_elems, zero);
-          zero_ready = true;
-          rows[ky] = zero_row;
-          continue;
-        }
-        const std::size_t slot = static_cast<std::size_t>(iy) % r.span;  // a window's rows never share one
-        T* dst = cache + slot * slot_elems;
-        if (tag[slot] != iy) {
-          expand_values(image + static_cast<std::size_t>(iy) * in_row, in_row, m, dst + left);
-          tag[slot] = iy;
-        }
-        rows[ky] = dst;
-      }
+      ring.template window<K>(g, oy, rows,
+                              [&](std::size_t iy, T* dst) { expand_values(image + iy * in_row, in_row, m, dst); });
       rowk(static_cast<const T* const*>(rows), g.out_w, (n * g.out_h + oy) * g.out_w * g.out_c);
     }
   }
@@ -628,14 +656,14 @@ void run_rows(const conv_geometry& g, const T* in, T zero, bool rows, void* work
 /// channels (3 x 32 KiB) did not.
 struct group_rows {
   std::size_t span = 0, width = 0;  ///< as padded_rows
-  std::size_t group = 0, pitch = 0;  ///< channels per group, elements per cached pixel
+  std::size_t pitch = 0;            ///< elements per cached pixel (the group in whole cache lines)
   std::size_t slot = 0;             ///< elements per cached row (width * pitch + one line of stagger)
 };
 template <class T> group_rows group_layout(const conv_geometry& g, std::size_t group) noexcept {
   const padded_rows r = padded_layout(g);
   constexpr std::size_t line = 64 / sizeof(T);
   group_rows q;
-  q.span = r.span, q.width = r.width, q.group = group;
+  q.span = r.span, q.width = r.width;
   q.pitch = (std::min(group, g.out_c) + line - 1) / line * line;
   q.slot = r.width * q.pitch + line;  // the line keeps the rows' same pixels out of one 4 KiB alias
   return q;
@@ -671,10 +699,10 @@ template <class K> inline constexpr bool every_geometry = requires { K::every_ge
 template <class T> std::size_t group_rows_bytes(const conv_geometry& g, std::size_t group) noexcept {
   if (group == 0 || !group_rows_apply(g)) return 0;
   const group_rows q = group_layout<T>(g, group);
-  std::size_t elems = 0;
+  std::size_t row = 0, elems = 0;  // q.slot is row plus one line: row is checked first
   constexpr std::size_t lim = std::numeric_limits<std::size_t>::max() / 64;
-  if (!tessera::detail::mul_within(q.width, q.pitch, lim, elems) ||
-      !tessera::detail::mul_within(elems + 64, q.span + 1, lim / sizeof(T), elems))
+  if (!tessera::detail::mul_within(q.width, q.pitch, lim, row) ||
+      !tessera::detail::mul_within(q.slot, q.span + 1, lim / sizeof(T), elems))
     return 0;
   return elems * sizeof(T) + 63;
 }
@@ -697,42 +725,17 @@ template <class T, class RowK>
 void for_each_row_grouped(const conv_geometry& g, const T* in, std::size_t group, void* workspace, RowK&& rowk) noexcept {
   const group_rows q = group_layout<T>(g, group);
   const std::size_t c = g.out_c, in_row = g.in_w * c;
-  const auto start = reinterpret_cast<std::uintptr_t>(workspace);
-  T* ring = reinterpret_cast<T*>((start + 63) / 64 * 64);
-  T* zero_row = ring + q.span * q.slot;
-  const std::size_t left = g.pad_left * q.pitch, right = (q.width - g.pad_left - g.in_w) * q.pitch;
-  for (std::size_t slot = 0; slot < q.span; ++slot) {
-    std::fill_n(ring + slot * q.slot, left, T(0));
-    std::fill_n(ring + slot * q.slot + left + g.in_w * q.pitch, right, T(0));
-  }
-  bool zero_ready = false;
-  std::int64_t tag[padded_rows::max_span];
-  const auto ih = static_cast<std::int64_t>(g.in_h);
+  row_ring<T> ring(workspace, q.span, q.slot, q.width * q.pitch, g.pad_left * q.pitch, g.in_w * q.pitch, T(0));
   for (std::size_t n = 0; n < g.batch; ++n) {
     const T* image = in + n * g.in_h * in_row;
     for (std::size_t c0 = 0; c0 < c; c0 += group) {
       const std::size_t gc = std::min(group, c - c0);
-      for (auto& t : tag) t = -1;
+      ring.forget();
       for (std::size_t oy = 0; oy < g.out_h; ++oy) {
         const T* rows[3];
-        for (std::size_t ky = 0; ky < 3; ++ky) {
-          const std::int64_t iy = static_cast<std::int64_t>(oy * g.stride_h + ky * g.dilation_h) -
-                                  static_cast<std::int64_t>(g.pad_top);
-          if (iy < 0 || iy >= ih) {
-            if (!zero_ready) std::fill_n(zero_row, q.width * q.pitch, T(0));
-            zero_ready = true;
-            rows[ky] = zero_row;
-            continue;
-          }
-          const std::size_t slot = static_cast<std::size_t>(iy) % q.span;  // a window's rows never share one
-          T* dst = ring + slot * q.slot;
-          if (tag[slot] != iy) {
-            copy_group_pixels(image + static_cast<std::size_t>(iy) * in_row + c0, c, dst + left, q.pitch, g.in_w, gc,
-                              group);
-            tag[slot] = iy;
-          }
-          rows[ky] = dst;
-        }
+        ring.template window<3>(g, oy, rows, [&](std::size_t iy, T* dst) {
+          copy_group_pixels(image + iy * in_row + c0, c, dst, q.pitch, g.in_w, gc, group);
+        });
         rowk(c0, gc, static_cast<const T* const*>(rows), q.pitch, (n * g.out_h + oy) * g.out_w * c + c0);
       }
     }
