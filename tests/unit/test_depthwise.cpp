@@ -1147,14 +1147,27 @@ TEST_CASE_TEMPLATE_DEFINE("depthwise 3x3 f32 layers on the channel-group path eq
   CHECK(grouped > tt::scaled(60) / 3);
   // Guard pages around input, packed weights, workspace and output.
   check_guard_f32<dw>();
-  // The native operator takes the path exactly where the pitched kernel is preferred and it pays.
+  // The operator of P's own tag takes the path on MobileNet shapes exactly as group_rows_pay
+  // documents, and only when P is preferred.
   using native = depthwise_conv2d_f32<typename P::arch>;
-  for (const conv_geometry& g : guard_geometries()) {
+  struct expect { std::int64_t h, w, c, k, stride; bool groups; };
+  const expect shapes[] = {
+      {14, 14, 512, 3, 1, true},    // stride 1, 8 groups
+      {7, 7, 1024, 3, 1, true},     // stride 1, 16 groups
+      {14, 14, 128, 3, 1, true},    // stride 1, 2 groups
+      {14, 14, 64, 3, 1, false},    // one group
+      {112, 112, 32, 3, 1, false},  // one group
+      {14, 14, 512, 3, 2, true},    // stride 2 at a 2 KiB pixel pitch
+      {28, 28, 128, 3, 2, false},   // stride 2, 512-byte pixels
+      {14, 14, 512, 5, 1, false}};  // not a 3x3 window
+  // (Rows of at most 32 output pixels: g++ builds take the path only there.)
+  for (const expect& e : shapes) {
+    conv_shape cs{.in_h = e.h, .in_w = e.w, .in_c = e.c, .out_c = e.c, .kernel_h = e.k, .kernel_w = e.k,
+                  .stride_h = e.stride, .stride_w = e.stride};
+    conv_geometry g;
+    REQUIRE(make_conv_geometry(cs, padding::same, g).ok());
     INFO(describe(g));
-    const bool want = native::group_kernel::preferred && detail::dw::group_rows_apply(g) &&
-                      detail::dw::group_rows_pay(g, native::group_kernel::group_channels(), sizeof(float)) &&
-                      native::group_kernel::cr() == native::kernel::cr();
-    CHECK(native::uses_groups(g) == want);
+    CHECK(native::uses_groups(g) == (P::preferred && e.groups));
   }
 }
 TEST_CASE_TEMPLATE_APPLY(dw_group_op_f32, as_tuple<kernels::dwconv3x3p_f32_registry>::type);
