@@ -1147,20 +1147,24 @@ TEST_CASE_TEMPLATE_DEFINE("depthwise 3x3 f32 layers on the channel-group path eq
   CHECK(grouped > tt::scaled(60) / 3);
   // Guard pages around input, packed weights, workspace and output.
   check_guard_f32<dw>();
-  // The operator of P's own tag takes the path on MobileNet shapes exactly as group_rows_pay
-  // documents, and only when P is preferred.
+  // The operator of P's own tag takes the path, or the pitched kernel on its row path, on MobileNet
+  // shapes exactly as group_rows_pay and pitched_rows_pay document, and only when P is preferred.
   using native = depthwise_conv2d_f32<typename P::arch>;
-  struct expect { std::int64_t h, w, c, k, stride; bool groups; };
+  struct expect { std::int64_t h, w, c, k, stride; bool groups, pitched; };
   const expect shapes[] = {
-      {14, 14, 512, 3, 1, true},    // stride 1, 8 groups
-      {7, 7, 1024, 3, 1, true},     // stride 1, 16 groups
-      {14, 14, 128, 3, 1, true},    // stride 1, 2 groups
-      {14, 14, 64, 3, 1, false},    // one group
-      {112, 112, 32, 3, 1, false},  // one group
-      {14, 14, 512, 3, 2, true},    // stride 2 at a 2 KiB pixel pitch
-      {28, 28, 128, 3, 2, false},   // stride 2, 512-byte pixels
-      {14, 14, 512, 5, 1, false}};  // not a 3x3 window
-  // (Rows of at most 32 output pixels: g++ builds take the path only there.)
+      {14, 14, 512, 3, 1, true, false},    // stride 1, 8 groups
+      {7, 7, 1024, 3, 1, true, false},     // stride 1, 16 groups
+      {14, 14, 128, 3, 1, true, true},     // stride 1, 2 groups (its row path would be pitched)
+      {56, 56, 128, 3, 1, false, true},    // 2 groups, but rows of 56 pixels go to the pitched rows
+      {56, 56, 256, 3, 1, true, false},    // wide rows, 256 channels: groups
+      {14, 14, 64, 3, 1, false, true},     // one group
+      {112, 112, 32, 3, 1, false, true},   // one group
+      {28, 28, 24, 3, 1, false, false},    // not whole blocks (of the AVX-512 kernel's 16 channels)
+      {112, 112, 64, 3, 2, false, true},   // stride 2, 64 channels
+      {14, 14, 512, 3, 2, true, false},    // stride 2 at a 2 KiB pixel pitch
+      {28, 28, 128, 3, 2, false, false},   // stride 2, 512-byte pixels
+      {14, 14, 512, 5, 1, false, false},   // not a 3x3 window
+      {14, 14, 64, 5, 1, false, false}};
   for (const expect& e : shapes) {
     conv_shape cs{.in_h = e.h, .in_w = e.w, .in_c = e.c, .out_c = e.c, .kernel_h = e.k, .kernel_w = e.k,
                   .stride_h = e.stride, .stride_w = e.stride};
@@ -1168,6 +1172,7 @@ TEST_CASE_TEMPLATE_DEFINE("depthwise 3x3 f32 layers on the channel-group path eq
     REQUIRE(make_conv_geometry(cs, padding::same, g).ok());
     INFO(describe(g));
     CHECK(native::uses_groups(g) == (P::preferred && e.groups));
+    CHECK(native::uses_pitched_rows(g) == (P::preferred && e.pitched));
   }
 }
 TEST_CASE_TEMPLATE_APPLY(dw_group_op_f32, as_tuple<kernels::dwconv3x3p_f32_registry>::type);

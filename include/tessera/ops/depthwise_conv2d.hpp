@@ -682,14 +682,17 @@ inline bool group_rows_apply(const conv_geometry& g) noexcept {
 /// of its MACs, as for the padded-row cache).
 inline bool group_rows_pay(const conv_geometry& g, std::size_t group, std::size_t elem) noexcept {
   if (g.out_c <= group) return false;
-#if defined(__GNUC__) && !defined(__clang__)
-  // g++ 12 schedules the AVX-512 tile worse than clang 16 (weights as memory operands, register
-  // copies: 53 against 70 GFLOP/s on 14x14x512); on wide rows (56x56x128: 46 against 58) that
-  // loses to the AVX2 split path, on narrow ones it still wins.
-  if (g.out_w > 32) return false;
-#endif
   if (g.stride_h == 1 && g.stride_w == 1) return true;
   return g.out_c * elem % 2048 == 0;
+}
+/// Where a `preferred` pitched row kernel also serves the row path (pitches = channels) in place of
+/// the tag's row kernel, as measured on the AVX-512 build (tools/x86-probe/dw_rows_ab.cpp,
+/// docs/performance.md): whole blocks of `cr` channels and at most 128 floats of input per output
+/// step (against the AVX2 row kernel: 112x112x32 s1 1.04-1.11x, 56x56x48 s1 1.07-1.23x, 112x112x64
+/// s2 1.12-1.17x, 56x56x128 s1 1.08-1.31x; 56x56x128 s2 0.94-0.96x with g++, 1.04-1.07x with clang;
+/// 28x28x256 s2 0.94-0.96x; 24 channels 0.95x).
+inline bool pitched_rows_pay(const conv_geometry& g, std::size_t cr) noexcept {
+  return cr != 0 && g.out_c % cr == 0 && g.out_c * g.stride_w <= 128;
 }
 /// True for a pitched row kernel that declares `every_geometry` (tests do, to run the path
 /// wherever it applies rather than where it pays).
@@ -895,10 +898,22 @@ struct depthwise_conv2d_f32 {
   /// True when `g` runs on the channel-group path given workspace_bytes(g) (detail::dw::group_rows):
   /// a multiplier-1 3x3 row geometry where that path pays (group_rows_pay), on a tag whose pitched
   /// row kernel is `preferred` and reads `Kernel`'s packed blocks.
+  /// Rows wider than 32 pixels that the pitched row kernel serves take the row path instead
+  /// (56x56x128: 1.1x over the groups, whose ring of three 56-pixel rows overflows L1).
   static bool uses_groups(const conv_geometry& g) noexcept {
-    return GroupKernel::preferred && GroupKernel::cr() == Kernel::cr() && detail::dw::group_rows_apply(g) &&
-           (detail::dw::every_geometry<GroupKernel> ||
-            detail::dw::group_rows_pay(g, GroupKernel::group_channels(), sizeof(float)));
+    if (!GroupKernel::preferred || GroupKernel::cr() != Kernel::cr() || !detail::dw::group_rows_apply(g)) return false;
+    if (detail::dw::every_geometry<GroupKernel>) return true;
+    return detail::dw::group_rows_pay(g, GroupKernel::group_channels(), sizeof(float)) &&
+           !(g.out_w > 32 && uses_pitched_rows(g));
+  }
+  /// True when the row path of `g` (the 3x3 windows inside the input, off the channel-group path)
+  /// runs on the pitched row kernel, both pitches `out_c`, instead of `RowKernel`: on a tag whose
+  /// pitched kernel is `preferred` and reads `Kernel`'s packed blocks, where that pays
+  /// (detail::dw::pitched_rows_pay).
+  static bool uses_pitched_rows(const conv_geometry& g) noexcept {
+    return GroupKernel::preferred && GroupKernel::cr() == Kernel::cr() && g.out_c == g.in_c &&
+           detail::dw::row3x3_window(g) &&
+           (detail::dw::every_geometry<GroupKernel> || detail::dw::pitched_rows_pay(g, GroupKernel::cr()));
   }
   /// True when `g`'s interior pixels go to the 5x5 row kernel (row5x5_applies, matching tiles).
   static bool uses_rows5(const conv_geometry& g) noexcept {
@@ -966,8 +981,12 @@ struct depthwise_conv2d_f32 {
     auto unipass = [&](const float* const* ptrs, std::size_t pixels, std::size_t o) {
       Kernel::run(oc, pixels, ks, ptrs, ks, blocks, out + o, oc, clamp);
     };
+    const bool pitched = uses_pitched_rows(g);
     auto row3 = [&](const float* const* r, std::size_t pixels, std::size_t o) {
-      RowKernel::run(oc, pixels, g.stride_w, r[0], r[1], r[2], blocks, out + o, clamp);
+      if (pitched)
+        GroupKernel::run(oc, pixels, g.stride_w, r[0], r[1], r[2], oc, blocks, out + o, oc, clamp);
+      else
+        RowKernel::run(oc, pixels, g.stride_w, r[0], r[1], r[2], blocks, out + o, clamp);
     };
     auto row5 = [&](const float* const* r, std::size_t pixels, std::size_t o) {
       Row5Kernel::run(oc, pixels, g.stride_w, r, blocks, out + o, clamp);

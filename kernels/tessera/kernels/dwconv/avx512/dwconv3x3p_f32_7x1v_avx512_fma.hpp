@@ -12,10 +12,9 @@
 /// tools/x86-probe/dw_slab.cpp against 43 for the operator's AVX2 padded-row path in the same
 /// process (groups of 16 channels: 41-45, of 32: 53-66, of 128: 47-71; tiles of 7, 8, 10 and 14
 /// pixels within 10%, 7 best). The operator's 64-float pitch is a compile-time constant here, so
-/// each input load is a base register plus an immediate. g++ 12 schedules the tile worse (weights
-/// as FMA memory operands, register copies; 53-57 against clang's 60-70 GFLOP/s on the same
-/// layers; pinning the weights in registers or a kx-major tile did not help), see
-/// detail::dw::group_rows_pay.
+/// each input load is a base register plus an immediate. g++ 12 folded the input loads into the
+/// FMAs (each input column loaded once per output that uses it: 53-57 GFLOP/s against clang's
+/// 60-70); an empty asm keeps each load in a register, and g++ now runs 64-70 on e, q and r.
 /// Channel tails: the last block's lanes past `channels` are masked on every load and store.
 /// Results equal dwconv_f32_scalar's bit for bit (bias, then one fma per tap in ky, kx order);
 /// the clamp uses max/min, which may return +0.0 where the scalar's comparisons keep -0.0.
@@ -80,13 +79,24 @@ struct dwconv3x3p_f32_7x1v_avx512_fma {
     const __m512 b = _mm512_loadu_ps(blk);
 #pragma GCC unroll 8
     for (std::size_t j = 0; j < n; ++j) acc[j] = b;
-    if constexpr (IP != 0) ip = IP;
     const float* rows[3] = {x0, x1, x2};
 #pragma GCC unroll 3
     for (std::size_t ky = 0; ky < 3; ++ky) {
+      // A run-time pitch: one pointer stepped column by column (the 15 offsets i * ip of a
+      // stride-2 tile would not fit the general registers; g++ spilled them).
+      const float* xp = rows[ky];
 #pragma GCC unroll 16
       for (std::size_t i = 0; i < (n - 1) * S + 3; ++i) {
-        const __m512 xi = _mm512_maskz_loadu_ps(m, rows[ky] + i * ip);
+        __m512 xi = _mm512_maskz_loadu_ps(m, IP != 0 ? rows[ky] + i * IP : xp);
+        if constexpr (IP == 0) {
+          xp += ip;
+          asm("" : "+r"(xp));  // keeps the compilers from rebuilding i * ip
+        }
+#if defined(__GNUC__) && !defined(__clang__)
+        // g++ 12 would fold this load into each of its up to 3 FMAs (3 loads where 1 does: 63
+        // per tile instead of 27, and Zen 4 issues one 512-bit load per cycle): keep it in a register.
+        asm("" : "+v"(xi));
+#endif
 #pragma GCC unroll 8
         for (std::size_t j = 0; j < n; ++j) {
           if (i < S * j || i > S * j + 2) continue;
