@@ -1150,10 +1150,10 @@ TEST_CASE_TEMPLATE_DEFINE("depthwise 3x3 f32 layers on the channel-group path eq
   // The operator of P's own tag takes the path, or the pitched kernel on its row path, on MobileNet
   // shapes exactly as group_rows_pay and pitched_rows_pay document, and only when P is preferred.
   using native = depthwise_conv2d_f32<typename P::arch>;
-  struct expect { std::int64_t h, w, c, k, stride; bool groups, pitched; };
+  struct expect { std::int64_t h, w, c, k, stride; bool groups, pitched; std::size_t doubled = 1; };
   const expect shapes[] = {
-      {14, 14, 512, 3, 1, true, false},    // stride 1, 8 groups
-      {7, 7, 1024, 3, 1, true, false},     // stride 1, 16 groups
+      {14, 14, 512, 3, 1, true, false},    // stride 1, 8 groups (a ring of 128-channel rows: 24 KiB)
+      {7, 7, 1024, 3, 1, true, false, 2},  // stride 1, 8 groups of twice the kernel's (ring: 14 KiB)
       {14, 14, 128, 3, 1, true, true},     // stride 1, 2 groups (its row path would be pitched)
       {56, 56, 128, 3, 1, false, true},    // 2 groups, but rows of 56 pixels go to the pitched rows
       {56, 56, 256, 3, 1, true, false},    // wide rows, 256 channels: groups
@@ -1173,6 +1173,7 @@ TEST_CASE_TEMPLATE_DEFINE("depthwise 3x3 f32 layers on the channel-group path eq
     INFO(describe(g));
     CHECK(native::uses_groups(g) == (P::preferred && e.groups));
     CHECK(native::uses_pitched_rows(g) == (P::preferred && e.pitched));
+    if (P::preferred) CHECK(native::group_channels(g) == e.doubled * P::group_channels());
   }
 }
 TEST_CASE_TEMPLATE_APPLY(dw_group_op_f32, as_tuple<kernels::dwconv3x3p_f32_registry>::type);

@@ -33,7 +33,8 @@
 ///
 ///   workspace >= workspace_bytes(g) (the fastest path):
 ///     - fp32 3x3 row geometries with M = 1 on a tag whose pitched row kernel is preferred (the
-///       avx512_vnni tag): channel groups of that kernel's group_channels(), each on its own ring
+///       avx512_vnni tag): channel groups of that kernel's group_channels() (twice that on
+///       narrow rows, see detail::dw::group_channels_for), each on its own ring
 ///       of zero-padded rows of the group's channels (detail::dw::group_rows), one pitched
 ///       row-kernel call per group and output row;
 ///     - 3x3 row geometries, fp32 and int8, dilation_h <= 3 (M > 1; or M = 1 at stride_h 1, int8
@@ -647,7 +648,7 @@ void run_rows(const conv_geometry& g, const T* in, T zero, bool rows, void* work
 
 /// The channel-group path (fp32, multiplier 1, 3x3 row windows, on a tag whose pitched row kernel
 /// is `preferred`, kernels/dwconv/op.hpp): the channels are taken in groups of the kernel's
-/// group_channels(), and each group runs the padded-row scheme on its own. A ring of `span`
+/// group_channels() (or twice that, group_channels_for), and each group runs the padded-row scheme on its own. A ring of `span`
 /// padded rows holds only the group's channels (pixel pitch `pitch` = the group rounded up to
 /// whole cache lines; left and right padding columns zero for good) plus a zero row for taps above
 /// or below the image; each input row's group is copied in once, and each output row is one
@@ -694,6 +695,16 @@ inline bool group_rows_pay(const conv_geometry& g, std::size_t group, std::size_
 inline bool pitched_rows_pay(const conv_geometry& g, std::size_t cr) noexcept {
   return cr != 0 && g.out_c % cr == 0 && g.out_c * g.stride_w <= 128;
 }
+/// The channels per group on that path for a kernel of group `base`: twice `base` where the ring of
+/// doubled groups stays within 16 KiB, half of L1, and leaves more than one group (7x7x1024 in
+/// groups of 128: 1.08-1.1x over 64 in tools/x86-probe/dw_rows_ab.cpp; 14x14x512 level, whose
+/// doubled ring is 24 KiB; 28x28x256 0.9x at 46 KiB).
+template <class T> std::size_t group_channels_for(const conv_geometry& g, std::size_t base) noexcept {
+  const std::size_t twice = 2 * base;
+  if (base == 0 || twice >= g.out_c || !group_rows_apply(g)) return base;
+  const group_rows q = group_layout<T>(g, twice);
+  return q.span * q.slot * sizeof(T) <= 16384 ? twice : base;
+}
 /// True for a pitched row kernel that declares `every_geometry` (tests do, to run the path
 /// wherever it applies rather than where it pays).
 template <class K> inline constexpr bool every_geometry = requires { K::every_geometry; };
@@ -714,8 +725,10 @@ template <class T> std::size_t group_rows_bytes(const conv_geometry& g, std::siz
 template <class T>
 void copy_group_pixels(const T* src, std::size_t sp, T* dst, std::size_t dp, std::size_t pixels, std::size_t n,
                        std::size_t full) noexcept {
-  if (n == full && full == 64 / sizeof(T) * 4) {
+  if (n == full && full * sizeof(T) == 256) {
     for (std::size_t x = 0; x < pixels; ++x) std::memcpy(dst + x * dp, src + x * sp, 256);
+  } else if (n == full && full * sizeof(T) == 512) {
+    for (std::size_t x = 0; x < pixels; ++x) std::memcpy(dst + x * dp, src + x * sp, 512);
   } else {
     for (std::size_t x = 0; x < pixels; ++x) std::memcpy(dst + x * dp, src + x * sp, n * sizeof(T));
   }
@@ -906,6 +919,10 @@ struct depthwise_conv2d_f32 {
     return detail::dw::group_rows_pay(g, GroupKernel::group_channels(), sizeof(float)) &&
            !(g.out_w > 32 && uses_pitched_rows(g));
   }
+  /// Channels per group on the channel-group path (detail::dw::group_channels_for).
+  static std::size_t group_channels(const conv_geometry& g) noexcept {
+    return detail::dw::group_channels_for<float>(g, GroupKernel::group_channels());
+  }
   /// True when the row path of `g` (the 3x3 windows inside the input, off the channel-group path)
   /// runs on the pitched row kernel, both pitches `out_c`, instead of `RowKernel`: on a tag whose
   /// pitched kernel is `preferred` and reads `Kernel`'s packed blocks, where that pays
@@ -942,7 +959,7 @@ struct depthwise_conv2d_f32 {
   static std::size_t workspace_bytes(const conv_geometry& g) noexcept {
     const std::size_t min = min_workspace_bytes(g);
     if (min == 0) return 0;
-    if (uses_groups(g)) return std::max(min, detail::dw::group_rows_bytes<float>(g, GroupKernel::group_channels()));
+    if (uses_groups(g)) return std::max(min, detail::dw::group_rows_bytes<float>(g, group_channels(g)));
     if (uses_rows5(g)) return std::max(min, detail::dw::fast_workspace_bytes<float, 5>(g, true));
     return std::max(min, detail::dw::fast_workspace_bytes<float>(g, rows_match()));
   }
@@ -1001,7 +1018,7 @@ struct depthwise_conv2d_f32 {
           });
     };
     if (uses_groups(g)) {
-      const std::size_t group = GroupKernel::group_channels();
+      const std::size_t group = group_channels(g);
       const std::size_t bytes = detail::dw::group_rows_bytes<float>(g, group);
       if (bytes != 0 && workspace_size >= bytes) {
         const std::size_t block = kernels::packed_dw_block_bytes(Kernel::cr(), 9, sizeof(float), sizeof(float));

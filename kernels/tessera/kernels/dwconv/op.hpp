@@ -97,7 +97,7 @@
 /// * S + 3 and writing only the `channels` elements of each output pixel. `packed` points at the
 /// group's first block (blocks of `cr()` channels, the unipass kernel's); results equal the scalar
 /// unipass kernel's bit for bit, as for the row kernels. `group_channels()` (a multiple of cr) is
-/// the group the operator gives each call, and `preferred` says whether the operator takes the
+/// the group the operator gives each call (or twice it, on rows narrow enough), and `preferred` says whether the operator takes the
 /// channel-group path on this kernel's tag at all (where it was measured faster; a kernel that
 /// also declares `static constexpr bool every_geometry` takes it wherever it applies, as the
 /// tests' wrappers do):
