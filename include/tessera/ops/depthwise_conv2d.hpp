@@ -677,10 +677,11 @@ inline bool group_rows_apply(const conv_geometry& g) noexcept {
 }
 /// Where that path was measured faster than the padded-row cache or the split path (AVX-512 build,
 /// tools/x86-probe/dw_slab.cpp and bench_conv, docs/performance.md): stride 1 with at least two
-/// groups (14x14x512 1.45x, 7x7x1024 1.5x, 28x28x256 1.4x, 56x56x128 1.1x); a single group is the
-/// padded-row scheme plus copies (112x112x32 0.95x). At stride 2 only where pixels are a multiple
-/// of 2 KiB apart (14x14x512 1.35x; 112x112x64, 56x56x128 0.65-0.7x: each row copied for a quarter
-/// of its MACs, as for the padded-row cache).
+/// groups (14x14x512 1.45x, 7x7x1024 1.5x, 28x28x256 1.4x, 56x56x128 1.1x against the AVX2 rows;
+/// the operator gives rows wider than 32 pixels to the pitched row path where that applies); a
+/// single group is the padded-row scheme plus copies (112x112x32 0.95x). At stride 2 only where
+/// pixels are a multiple of 2 KiB apart (14x14x512 1.35x; 112x112x64, 56x56x128 0.65-0.7x: each row
+/// copied for a quarter of its MACs, as for the padded-row cache).
 inline bool group_rows_pay(const conv_geometry& g, std::size_t group, std::size_t elem) noexcept {
   if (g.out_c <= group) return false;
   if (g.stride_h == 1 && g.stride_w == 1) return true;
