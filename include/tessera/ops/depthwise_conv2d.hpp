@@ -691,7 +691,7 @@ inline bool group_rows_pay(const conv_geometry& g, std::size_t group, std::size_
 /// the tag's row kernel, as measured on the AVX-512 build (tools/x86-probe/dw_rows_ab.cpp,
 /// docs/performance.md): whole blocks of `cr` channels and at most 128 floats of input per output
 /// step (against the AVX2 row kernel: 112x112x32 s1 1.04-1.11x, 56x56x48 s1 1.07-1.23x, 112x112x64
-/// s2 1.12-1.17x, 56x56x128 s1 1.08-1.31x; 56x56x128 s2 0.94-0.96x with g++, 1.04-1.07x with clang;
+/// s2 1.12-1.17x, 56x56x128 s1 1.12-1.31x; 56x56x128 s2 0.94-0.96x with g++, 1.04-1.07x with clang;
 /// 28x28x256 s2 0.94-0.96x; 24 channels 0.95x).
 inline bool pitched_rows_pay(const conv_geometry& g, std::size_t cr) noexcept {
   return cr != 0 && g.out_c % cr == 0 && g.out_c * g.stride_w <= 128;
