@@ -648,12 +648,12 @@ void run_rows(const conv_geometry& g, const T* in, T zero, bool rows, void* work
 
 /// The channel-group path (fp32, multiplier 1, 3x3 row windows, on a tag whose pitched row kernel
 /// is `preferred`, kernels/dwconv/op.hpp): the channels are taken in groups of the kernel's
-/// group_channels() (or twice that, group_channels_for), and each group runs the padded-row scheme on its own. A ring of `span`
-/// padded rows holds only the group's channels (pixel pitch `pitch` = the group rounded up to
-/// whole cache lines; left and right padding columns zero for good) plus a zero row for taps above
-/// or below the image; each input row's group is copied in once, and each output row is one
-/// pitched row-kernel call writing the group's channels of that row in place. A group's rows stay
-/// in L1 (512 channels of 14 pixels in groups of 64: 3 x 4 KiB), where the padded-row cache of all
+/// group_channels() (or twice that, group_channels_for), and each group runs the padded-row
+/// scheme on its own. A ring of `span` padded rows holds only the group's channels (pixel pitch
+/// `pitch` = the group rounded up to whole cache lines; left and right padding columns zero for
+/// good) plus a zero row for taps above or below the image; each input row's group is copied in
+/// once, and each output row is one pitched row-kernel call writing the group's channels of that
+/// row in place. A group's rows stay in L1 (512 channels of 14 pixels in groups of 64: 3 x 4 KiB), where the padded-row cache of all
 /// channels (3 x 32 KiB) did not.
 struct group_rows {
   std::size_t span = 0, width = 0;  ///< as padded_rows
