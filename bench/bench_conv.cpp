@@ -351,12 +351,14 @@ void bm_tessera(benchmark::State& state, std::size_t li, std::shared_ptr<double>
   };
   if constexpr (Dw) {
     // The row kernel that serves the layer's interior pixels (3x3 or 5x5), if any.
-    std::string groups;  // fp32: channel groups on the pitched row kernel (given workspace_bytes), or its rows
+    std::string pitched;  // fp32: channel groups on the pitched row kernel (given workspace_bytes), or its rows
     if constexpr (requires { op::uses_groups(g); }) {
-      if (op::uses_groups(g) && wbytes >= op::workspace_bytes(g)) groups = std::string("channel groups on ") + op::group_kernel::name;
-      else if (op::uses_pitched_rows(g)) groups = std::string(op::kernel::name) + " + " + op::group_kernel::name;
+      if (op::uses_groups(g) && wbytes >= op::workspace_bytes(g))
+        pitched = std::string("channel groups on ") + op::group_kernel::name;
+      else if (op::uses_pitched_rows(g))
+        pitched = std::string(op::kernel::name) + " + " + op::group_kernel::name;
     }
-    if (!groups.empty()) state.SetLabel(groups);
+    if (!pitched.empty()) state.SetLabel(pitched);
     else if (op::uses_rows5(g)) state.SetLabel(std::string(op::kernel::name) + " + " + op::row5_kernel::name);
     else state.SetLabel(std::string(op::kernel::name) + " + " + op::row_kernel::name);
   } else if constexpr (Panel) state.SetLabel(std::string(op::kernel::name) + ", panel_gemm");

@@ -653,8 +653,8 @@ void run_rows(const conv_geometry& g, const T* in, T zero, bool rows, void* work
 /// `pitch` = the group rounded up to whole cache lines; left and right padding columns zero for
 /// good) plus a zero row for taps above or below the image; each input row's group is copied in
 /// once, and each output row is one pitched row-kernel call writing the group's channels of that
-/// row in place. A group's rows stay in L1 (512 channels of 14 pixels in groups of 64: 3 x 4 KiB), where the padded-row cache of all
-/// channels (3 x 32 KiB) did not.
+/// row in place. A group's rows stay in L1 (512 channels of 14 pixels in groups of 64: 3 x 4 KiB),
+/// where the padded-row cache of all channels (3 x 32 KiB) did not.
 struct group_rows {
   std::size_t span = 0, width = 0;  ///< as padded_rows
   std::size_t pitch = 0;            ///< elements per cached pixel (the group in whole cache lines)
@@ -915,7 +915,7 @@ struct depthwise_conv2d_f32 {
   /// Rows wider than 32 pixels that the pitched row kernel serves take the row path instead
   /// (56x56x128: 1.1x over the groups, whose ring of three 56-pixel rows overflows L1).
   static bool uses_groups(const conv_geometry& g) noexcept {
-    if (!GroupKernel::preferred || GroupKernel::cr() != Kernel::cr() || !detail::dw::group_rows_apply(g)) return false;
+    if (!pitched_kernel_serves() || !detail::dw::group_rows_apply(g)) return false;
     if (detail::dw::every_geometry<GroupKernel>) return true;
     return detail::dw::group_rows_pay(g, GroupKernel::group_channels(), sizeof(float)) &&
            !(g.out_w > 32 && uses_pitched_rows(g));
@@ -929,9 +929,13 @@ struct depthwise_conv2d_f32 {
   /// pitched kernel is `preferred` and reads `Kernel`'s packed blocks, where that pays
   /// (detail::dw::pitched_rows_pay).
   static bool uses_pitched_rows(const conv_geometry& g) noexcept {
-    return GroupKernel::preferred && GroupKernel::cr() == Kernel::cr() && g.out_c == g.in_c &&
-           detail::dw::row3x3_window(g) &&
+    return pitched_kernel_serves() && g.out_c == g.in_c && detail::dw::row3x3_window(g) &&
            (detail::dw::every_geometry<GroupKernel> || detail::dw::pitched_rows_pay(g, GroupKernel::cr()));
+  }
+  /// True when the pitched row kernel may serve this operator at all: it is `preferred` on its tag
+  /// and reads `Kernel`'s packed blocks (equal channel tiles).
+  static bool pitched_kernel_serves() noexcept {
+    return GroupKernel::preferred && GroupKernel::cr() == Kernel::cr();
   }
   /// True when `g`'s interior pixels go to the 5x5 row kernel (row5x5_applies, matching tiles).
   static bool uses_rows5(const conv_geometry& g) noexcept {

@@ -97,10 +97,11 @@
 /// * S + 3 and writing only the `channels` elements of each output pixel. `packed` points at the
 /// group's first block (blocks of `cr()` channels, the unipass kernel's); results equal the scalar
 /// unipass kernel's bit for bit, as for the row kernels. `group_channels()` (a multiple of cr) is
-/// the group the operator gives each call (or twice it, on rows narrow enough), and `preferred` says whether the operator takes the
-/// channel-group path on this kernel's tag at all (where it was measured faster; a kernel that
-/// also declares `static constexpr bool every_geometry` takes it wherever it applies, as the
-/// tests' wrappers do):
+/// the group the operator gives each call (or twice it, on rows narrow enough), and `preferred`
+/// says whether the operator uses the kernel on its tag at all: for the channel-group path, and
+/// with both pitches equal to the channels for the row path, each where it was measured faster
+/// (a kernel that also declares `static constexpr bool every_geometry` is taken wherever it
+/// applies, as the tests' wrappers do):
 ///
 ///     static std::size_t cr() noexcept;
 ///     static std::size_t group_channels() noexcept;

@@ -1,18 +1,21 @@
 /// @file dwconv3x3p_f32_7x1v_avx512_fma.hpp
 /// fp32 3x3 depthwise pitched row kernel (op.hpp's pitched row contract) on AVX-512F: the
-/// `avx512_vnni` tag's kernel for the depthwise operator's channel-group path.
+/// `avx512_vnni` tag's kernel for the depthwise operator's channel-group path, and for its row
+/// path where detail::dw::pitched_rows_pay (both pitches equal to the channels).
 ///
 /// Register tile: 7 neighbouring output pixels x 16 channels (one zmm, one cache line), the 9
 /// weight vectors of the block in registers (7 + 9 + 1 input = 17 of 32 zmm), each input column
 /// of a tap row loaded once for the up to 3 outputs that use it (stride 1: 9 loads per 21 FMAs,
 /// stride 2: 15 per 21). Pixel tiles outer, the group's blocks inner, so a tile's stores fill
 /// whole lines of consecutive channels. The operator hands it groups of 64 channels
-/// (group_channels) copied into rows of 64-float pixels; with the input read once per group row
+/// (group_channels; 128 on narrow rows) copied into rows of 64-float (128-float) pixels, or whole
+/// NHWC rows of up to 128 channels on the row path; with the input read once per group row
 /// and each group's rows in L1, 14x14x512 (MobileNetV1's layer e) ran at 66-71 GFLOP/s in
 /// tools/x86-probe/dw_slab.cpp against 43 for the operator's AVX2 padded-row path in the same
 /// process (groups of 16 channels: 41-45, of 32: 53-66, of 128: 47-71; tiles of 7, 8, 10 and 14
 /// pixels within 10%, 7 best). The operator's 64-float pitch is a compile-time constant here, so
-/// each input load is a base register plus an immediate. g++ 12 folded the input loads into the
+/// each input load is a base register plus an immediate; other pitches step one pointer per
+/// column. g++ 12 folded the input loads into the
 /// FMAs (each input column loaded once per output that uses it: 53-57 GFLOP/s against clang's
 /// 60-70); an empty asm keeps each load in a register, and g++ now runs 64-70 on e, q and r.
 /// Channel tails: the last block's lanes past `channels` are masked on every load and store.
