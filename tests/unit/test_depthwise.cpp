@@ -648,7 +648,10 @@ std::vector<conv_geometry> guard_geometries() {
                         {4, 4, 129, 1, 3, 1, 1, padding::same},  {3, 5, 7, 3, 3, 1, 1, padding::same},
                         {2, 3, 257, 1, 1, 1, 1, padding::valid}, {7, 6, 31, 1, 7, 3, 1, padding::same},
                         {5, 6, 1, 8, 5, 1, 1, padding::same},    {6, 5, 17, 2, 3, 2, 1, padding::same},
-                        {7, 7, 3, 4, 7, 1, 2, padding::same},    {4, 9, 5, 4, 3, 1, 1, padding::valid}};
+                        {7, 7, 3, 4, 7, 1, 2, padding::same},    {4, 9, 5, 4, 3, 1, 1, padding::valid},
+                        // stride 2: every row inside (paired), then an inside row before one whose
+                        // window crosses the bottom (not paired)
+                        {9, 10, 64, 1, 3, 2, 1, padding::valid}, {4, 9, 64, 1, 3, 2, 1, padding::same}};
   for (const spec& s : specs) {
     conv_shape cs{.batch = 2, .in_h = s.h, .in_w = s.w, .in_c = s.c, .out_c = s.c * s.mult, .kernel_h = s.k,
                   .kernel_w = s.k, .stride_h = s.stride, .stride_w = s.stride, .dilation_h = s.dil, .dilation_w = s.dil};
@@ -747,13 +750,18 @@ template <class dw> void check_guard_f32() {
       for (std::size_t i = 0; i < nw; ++i) w[i] = rand_f(r);
       for (std::size_t o = 0; o < g.out_c; ++o) bias[o] = rand_f(r);
       REQUIRE(dw::pack_weights(g, w.data(), bias.data(), packed.data(), bytes).ok());
-      REQUIRE(dw::run(g, in.data(), packed.data(), out.data(), f32_clamp{}, ws.data(), wsb).ok());
       auto rp = storage(ref::packed_weights_bytes(g)), rws = storage(ref::workspace_bytes(g));
       REQUIRE(ref::pack_weights(g, w.data(), bias.data(), rp.data(), rp.size() * 8).ok());
       std::vector<float> want(g.out_elems());
       REQUIRE(ref::run(g, in.data(), rp.data(), want.data(), f32_clamp{}, rws.data(), rws.size() * 8).ok());
-      for (std::size_t i = 0; i < want.size(); ++i)
-        if (!(std::fabs(out[i] - want[i]) <= 1e-4f)) FAIL("element " << i << ": " << out[i] << " vs scalar " << want[i]);
+      // The full workspace, then the smallest (the row path where the full one takes a cache).
+      for (std::size_t bytes_ws : {wsb, dw::min_workspace_bytes(g)}) {
+        INFO("workspace " << bytes_ws);
+        for (std::size_t i = 0; i < want.size(); ++i) out[i] = 1e30f;
+        REQUIRE(dw::run(g, in.data(), packed.data(), out.data(), f32_clamp{}, ws.data(), bytes_ws).ok());
+        for (std::size_t i = 0; i < want.size(); ++i)
+          if (!(std::fabs(out[i] - want[i]) <= 1e-4f)) FAIL("element " << i << ": " << out[i] << " vs scalar " << want[i]);
+      }
     }
 }
 }  // namespace
@@ -1013,16 +1021,18 @@ TEST_CASE_TEMPLATE_APPLY(dw_row5_op_s8, as_tuple<kernels::dwconv_qs8_registry>::
 namespace {
 /// Random kxk layers the f32 row path serves, on the operator `dw` with its workspace_bytes and with
 /// its min_workspace_bytes: bit for bit the scalar kernel's results, and near a double reference.
-/// Returns how many of them took the channel-group path.
-template <class dw> std::size_t check_row_op_f32_on(std::int64_t k, std::uint64_t seed) {
+/// Returns how many of them took the channel-group path and how many paired rows (min workspace).
+struct row_paths { std::size_t grouped = 0, paired = 0; };
+template <class dw> row_paths check_row_op_f32_on(std::int64_t k, std::uint64_t seed) {
   using ref = depthwise_conv2d_f32<arch::scalar, kernels::dwconv_f32_scalar>;
   tt::rng r(seed);
   const std::size_t cases = tt::scaled(60);
   const std::size_t ks = static_cast<std::size_t>(k * k);
-  std::size_t grouped = 0;
+  row_paths paths;
   for (std::size_t t = 0; t < cases; ++t) {
     const conv_geometry g = random_row_geometry(r, t, k);
-    grouped += dw::uses_groups(g) ? 1 : 0;
+    paths.grouped += dw::uses_groups(g) ? 1 : 0;
+    if constexpr (requires { dw::uses_paired_rows(g); }) paths.paired += dw::uses_paired_rows(g) ? 1 : 0;
     INFO(describe(g) << " case " << t << " row kernels " << dw::row_kernel::name << ", " << dw::row5_kernel::name);
     std::vector<float> in(g.in_elems()), w(ks * g.out_c), bias(g.out_c);
     for (auto& v : in) v = rand_f(r);
@@ -1052,7 +1062,7 @@ template <class dw> std::size_t check_row_op_f32_on(std::int64_t k, std::uint64_
                             << ", double " << want[i]);
     }
   }
-  return grouped;
+  return paths;
 }
 template <class K> void check_row_op_f32(std::int64_t k, std::uint64_t seed) { check_row_op_f32_on<op_f32<K>>(k, seed); }
 }  // namespace
@@ -1124,6 +1134,52 @@ TEST_CASE_TEMPLATE_DEFINE("dwconv3x3p_f32 pitched row kernels equal the scalar k
 }
 TEST_CASE_TEMPLATE_APPLY(dw_rowp_f32, as_tuple<kernels::dwconv3x3p_f32_registry>::type);
 
+TEST_CASE_TEMPLATE_DEFINE("dwconv3x3p_f32 two-row entries equal two one-row calls bit for bit, inside guard pages", P,
+                          dw_rowp2_f32) {
+  TT_REQUIRE_RUNNABLE(P);
+  if constexpr (!requires { &P::run2; }) {
+    MESSAGE(P::name << " has no two-row entry");
+  } else {
+    tt::rng r(49);
+    const f32_clamp clamp{-0.9f, 0.9f};
+    const std::size_t cr = P::cr(), group = P::group_channels();
+    std::vector<std::size_t> chans = row_channels(cr);
+    chans.push_back(group);  // the AVX-512 kernel's compile-time pitch
+    chans.push_back(group - 1);
+    for (std::size_t ch : chans)
+      for (std::size_t px : row_pixels())
+        for (std::size_t variant = 0; variant < 2; ++variant) {
+          // As above: wider pitches with the guard after, then pitches equal to the channels with
+          // the guard before; the tap rows one pitch apart in one buffer, the last ending at it.
+          const std::size_t ip = variant == 0 ? (ch + 15) / 16 * 16 + 16 : ch, op = variant == 0 ? ch + 3 : ch;
+          const auto side = variant == 0 ? tt::guard_side::after : tt::guard_side::before;
+          const std::size_t row_in = ((px - 1) * 2 + 2) * ip + ch, rp = row_in + 5 * variant;
+          const std::size_t n_in = 4 * rp + row_in, row_out = (px - 1) * op + ch, orp = row_out + 2 * variant;
+          const std::size_t n_out = orp + row_out;
+          INFO("channels=" << ch << " pixels=" << px << " in_pitch=" << ip << " out_pitch=" << op << " row_pitch=" << rp);
+          tt::guarded<float> in(n_in, side), out(n_out, side);
+          REQUIRE(in.ok());
+          for (std::size_t i = 0; i < n_in; ++i) in[i] = rand_f(r);
+          std::vector<float> w(9 * ch), bias(ch);
+          for (auto& v : w) v = rand_f(r);
+          for (auto& v : bias) v = rand_f(r);
+          tt::guarded<std::int32_t> packed(kernels::packed_dw_bytes(ch, 9, cr, 4, 4) / 4, side);
+          kernels::pack_dw<float, float>(ch, 9, cr, [&](std::size_t t, std::size_t c) { return w[t * ch + c]; },
+                                         [&](std::size_t c) { return bias[c]; }, packed.data());
+          std::vector<float> want(n_out, 1e30f);
+          for (std::size_t i = 0; i < 2; ++i) {
+            const float* r0 = in.data() + 2 * i * rp;
+            P::run(ch, px, 2, r0, r0 + rp, r0 + 2 * rp, ip, packed.data(), want.data() + i * orp, op, clamp);
+          }
+          for (std::size_t i = 0; i < n_out; ++i) out[i] = 1e30f;
+          P::run2(ch, px, in.data(), rp, ip, packed.data(), out.data(), orp, op, clamp);
+          for (std::size_t i = 0; i < n_out; ++i)
+            if (!(out[i] == want[i])) FAIL("element " << i << ": two-row entry " << out[i] << ", one-row " << want[i]);
+        }
+  }
+}
+TEST_CASE_TEMPLATE_APPLY(dw_rowp2_f32, as_tuple<kernels::dwconv3x3p_f32_registry>::type);
+
 namespace {
 /// A pitched row kernel the operator takes wherever the channel-group path applies.
 template <class P> struct groups_everywhere : P {
@@ -1143,24 +1199,27 @@ TEST_CASE_TEMPLATE_DEFINE("depthwise 3x3 f32 layers on the channel-group path eq
   using dw = op_groups_f32<P>;
   REQUIRE(dw::group_kernel::cr() == dw::kernel::cr());
   // Random row geometries: every multiplier-1 one takes the path with workspace_bytes.
-  const std::size_t grouped = check_row_op_f32_on<dw>(3, 48);
-  CHECK(grouped > tt::scaled(60) / 3);
+  const row_paths paths = check_row_op_f32_on<dw>(3, 48);
+  CHECK(paths.grouped > tt::scaled(60) / 3);
+  CHECK(paths.paired > 0);  // stride 2 both ways: the two-row entry, with the smallest workspace
   // Guard pages around input, packed weights, workspace and output.
   check_guard_f32<dw>();
   // The operator of P's own tag takes the path, or the pitched kernel on its row path, on MobileNet
   // shapes exactly as group_rows_pay and pitched_rows_pay document, and only when P is preferred.
   using native = depthwise_conv2d_f32<typename P::arch>;
-  struct expect { std::int64_t h, w, c, k, stride; bool groups, pitched; std::size_t doubled = 1; };
+  struct expect { std::int64_t h, w, c, k, stride; bool groups, pitched, paired = false; std::size_t doubled = 1; };
   const expect shapes[] = {
       {14, 14, 512, 3, 1, true, false},    // stride 1, 8 groups (a ring of 128-channel rows: 24 KiB)
-      {7, 7, 1024, 3, 1, true, false, 2},  // stride 1, 8 groups of twice the kernel's (ring: 14 KiB)
+      {7, 7, 1024, 3, 1, true, false, false, 2},  // stride 1, 8 groups of twice the kernel's (ring: 14 KiB)
       {14, 14, 128, 3, 1, true, true},     // stride 1, 2 groups (its row path would be pitched)
       {56, 56, 128, 3, 1, false, true},    // 2 groups, but rows of 56 pixels go to the pitched rows
       {56, 56, 256, 3, 1, true, false},    // wide rows, 256 channels: groups
       {14, 14, 64, 3, 1, false, true},     // one group
       {112, 112, 32, 3, 1, false, true},   // one group
       {28, 28, 24, 3, 1, false, false},    // not whole blocks (of the AVX-512 kernel's 16 channels)
-      {112, 112, 64, 3, 2, false, true},   // stride 2, 64 channels
+      {112, 112, 64, 3, 2, false, true, true},   // stride 2, 64 channels: two rows per call
+      {14, 14, 64, 3, 2, false, true, true},     // likewise
+      {112, 112, 32, 3, 2, false, true, false},  // 32 channels: one row per call
       {14, 14, 512, 3, 2, true, false},    // stride 2 at a 2 KiB pixel pitch
       {28, 28, 128, 3, 2, false, false},   // stride 2, 512-byte pixels
       {14, 14, 512, 5, 1, false, false},   // not a 3x3 window
@@ -1173,6 +1232,7 @@ TEST_CASE_TEMPLATE_DEFINE("depthwise 3x3 f32 layers on the channel-group path eq
     INFO(describe(g));
     CHECK(native::uses_groups(g) == (P::preferred && e.groups));
     CHECK(native::uses_pitched_rows(g) == (P::preferred && e.pitched));
+    CHECK(native::uses_paired_rows(g) == (P::preferred && e.paired));
     if (P::preferred) CHECK(native::group_channels(g) == e.doubled * P::group_channels());
   }
 }

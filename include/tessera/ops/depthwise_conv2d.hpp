@@ -552,10 +552,14 @@ void for_each_row_expanded(const conv_geometry& g, const T* in, T zero, void* wo
 /// (row_applies(g, K)): in each output row the pixels whose windows lie inside
 /// the input go to `rowk(rows, pixels, o)` (rows[ky]: the first such window's input pixel in tap
 /// row ky; o: its first output element), the others (left and right edges, and whole rows whose
-/// window crosses the top or bottom) to `unipass(ptrs, pixels, o)`.
-template <std::size_t K, class T, class Unipass, class RowK>
+/// window crosses the top or bottom) to `unipass(ptrs, pixels, o)`. With a `rowk2` (not nullptr),
+/// two neighbouring output rows whose windows both lie inside the input go to one
+/// `rowk2(rows, pixels, o)` (rows and o those of the first row; the caller pairs only geometries
+/// its kernel serves), their edges to unipass as before.
+template <std::size_t K, class T, class Unipass, class RowK, class RowK2 = std::nullptr_t>
 void for_each_row_kxk(const conv_geometry& g, const T* in, T zero, void* workspace, std::size_t workspace_size,
-                      Unipass&& unipass, RowK&& rowk) noexcept {
+                      Unipass&& unipass, RowK&& rowk, RowK2&& rowk2 = nullptr) noexcept {
+  constexpr bool pairs = !std::is_null_pointer_v<std::remove_cvref_t<RowK2>>;
   const row_scratch<T> s = make_scratch(g, zero, workspace, workspace_size);
   const std::size_t sw = g.stride_w, pl = g.pad_left, c = g.in_c;
   // Interior pixels: ox * sw >= pl and ox * sw - pl + K - 1 < in_w.
@@ -563,29 +567,42 @@ void for_each_row_kxk(const conv_geometry& g, const T* in, T zero, void* workspa
   std::size_t hi = g.in_w + pl >= K ? (g.in_w + pl - K) / sw + 1 : 0;
   if (hi > g.out_w) hi = g.out_w;
   const bool any = lo < hi;
+  auto inside = [&](std::size_t oy) {
+    const std::size_t iy0 = oy * g.stride_h;  // + ky * dilation_h - pad_top
+    return iy0 >= g.pad_top && iy0 - g.pad_top + (K - 1) * g.dilation_h < g.in_h;
+  };
   for (std::size_t n = 0; n < g.batch; ++n) {
     const T* image = in + n * g.in_h * g.in_w * c;
     for (std::size_t oy = 0; oy < g.out_h; ++oy) {
       const std::size_t o0 = (n * g.out_h + oy) * g.out_w * g.out_c;
-      const std::size_t iy0 = oy * g.stride_h;  // + ky * dilation_h - pad_top
-      const bool inside = iy0 >= g.pad_top && iy0 - g.pad_top + (K - 1) * g.dilation_h < g.in_h;
-      if (!inside || !any) {
+      if (!inside(oy) || !any) {
         row_pointers(g, image, oy, 0, g.out_w, s.zero_row, s.ptrs);
         unipass(static_cast<const T* const*>(s.ptrs), g.out_w, o0);
         continue;
       }
-      if (lo > 0) {
-        row_pointers(g, image, oy, 0, lo, s.zero_row, s.ptrs);
-        unipass(static_cast<const T* const*>(s.ptrs), lo, o0);
+      const bool pair = pairs && oy + 1 < g.out_h && inside(oy + 1);
+      for (std::size_t y = oy; y <= oy + pair; ++y) {
+        const std::size_t oy0 = o0 + (y - oy) * g.out_w * g.out_c;
+        if (lo > 0) {
+          row_pointers(g, image, y, 0, lo, s.zero_row, s.ptrs);
+          unipass(static_cast<const T* const*>(s.ptrs), lo, oy0);
+        }
+        if (hi < g.out_w) {
+          row_pointers(g, image, y, hi, g.out_w, s.zero_row, s.ptrs);
+          unipass(static_cast<const T* const*>(s.ptrs), g.out_w - hi, oy0 + hi * g.out_c);
+        }
       }
       const T* rows[K];
-      rows[0] = image + ((iy0 - g.pad_top) * g.in_w + (lo * sw - pl)) * c;
+      rows[0] = image + ((oy * g.stride_h - g.pad_top) * g.in_w + (lo * sw - pl)) * c;
       for (std::size_t ky = 1; ky < K; ++ky) rows[ky] = rows[ky - 1] + g.dilation_h * g.in_w * c;
-      rowk(static_cast<const T* const*>(rows), hi - lo, o0 + lo * g.out_c);
-      if (hi < g.out_w) {
-        row_pointers(g, image, oy, hi, g.out_w, s.zero_row, s.ptrs);
-        unipass(static_cast<const T* const*>(s.ptrs), g.out_w - hi, o0 + hi * g.out_c);
+      if constexpr (pairs) {
+        if (pair) {
+          rowk2(static_cast<const T* const*>(rows), hi - lo, o0 + lo * g.out_c);
+          ++oy;
+          continue;
+        }
       }
+      rowk(static_cast<const T* const*>(rows), hi - lo, o0 + lo * g.out_c);
     }
   }
 }
@@ -623,12 +640,13 @@ template <class T, std::size_t K = 3> std::size_t fast_workspace_bytes(const con
 ///   1. padded rows (padded_rows_bytes<T, K>, `rows` true): one `rowk(rows, pixels, o)` per row;
 ///   2. multiplier > 1, expanded rows (expanded_rows_bytes): one `unipass(ptrs, pixels, o)` per row;
 ///   3. multiplier > 1, less workspace: `portable(ptrs, o)` per row (tap pointers into the input);
-///   4. multiplier 1, row_applies(g, K) and `rows`: interior pixels on rowk, edges on unipass;
+///   4. multiplier 1, row_applies(g, K) and `rows`: interior pixels on rowk (pairs of rows on
+///      `rowk2` when given, for_each_row_kxk), edges on unipass;
 ///   5. multiplier 1: one unipass call per row.
 /// Paths 3-5 need only the minimum workspace (workspace_bytes<T>).
-template <std::size_t K, class T, class Unipass, class RowK, class Portable>
+template <std::size_t K, class T, class Unipass, class RowK, class Portable, class RowK2 = std::nullptr_t>
 void run_rows(const conv_geometry& g, const T* in, T zero, bool rows, void* workspace, std::size_t workspace_size,
-              Unipass&& unipass, RowK&& rowk, Portable&& portable) noexcept {
+              Unipass&& unipass, RowK&& rowk, Portable&& portable, RowK2&& rowk2 = nullptr) noexcept {
   const std::size_t padded = rows ? padded_rows_bytes<T, K>(g) : 0;
   if (padded != 0 && workspace_size >= padded) {
     for_each_row_padded<K>(g, in, zero, workspace, rowk);
@@ -639,7 +657,7 @@ void run_rows(const conv_geometry& g, const T* in, T zero, bool rows, void* work
     else
       for_each_row(g, in, zero, workspace, workspace_size, portable);
   } else if (rows && row_applies(g, K)) {
-    for_each_row_kxk<K>(g, in, zero, workspace, workspace_size, unipass, rowk);
+    for_each_row_kxk<K>(g, in, zero, workspace, workspace_size, unipass, rowk, rowk2);
   } else {
     for_each_row(g, in, zero, workspace, workspace_size,
                  [&](const T* const* ptrs, std::size_t o) { unipass(ptrs, g.out_w, o); });
@@ -696,6 +714,12 @@ inline bool group_rows_pay(const conv_geometry& g, std::size_t group, std::size_
 inline bool pitched_rows_pay(const conv_geometry& g, std::size_t cr) noexcept {
   return cr != 0 && g.out_c % cr == 0 && g.out_c * g.stride_w <= 128;
 }
+/// Where the pitched kernel's two-row entry pays on the row path at stride 2 (AVX-512 build,
+/// tools/x86-probe/dw_rows_ab.cpp, 64-byte aligned input, docs/performance.md): channels equal to
+/// the kernel's group, the pixel pitch its two-row tile has as a compile-time constant (64 channels:
+/// 112x112 1.12-1.21x, 56x56 1.08-1.25x, 14x14 1.03-1.14x, 28x28 0.96-1.07x over one row per call,
+/// both compilers). At run-time pitches clang lost (16 and 32 channels: 0.88-0.98x) where g++ gained.
+inline bool paired_rows_pay(const conv_geometry& g, std::size_t group) noexcept { return g.out_c == group; }
 /// The channels per group on that path for a kernel of group `base`: twice `base` where the ring of
 /// doubled groups stays within 16 KiB, half of L1, and leaves more than one group (7x7x1024 in
 /// groups of 128: 1.08-1.1x over 64 in tools/x86-probe/dw_rows_ab.cpp; 14x14x512 level, whose
@@ -932,6 +956,16 @@ struct depthwise_conv2d_f32 {
     return pitched_kernel_serves() && g.out_c == g.in_c && detail::dw::row3x3_window(g) &&
            (detail::dw::every_geometry<GroupKernel> || detail::dw::pitched_rows_pay(g, GroupKernel::cr()));
   }
+  /// True when the pitched row path of `g` takes two output rows per call (op.hpp's two-row entry,
+  /// which the pitched kernel offers): 3x3 at stride 2 in both directions, dilation_h 1, where
+  /// detail::dw::paired_rows_pay (every geometry for a kernel that declares every_geometry).
+  static bool uses_paired_rows(const conv_geometry& g) noexcept {
+    if constexpr (requires { &GroupKernel::run2; })
+      return uses_pitched_rows(g) && g.stride_h == 2 && g.stride_w == 2 && g.dilation_h == 1 &&
+             (detail::dw::every_geometry<GroupKernel> || detail::dw::paired_rows_pay(g, GroupKernel::group_channels()));
+    else
+      return false;
+  }
   /// True when the pitched row kernel may serve this operator at all: it is `preferred` on its tag
   /// and reads `Kernel`'s packed blocks (equal channel tiles).
   static bool pitched_kernel_serves() noexcept {
@@ -1037,10 +1071,19 @@ struct depthwise_conv2d_f32 {
         return status::success();
       }
     }
-    if (uses_rows5(g))
+    if (uses_rows5(g)) {
       detail::dw::run_rows<5>(g, in, 0.0f, true, workspace, workspace_size, unipass, row5, portable);
-    else
+    } else if (uses_paired_rows(g)) {
+      if constexpr (requires { &GroupKernel::run2; }) {
+        const std::size_t row_pitch = g.in_w * g.in_c, out_row = g.out_w * oc;
+        auto row3x2 = [&](const float* const* r, std::size_t pixels, std::size_t o) {
+          GroupKernel::run2(oc, pixels, r[0], row_pitch, oc, blocks, out + o, out_row, oc, clamp);
+        };
+        detail::dw::run_rows<3>(g, in, 0.0f, rows_match(), workspace, workspace_size, unipass, row3, portable, row3x2);
+      }
+    } else {
       detail::dw::run_rows<3>(g, in, 0.0f, rows_match(), workspace, workspace_size, unipass, row3, portable);
+    }
     return status::success();
   }
 };

@@ -109,6 +109,16 @@
 ///     static void run(size_t channels, size_t pixels, size_t stride, const float* r0, const float* r1,
 ///                     const float* r2, size_t in_pitch, const void* packed, float* out, size_t out_pitch,
 ///                     const f32_clamp& clamp) noexcept;
+///
+/// A pitched kernel may also offer two output rows per call at stride 2 in both directions (the
+/// operator's row path then pairs the rows whose windows lie inside the input): output row i < 2
+/// at `out + i * out_row_pitch` from the tap rows r_{2i}, r_{2i+1}, r_{2i+2}, where r_k = r0 + k *
+/// row_pitch, exactly as run(channels, pixels, 2, r_{2i}, r_{2i+1}, r_{2i+2}, in_pitch, packed,
+/// out + i * out_row_pitch, out_pitch, clamp) would write it, with the same reads:
+///
+///     static void run2(size_t channels, size_t pixels, const float* r0, size_t row_pitch,
+///                      size_t in_pitch, const void* packed, float* out, size_t out_row_pitch,
+///                      size_t out_pitch, const f32_clamp& clamp) noexcept;
 #pragma once
 #include <cstddef>
 #include <cstdint>

@@ -3,6 +3,9 @@
 /// `avx512_vnni` tag's kernel for the depthwise operator's channel-group path, and for its row
 /// path where detail::dw::pitched_rows_pay (both pitches equal to the channels).
 ///
+/// `run2`: stride 2, two output rows per call from five tap rows (tiles of 3 pixels x 2 rows), for
+/// the row path of 64-channel layers (detail::dw::paired_rows_pay).
+///
 /// Register tile: 7 neighbouring output pixels x 16 channels (one zmm, one cache line), the 9
 /// weight vectors of the block in registers (7 + 9 + 1 input = 17 of 32 zmm), each input column
 /// of a tap row loaded once for the up to 3 outputs that use it (stride 1: 9 loads per 21 FMAs,
@@ -65,10 +68,26 @@ struct dwconv3x3p_f32_7x1v_avx512_fma {
     }
   }
 
+  /// Stride 2, two output rows (op.hpp's two-row entry): out and out + out_row_pitch from the tap
+  /// rows r0 + k * row_pitch, k < 5, the middle one loaded once for both. Tiles of 3 pixels x 2
+  /// rows x 16 channels: 6 accumulators, 5 x 7 input loads for 54 FMAs (two `run` tiles of 3
+  /// pixels: 42 loads). On MobileNetV1's layer d (112x112x64, aligned input) the operator ran at
+  /// 60-62 GFLOP/s against 52 with `run` row by row (tools/x86-probe/dw_rows_ab.cpp); in a loop-
+  /// order probe 3x2 beat 2x2 (1.0x), 4x2-7x2 (0.9-1.0x) and 3 rows of 3 (0.9x). The 64-float
+  /// pitch is a constant here too; at run-time pitches clang's code lost (docs/performance.md).
+  static void run2(std::size_t channels, std::size_t pixels, const float* r0, std::size_t row_pitch,
+                   std::size_t in_pitch, const void* packed, float* out, std::size_t out_row_pitch,
+                   std::size_t out_pitch, const f32_clamp& clamp) noexcept {
+    const auto* blk = static_cast<const float*>(packed);
+    if (in_pitch == 4 * V) rows2<4 * V>(channels, pixels, r0, row_pitch, in_pitch, blk, out, out_row_pitch, out_pitch, clamp);
+    else rows2<0>(channels, pixels, r0, row_pitch, in_pitch, blk, out, out_row_pitch, out_pitch, clamp);
+  }
+
  private:
   static constexpr std::size_t V = 16;          ///< fp32 lanes per zmm
   static constexpr std::size_t BLOCK = V * 10;  ///< floats per packed block: bias[16] + w[9][16]
   static constexpr std::size_t N = 7;           ///< pixels per tile
+  static constexpr std::size_t N2 = 3;          ///< pixels per two-row tile
 
   /// n pixels x the lanes of `m` of one block: x0..x2 at the tile's first input column.
   template <std::size_t S, std::size_t n, std::size_t IP>
@@ -132,6 +151,66 @@ struct dwconv3x3p_f32_7x1v_avx512_fma {
     for_each_pixel_group<N>(pixels, [&](auto n, std::size_t p) {
       const std::size_t q = p * S * (IP != 0 ? IP : ip);
       pixels_n<S, decltype(n)::value, IP>(channels, r0 + q, r1 + q, r2 + q, ip, blk, out + p * op, op, lo, hi);
+    });
+  }
+
+  /// n pixels x 2 rows x the lanes of `m` of one block (stride 2): x at the tile's first input
+  /// column of tap row 0, rp elements between tap rows, orp between the two output rows.
+  template <std::size_t n, std::size_t IP>
+  [[gnu::always_inline]] static inline void tile2(const float* x, std::size_t rp, std::size_t ip, const float* blk,
+                                                  float* o, std::size_t orp, std::size_t op, __mmask16 m, __m512 lo,
+                                                  __m512 hi) noexcept {
+    __m512 w[9];
+#pragma GCC unroll 9
+    for (std::size_t t = 0; t < 9; ++t) w[t] = _mm512_loadu_ps(blk + V * (t + 1));
+    __m512 acc[2][n];
+    const __m512 b = _mm512_loadu_ps(blk);
+#pragma GCC unroll 4
+    for (std::size_t j = 0; j < n; ++j) acc[0][j] = acc[1][j] = b;
+#pragma GCC unroll 5
+    for (std::size_t ky = 0; ky < 5; ++ky) {
+      const float* xp = x + ky * rp;
+#pragma GCC unroll 8
+      for (std::size_t i = 0; i < 2 * n + 1; ++i) {
+        __m512 xi = _mm512_maskz_loadu_ps(m, IP != 0 ? x + ky * rp + i * IP : xp);
+        if constexpr (IP == 0) {
+          xp += ip;
+          asm("" : "+r"(xp));
+        }
+#if defined(__GNUC__) && !defined(__clang__)
+        asm("" : "+v"(xi));  // as in tile: one load, not one per FMA
+#endif
+#pragma GCC unroll 4
+        for (std::size_t j = 0; j < n; ++j) {
+          if (i < 2 * j || i > 2 * j + 2) continue;
+          const std::size_t kx = i - 2 * j;
+          if (ky < 3) acc[0][j] = _mm512_fmadd_ps(xi, w[ky * 3 + kx], acc[0][j]);
+          if (ky >= 2) acc[1][j] = _mm512_fmadd_ps(xi, w[(ky - 2) * 3 + kx], acc[1][j]);
+        }
+      }
+    }
+#pragma GCC unroll 4
+    for (std::size_t j = 0; j < n; ++j) {
+      _mm512_mask_storeu_ps(o + j * op, m, _mm512_min_ps(_mm512_max_ps(acc[0][j], lo), hi));
+      _mm512_mask_storeu_ps(o + orp + j * op, m, _mm512_min_ps(_mm512_max_ps(acc[1][j], lo), hi));
+    }
+  }
+
+  template <std::size_t IP>
+  static void rows2(std::size_t channels, std::size_t pixels, const float* r0, std::size_t rp, std::size_t ip,
+                    const float* blk0, float* out, std::size_t orp, std::size_t op, const f32_clamp& clamp) noexcept {
+    const __m512 lo = _mm512_set1_ps(clamp.min), hi = _mm512_set1_ps(clamp.max);
+    for_each_pixel_group<N2>(pixels, [&](auto n, std::size_t p) {
+      constexpr std::size_t nn = decltype(n)::value;
+      const float* x = r0 + p * 2 * (IP != 0 ? IP : ip);
+      float* o = out + p * op;
+      const float* blk = blk0;
+      std::size_t c = 0;
+      for (; c + V <= channels; c += V, blk += BLOCK) tile2<nn, IP>(x + c, rp, ip, blk, o + c, orp, op, 0xFFFF, lo, hi);
+      if (c < channels) {
+        const __mmask16 m = static_cast<__mmask16>((1u << (channels - c)) - 1);
+        tile2<nn, IP>(x + c, rp, ip, blk, o + c, orp, op, m, lo, hi);
+      }
     });
   }
 };

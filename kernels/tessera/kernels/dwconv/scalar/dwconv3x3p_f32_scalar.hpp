@@ -30,6 +30,17 @@ struct dwconv3x3p_f32_scalar {
       dwconv_f32_scalar::run(channels, n, 9, ptrs, 9, packed, out + j0 * out_pitch, out_pitch, clamp);
     });
   }
+  /// Two output rows at stride 2 (op.hpp's two-row entry): `run` once per row, so the operator's
+  /// pairing of rows is checked on every target against the same oracle.
+  static void run2(std::size_t channels, std::size_t pixels, const float* r0, std::size_t row_pitch,
+                   std::size_t in_pitch, const void* packed, float* out, std::size_t out_row_pitch,
+                   std::size_t out_pitch, const f32_clamp& clamp) noexcept {
+    for (std::size_t i = 0; i < 2; ++i) {
+      const float* r = r0 + 2 * i * row_pitch;
+      run(channels, pixels, 2, r, r + row_pitch, r + 2 * row_pitch, in_pitch, packed, out + i * out_row_pitch,
+          out_pitch, clamp);
+    }
+  }
 };
 
 }  // namespace tessera::kernels
