@@ -42,3 +42,21 @@ template <class F> double time_it(F&& call, double macs, int reps, double rate =
   }
   return median(t);
 }
+
+/// `n` floats, zeroed, 64-byte aligned as bench_conv's buffers and a tensor arena's are (a
+/// std::vector's large blocks sit 16 bytes past a line: every 64-byte load then straddles two).
+struct aligned_floats {
+  float* p;
+  std::size_t n;
+  explicit aligned_floats(std::size_t count) : p(static_cast<float*>(std::aligned_alloc(64, (count * 4 + 63) / 64 * 64))), n(count) {
+    std::fill(p, p + n, 0.0f);
+  }
+  aligned_floats(const aligned_floats&) = delete;
+  aligned_floats& operator=(const aligned_floats&) = delete;
+  ~aligned_floats() { std::free(p); }
+  float* data() { return p; }
+  const float* data() const { return p; }
+  std::size_t size() const { return n; }
+  float* begin() { return p; }
+  float* end() { return p + n; }
+};
