@@ -1081,6 +1081,22 @@ TEST_CASE_TEMPLATE_APPLY(dw_row5_op_f32, as_tuple<kernels::dwconv_f32_registry>:
 
 // ---- pitched 3x3 row kernels and the channel-group path ------------------------------------------
 
+namespace {
+/// Random 3x3 weights and bias of `ch` channels (drawn from `r` in that order), packed in blocks of
+/// `cr` into a buffer bordering a guard page on `side`.
+struct dw3x3_weights {
+  std::vector<float> w, bias;
+  tt::guarded<std::int32_t> packed;
+  dw3x3_weights(tt::rng& r, std::size_t ch, std::size_t cr, tt::guard_side side)
+      : w(9 * ch), bias(ch), packed(kernels::packed_dw_bytes(ch, 9, cr, 4, 4) / 4, side) {
+    for (auto& v : w) v = rand_f(r);
+    for (auto& v : bias) v = rand_f(r);
+    kernels::pack_dw<float, float>(ch, 9, cr, [&](std::size_t t, std::size_t c) { return w[t * ch + c]; },
+                                   [&](std::size_t c) { return bias[c]; }, packed.data());
+  }
+};
+}  // namespace
+
 TEST_CASE_TEMPLATE_DEFINE("dwconv3x3p_f32 pitched row kernels equal the scalar kernel bit for bit, inside guard pages", P,
                           dw_rowp_f32) {
   TT_REQUIRE_RUNNABLE(P);
@@ -1110,12 +1126,10 @@ TEST_CASE_TEMPLATE_DEFINE("dwconv3x3p_f32 pitched row kernels equal the scalar k
             for (std::size_t i = 0; i < n_in; ++i) (*bufs[ky])[i] = rand_f(r);
             rows[ky] = bufs[ky]->data();
           }
-          std::vector<float> w(9 * ch), bias(ch);
-          for (auto& v : w) v = rand_f(r);
-          for (auto& v : bias) v = rand_f(r);
-          tt::guarded<std::int32_t> packed(kernels::packed_dw_bytes(ch, 9, cr, 4, 4) / 4, side);
-          kernels::pack_dw<float, float>(ch, 9, cr, [&](std::size_t t, std::size_t c) { return w[t * ch + c]; },
-                                         [&](std::size_t c) { return bias[c]; }, packed.data());
+          dw3x3_weights wt(r, ch, cr, side);
+          const auto& w = wt.w;
+          const auto& bias = wt.bias;
+          auto& packed = wt.packed;
           auto packed4 = storage(kernels::packed_dw_bytes(ch, 9, 4, 4, 4));
           kernels::pack_dw<float, float>(ch, 9, 4, [&](std::size_t t, std::size_t c) { return w[t * ch + c]; },
                                          [&](std::size_t c) { return bias[c]; }, packed4.data());
@@ -1160,12 +1174,8 @@ TEST_CASE_TEMPLATE_DEFINE("dwconv3x3p_f32 two-row entries equal two one-row call
           tt::guarded<float> in(n_in, side), out(n_out, side);
           REQUIRE(in.ok());
           for (std::size_t i = 0; i < n_in; ++i) in[i] = rand_f(r);
-          std::vector<float> w(9 * ch), bias(ch);
-          for (auto& v : w) v = rand_f(r);
-          for (auto& v : bias) v = rand_f(r);
-          tt::guarded<std::int32_t> packed(kernels::packed_dw_bytes(ch, 9, cr, 4, 4) / 4, side);
-          kernels::pack_dw<float, float>(ch, 9, cr, [&](std::size_t t, std::size_t c) { return w[t * ch + c]; },
-                                         [&](std::size_t c) { return bias[c]; }, packed.data());
+          dw3x3_weights wt(r, ch, cr, side);
+          auto& packed = wt.packed;
           std::vector<float> want(n_out, 1e30f);
           for (std::size_t i = 0; i < 2; ++i) {
             const float* r0 = in.data() + 2 * i * rp;
