@@ -1151,7 +1151,7 @@ TEST_CASE_TEMPLATE_APPLY(dw_rowp_f32, as_tuple<kernels::dwconv3x3p_f32_registry>
 TEST_CASE_TEMPLATE_DEFINE("dwconv3x3p_f32 two-row entries equal two one-row calls bit for bit, inside guard pages", P,
                           dw_rowp2_f32) {
   TT_REQUIRE_RUNNABLE(P);
-  if constexpr (!requires { &P::run2; }) {
+  if constexpr (!detail::dw::has_run2<P>) {
     MESSAGE(P::name << " has no two-row entry");
   } else {
     tt::rng r(49);

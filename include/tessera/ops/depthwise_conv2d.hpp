@@ -733,6 +733,8 @@ template <class T> std::size_t group_channels_for(const conv_geometry& g, std::s
 /// True for a pitched row kernel that declares `every_geometry` (tests do, to run the path
 /// wherever it applies rather than where it pays).
 template <class K> inline constexpr bool every_geometry = requires { K::every_geometry; };
+/// True for a pitched row kernel that offers op.hpp's optional two-row entry `run2`.
+template <class K> inline constexpr bool has_run2 = requires { &K::run2; };
 /// Bytes of that path's workspace (span + 1 cached rows, 64-byte alignment slack); 0 when it does
 /// not apply or the size overflows.
 template <class T> std::size_t group_rows_bytes(const conv_geometry& g, std::size_t group) noexcept {
@@ -960,7 +962,7 @@ struct depthwise_conv2d_f32 {
   /// which the pitched kernel offers): 3x3 at stride 2 in both directions, dilation_h 1, where
   /// detail::dw::paired_rows_pay (every geometry for a kernel that declares every_geometry).
   static bool uses_paired_rows(const conv_geometry& g) noexcept {
-    if constexpr (requires { &GroupKernel::run2; })
+    if constexpr (detail::dw::has_run2<GroupKernel>)
       return uses_pitched_rows(g) && g.stride_h == 2 && g.stride_w == 2 && g.dilation_h == 1 &&
              (detail::dw::every_geometry<GroupKernel> || detail::dw::paired_rows_pay(g, GroupKernel::group_channels()));
     else
@@ -1074,7 +1076,7 @@ struct depthwise_conv2d_f32 {
     if (uses_rows5(g)) {
       detail::dw::run_rows<5>(g, in, 0.0f, true, workspace, workspace_size, unipass, row5, portable);
     } else if (uses_paired_rows(g)) {
-      if constexpr (requires { &GroupKernel::run2; }) {
+      if constexpr (detail::dw::has_run2<GroupKernel>) {
         const std::size_t row_pitch = g.in_w * g.in_c, out_row = g.out_w * oc;
         auto row3x2 = [&](const float* const* r, std::size_t pixels, std::size_t o) {
           GroupKernel::run2(oc, pixels, r[0], row_pitch, oc, blocks, out + o, out_row, oc, clamp);

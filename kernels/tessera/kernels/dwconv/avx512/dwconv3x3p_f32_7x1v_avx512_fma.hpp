@@ -89,14 +89,49 @@ struct dwconv3x3p_f32_7x1v_avx512_fma {
   static constexpr std::size_t N = 7;           ///< pixels per tile
   static constexpr std::size_t N2 = 3;          ///< pixels per two-row tile
 
+  /// Column i of a tap row starting at `base`, in one register: base + i * IP for a compile-time
+  /// pitch IP, else the pointer `xp`, which then steps by `ip` (one pointer per row: the 15
+  /// offsets i * ip of a stride-2 tile would not fit the general registers; g++ spilled them).
+  template <std::size_t IP>
+  [[gnu::always_inline]] static inline __m512 column(__mmask16 m, const float* base, std::size_t i, const float*& xp,
+                                                     std::size_t ip) noexcept {
+    __m512 xi = _mm512_maskz_loadu_ps(m, IP != 0 ? base + i * IP : xp);
+    if constexpr (IP == 0) {
+      xp += ip;
+      asm("" : "+r"(xp));  // keeps the compilers from rebuilding i * ip
+    }
+#if defined(__GNUC__) && !defined(__clang__)
+    // g++ 12 would fold this load into each of its up to 3 FMAs (3 loads where 1 does: 63 per
+    // stride-1 tile instead of 27, and Zen 4 issues one 512-bit load per cycle): keep it in a register.
+    asm("" : "+v"(xi));
+#endif
+    return xi;
+  }
+  /// The 9 weight vectors of a packed block (after its bias).
+  [[gnu::always_inline]] static inline void load_weights(const float* blk, __m512 (&w)[9]) noexcept {
+#pragma GCC unroll 9
+    for (std::size_t t = 0; t < 9; ++t) w[t] = _mm512_loadu_ps(blk + V * (t + 1));
+  }
+  /// clamp(acc) to the lanes of `m` at o.
+  [[gnu::always_inline]] static inline void store(float* o, __mmask16 m, __m512 acc, __m512 lo, __m512 hi) noexcept {
+    _mm512_mask_storeu_ps(o, m, _mm512_min_ps(_mm512_max_ps(acc, lo), hi));
+  }
+  /// `tile(c, blk, m)` for each 16-channel block of `channels` in turn: channel offset, packed
+  /// block, lanes (the last block's lanes past `channels` masked).
+  template <class Tile>
+  [[gnu::always_inline]] static inline void each_block(std::size_t channels, const float* blk, Tile&& tile) noexcept {
+    std::size_t c = 0;
+    for (; c + V <= channels; c += V, blk += BLOCK) tile(c, blk, static_cast<__mmask16>(0xFFFF));
+    if (c < channels) tile(c, blk, static_cast<__mmask16>((1u << (channels - c)) - 1));
+  }
+
   /// n pixels x the lanes of `m` of one block: x0..x2 at the tile's first input column.
   template <std::size_t S, std::size_t n, std::size_t IP>
   [[gnu::always_inline]] static inline void tile(const float* x0, const float* x1, const float* x2, std::size_t ip,
                                                  const float* blk, float* o, std::size_t op, __mmask16 m, __m512 lo,
                                                  __m512 hi) noexcept {
     __m512 w[9];
-#pragma GCC unroll 9
-    for (std::size_t t = 0; t < 9; ++t) w[t] = _mm512_loadu_ps(blk + V * (t + 1));
+    load_weights(blk, w);
     __m512 acc[n];
     const __m512 b = _mm512_loadu_ps(blk);
 #pragma GCC unroll 8
@@ -104,21 +139,10 @@ struct dwconv3x3p_f32_7x1v_avx512_fma {
     const float* rows[3] = {x0, x1, x2};
 #pragma GCC unroll 3
     for (std::size_t ky = 0; ky < 3; ++ky) {
-      // A run-time pitch: one pointer stepped column by column (the 15 offsets i * ip of a
-      // stride-2 tile would not fit the general registers; g++ spilled them).
       const float* xp = rows[ky];
 #pragma GCC unroll 16
       for (std::size_t i = 0; i < (n - 1) * S + 3; ++i) {
-        __m512 xi = _mm512_maskz_loadu_ps(m, IP != 0 ? rows[ky] + i * IP : xp);
-        if constexpr (IP == 0) {
-          xp += ip;
-          asm("" : "+r"(xp));  // keeps the compilers from rebuilding i * ip
-        }
-#if defined(__GNUC__) && !defined(__clang__)
-        // g++ 12 would fold this load into each of its up to 3 FMAs (3 loads where 1 does: 63
-        // per tile instead of 27, and Zen 4 issues one 512-bit load per cycle): keep it in a register.
-        asm("" : "+v"(xi));
-#endif
+        const __m512 xi = column<IP>(m, rows[ky], i, xp, ip);
 #pragma GCC unroll 8
         for (std::size_t j = 0; j < n; ++j) {
           if (i < S * j || i > S * j + 2) continue;
@@ -127,7 +151,7 @@ struct dwconv3x3p_f32_7x1v_avx512_fma {
       }
     }
 #pragma GCC unroll 8
-    for (std::size_t j = 0; j < n; ++j) _mm512_mask_storeu_ps(o + j * op, m, _mm512_min_ps(_mm512_max_ps(acc[j], lo), hi));
+    for (std::size_t j = 0; j < n; ++j) store(o + j * op, m, acc[j], lo, hi);
   }
 
   /// n pixels x every channel: the group's blocks in turn.
@@ -135,12 +159,9 @@ struct dwconv3x3p_f32_7x1v_avx512_fma {
   [[gnu::always_inline]] static inline void pixels_n(std::size_t channels, const float* x0, const float* x1,
                                                      const float* x2, std::size_t ip, const float* blk, float* o,
                                                      std::size_t op, __m512 lo, __m512 hi) noexcept {
-    std::size_t c = 0;
-    for (; c + V <= channels; c += V, blk += BLOCK) tile<S, n, IP>(x0 + c, x1 + c, x2 + c, ip, blk, o + c, op, 0xFFFF, lo, hi);
-    if (c < channels) {
-      const __mmask16 m = static_cast<__mmask16>((1u << (channels - c)) - 1);
-      tile<S, n, IP>(x0 + c, x1 + c, x2 + c, ip, blk, o + c, op, m, lo, hi);
-    }
+    each_block(channels, blk, [&](std::size_t c, const float* b, __mmask16 m) {
+      tile<S, n, IP>(x0 + c, x1 + c, x2 + c, ip, b, o + c, op, m, lo, hi);
+    });
   }
 
   /// IP: the input pitch when known at compile time, else 0.
@@ -161,8 +182,7 @@ struct dwconv3x3p_f32_7x1v_avx512_fma {
                                                   float* o, std::size_t orp, std::size_t op, __mmask16 m, __m512 lo,
                                                   __m512 hi) noexcept {
     __m512 w[9];
-#pragma GCC unroll 9
-    for (std::size_t t = 0; t < 9; ++t) w[t] = _mm512_loadu_ps(blk + V * (t + 1));
+    load_weights(blk, w);
     __m512 acc[2][n];
     const __m512 b = _mm512_loadu_ps(blk);
 #pragma GCC unroll 4
@@ -172,14 +192,7 @@ struct dwconv3x3p_f32_7x1v_avx512_fma {
       const float* xp = x + ky * rp;
 #pragma GCC unroll 8
       for (std::size_t i = 0; i < 2 * n + 1; ++i) {
-        __m512 xi = _mm512_maskz_loadu_ps(m, IP != 0 ? x + ky * rp + i * IP : xp);
-        if constexpr (IP == 0) {
-          xp += ip;
-          asm("" : "+r"(xp));
-        }
-#if defined(__GNUC__) && !defined(__clang__)
-        asm("" : "+v"(xi));  // as in tile: one load, not one per FMA
-#endif
+        const __m512 xi = column<IP>(m, x + ky * rp, i, xp, ip);
 #pragma GCC unroll 4
         for (std::size_t j = 0; j < n; ++j) {
           if (i < 2 * j || i > 2 * j + 2) continue;
@@ -191,11 +204,12 @@ struct dwconv3x3p_f32_7x1v_avx512_fma {
     }
 #pragma GCC unroll 4
     for (std::size_t j = 0; j < n; ++j) {
-      _mm512_mask_storeu_ps(o + j * op, m, _mm512_min_ps(_mm512_max_ps(acc[0][j], lo), hi));
-      _mm512_mask_storeu_ps(o + orp + j * op, m, _mm512_min_ps(_mm512_max_ps(acc[1][j], lo), hi));
+      store(o + j * op, m, acc[0][j], lo, hi);
+      store(o + orp + j * op, m, acc[1][j], lo, hi);
     }
   }
 
+  /// Two output rows, stride 2, in tiles of N2 pixels x every channel.
   template <std::size_t IP>
   static void rows2(std::size_t channels, std::size_t pixels, const float* r0, std::size_t rp, std::size_t ip,
                     const float* blk0, float* out, std::size_t orp, std::size_t op, const f32_clamp& clamp) noexcept {
@@ -204,13 +218,9 @@ struct dwconv3x3p_f32_7x1v_avx512_fma {
       constexpr std::size_t nn = decltype(n)::value;
       const float* x = r0 + p * 2 * (IP != 0 ? IP : ip);
       float* o = out + p * op;
-      const float* blk = blk0;
-      std::size_t c = 0;
-      for (; c + V <= channels; c += V, blk += BLOCK) tile2<nn, IP>(x + c, rp, ip, blk, o + c, orp, op, 0xFFFF, lo, hi);
-      if (c < channels) {
-        const __mmask16 m = static_cast<__mmask16>((1u << (channels - c)) - 1);
-        tile2<nn, IP>(x + c, rp, ip, blk, o + c, orp, op, m, lo, hi);
-      }
+      each_block(channels, blk0, [&](std::size_t c, const float* b, __mmask16 m) {
+        tile2<nn, IP>(x + c, rp, ip, b, o + c, orp, op, m, lo, hi);
+      });
     });
   }
 };
