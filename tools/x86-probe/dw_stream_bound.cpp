@@ -3,12 +3,14 @@
 // in L3 after the first call), against reading the input alone. Thread CPU time, median of 200 calls.
 // Build: g++ -O3 -march=x86-64-v4 -Itools/x86-probe tools/x86-probe/dw_stream_bound.cpp -o X && X
 #include <immintrin.h>
+#include <algorithm>
 #include <cstdio>
 #include <vector>
 #include "probe_common.hpp"
 int main() {
   const std::size_t H = 112, W = 112, C = 64, OH = 56, OW = 56;
-  std::vector<float> in(H * W * C, 1.0f), out(OH * OW * C);
+  aligned_floats in(H * W * C), out(OH * OW * C);  // 64-byte aligned, as bench_conv's buffers
+  std::fill(in.begin(), in.end(), 1.0f);
   const char* names[] = {"read input + write output (max of each 2x2 pixel block)", "read input, one sum",
                          "read input, four sums"};
   for (int variant = 0; variant < 3; ++variant) {

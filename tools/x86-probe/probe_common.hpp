@@ -59,4 +59,5 @@ struct aligned_floats {
   std::size_t size() const { return n; }
   float* begin() { return p; }
   float* end() { return p + n; }
+  float& operator[](std::size_t i) { return p[i]; }
 };
